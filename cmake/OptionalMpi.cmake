@@ -1,0 +1,11 @@
+# MPI is optional: multi-node calibrate and distributed whatif use it where it is found.
+set(PTSIM_HAVE_MPI OFF)
+if(NOT PTSIM_WITH_MPI STREQUAL "OFF")
+  find_package(MPI COMPONENTS CXX QUIET)
+  if(MPI_CXX_FOUND)
+    set(PTSIM_HAVE_MPI ON)
+    message(STATUS "ptsim: MPI found (${MPI_CXX_LIBRARY_VERSION_STRING})")
+  elseif(PTSIM_WITH_MPI STREQUAL "ON")
+    message(FATAL_ERROR "PTSIM_WITH_MPI=ON but no MPI was found (apt-get install libopenmpi-dev)")
+  endif()
+endif()

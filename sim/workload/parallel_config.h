@@ -1,0 +1,46 @@
+// How one training step is laid out over GPUs: the five parallel dimensions and the schedule.
+// Terms as in Megatron-Core: tp tensor, pp pipeline, dp data, cp context, ep expert parallel,
+// etp expert-tensor parallel, vpp virtual pipeline stages per rank.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ptsim {
+
+enum class Schedule : std::uint8_t { gpipe, one_f_one_b, interleaved, zb_h1, dualpipe };
+enum class Recompute : std::uint8_t { none, selective, full };
+enum class CpAlgorithm : std::uint8_t { ring, ulysses };
+
+// Megatron-Core's default order; the first dimension is innermost (varies fastest over ranks), so
+// tensor-parallel peers are adjacent and stay inside a node.
+inline constexpr const char* kDefaultRankOrder = "tp-cp-ep-dp-pp";
+
+struct ParallelConfig {
+  int tp = 1;
+  int pp = 1;
+  int dp = 1;
+  int cp = 1;
+  int ep = 1;
+  int etp = 1;  // expert tensor parallel (Megatron --expert-tensor-parallel-size)
+  int vpp = 1;  // model chunks per pipeline rank (interleaved schedule)
+  int micro_batch = 1;
+  bool sequence_parallel = false;
+  int zero_stage = 0;  // 0 DDP, 1 optimizer sharding, 2 + gradients, 3 + parameters (FSDP)
+  Recompute recompute = Recompute::none;
+  Schedule schedule = Schedule::one_f_one_b;
+  CpAlgorithm cp_algorithm = CpAlgorithm::ring;
+  std::string rank_order = kDefaultRankOrder;
+  // Gradient reduction bucket (PyTorch DDP default 25 MiB; Megatron ~40M parameters).
+  double dp_bucket_bytes = 25.0 * 1024 * 1024;
+
+  int world_size() const { return tp * pp * dp * cp; }
+  // Expert-data-parallel size: ranks holding the same experts (Megatron-Core).
+  int expert_dp() const { return (tp * cp * dp) / (etp * ep); }
+};
+
+const char* schedule_name(Schedule s);
+const char* recompute_name(Recompute r);
+const char* cp_algorithm_name(CpAlgorithm a);
+
+}  // namespace ptsim
