@@ -1,5 +1,7 @@
 #include "sim/graph/graph.h"
 
+#include <bit>
+
 #include "common/check.h"
 
 namespace ptsim {
@@ -34,6 +36,8 @@ const char* collective_kind_name(CollectiveKind k) {
       return "all_to_all";
     case CollectiveKind::broadcast:
       return "broadcast";
+    case CollectiveKind::ring_shift:
+      return "ring_shift";
   }
   return "?";
 }
@@ -132,17 +136,27 @@ OpId Graph::push(Op op, std::span<const OpId> deps) {
   return id;
 }
 
-OpId Graph::add_compute(GraphRank rank, std::uint8_t stream, Category category,
-                        const Kernel& kernel, OpLabel label, std::span<const OpId> deps) {
+std::uint32_t Graph::intern_kernel(const Kernel& kernel) {
   auto [it, inserted] =
       kernel_index_.try_emplace(kernel, static_cast<std::uint32_t>(kernels_.size()));
   if (inserted) kernels_.push_back(kernel);
+  return it->second;
+}
+
+OpId Graph::add_compute(GraphRank rank, std::uint8_t stream, Category category,
+                        const Kernel& kernel, OpLabel label, std::span<const OpId> deps) {
+  return add_compute_interned(rank, stream, category, intern_kernel(kernel), label, deps);
+}
+
+OpId Graph::add_compute_interned(GraphRank rank, std::uint8_t stream, Category category,
+                                 std::uint32_t kernel, OpLabel label, std::span<const OpId> deps) {
+  PTSIM_CHECK(kernel < kernels_.size(), "compute op with an unknown kernel");
   Op op;
   op.kind = OpKind::compute;
   op.category = category;
   op.stream = stream;
   op.rank = rank;
-  op.payload = it->second;
+  op.payload = kernel;
   op.label = label;
   return push(op, deps);
 }
@@ -152,13 +166,28 @@ OpId Graph::add_collective(GraphRank rank, std::uint8_t stream, Category categor
                            std::span<const OpId> deps) {
   PTSIM_CHECK(group < groups_.size(), "collective on an unknown group");
   PTSIM_CHECK(bytes >= 0, "collective with negative bytes");
-  collectives_.push_back(Collective{kind, group, bytes});
+  const Collective c{kind, group, bytes};
+  const std::uint64_t key = (std::bit_cast<std::uint64_t>(bytes) * 0x9e3779b97f4a7c15ULL) ^
+                            (static_cast<std::uint64_t>(group) << 8) ^
+                            static_cast<std::uint64_t>(kind);
+  auto& bucket = collective_index_[key];
+  std::uint32_t index = static_cast<std::uint32_t>(collectives_.size());
+  for (std::uint32_t candidate : bucket) {
+    if (collectives_[candidate] == c) {
+      index = candidate;
+      break;
+    }
+  }
+  if (index == collectives_.size()) {
+    collectives_.push_back(c);
+    bucket.push_back(index);
+  }
   Op op;
   op.kind = OpKind::collective;
   op.category = category;
   op.stream = stream;
   op.rank = rank;
-  op.payload = static_cast<std::uint32_t>(collectives_.size() - 1);
+  op.payload = index;
   op.label = label;
   return push(op, deps);
 }

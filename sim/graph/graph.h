@@ -38,6 +38,9 @@ enum class CollectiveKind : std::uint8_t {
   reduce_scatter,
   all_to_all,
   broadcast,
+  // Every member sends `bytes` to its successor in ring order and receives as many from its
+  // predecessor at the same time (context-parallel key/value rotation, NCCL grouped send/recv).
+  ring_shift,
 };
 
 // What an op's time counts as in a step's breakdown; communication is split by the parallel
@@ -82,7 +85,7 @@ struct Op {
 
 // nccl-tests' size convention: all-reduce and broadcast S = buffer bytes; all-gather and
 // reduce-scatter S = the full (gathered) buffer, n x each rank's shard; all-to-all S = bytes each
-// rank sends in total (including the 1/n it keeps).
+// rank sends in total (including the 1/n it keeps); ring_shift S = bytes each member sends.
 struct Collective {
   CollectiveKind kind = CollectiveKind::all_reduce;
   GroupId group = 0;
@@ -126,6 +129,10 @@ class Graph {
 
   OpId add_compute(GraphRank rank, std::uint8_t stream, Category category, const Kernel& kernel,
                    OpLabel label, std::span<const OpId> deps);
+  // Interns a kernel once so that hot loops can add ops by kernel index.
+  std::uint32_t intern_kernel(const Kernel& kernel);
+  OpId add_compute_interned(GraphRank rank, std::uint8_t stream, Category category,
+                            std::uint32_t kernel, OpLabel label, std::span<const OpId> deps);
   OpId add_collective(GraphRank rank, std::uint8_t stream, Category category, CollectiveKind kind,
                       GroupId group, double bytes, OpLabel label, std::span<const OpId> deps);
   OpId add_send(GraphRank rank, std::uint8_t stream, Category category, GraphRank peer,
@@ -156,6 +163,8 @@ class Graph {
   const std::vector<std::string>& labels() const { return labels_; }
 
   const Kernel& kernel_of(const Op& op) const { return kernels_[op.payload]; }
+  // Collectives are interned: ops with equal (kind, group, bytes) share one entry, so the simulator
+  // plans each distinct collective's flows once.
   const Collective& collective_of(const Op& op) const { return collectives_[op.payload]; }
   const Transfer& transfer_of(const Op& op) const { return transfers_[op.payload]; }
   const MemoryEvent& memory_of(const Op& op) const { return memory_events_[op.payload]; }
@@ -178,6 +187,7 @@ class Graph {
   std::vector<Kernel> kernels_;
   std::unordered_map<Kernel, std::uint32_t, KernelHash> kernel_index_;
   std::vector<Collective> collectives_;
+  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> collective_index_;  // by hash
   std::vector<Transfer> transfers_;
   std::vector<MemoryEvent> memory_events_;
   std::vector<std::string> labels_;
