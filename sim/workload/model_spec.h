@@ -70,6 +70,7 @@ struct ModelSpec {
   bool qkv_bias = false;     // bias on q, k, v projections (Qwen2, GPT-2)
   bool linear_bias = false;  // bias on every other linear layer and norms (GPT-2)
   bool qk_norm = false;      // RMSNorm on q and k per head (Qwen3)
+  bool dropout = false;      // trained with dropout (GPT-2/3 style); Llama-style models are not
   MlpKind mlp = MlpKind::swiglu;
   NormKind norm = NormKind::rmsnorm;
   PositionKind position = PositionKind::rope;
