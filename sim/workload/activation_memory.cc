@@ -39,7 +39,7 @@ LayerActivationBytes layer_activation_bytes(const ModelSpec& m, const TrainingCo
   const double heads_b = static_cast<double>(s.heads_local) * p.micro_batch;
   if (t.attention == AttentionImpl::unfused) {
     const double scores = heads_b * static_cast<double>(s.seq_local) * s.seq_local;
-    core += kAct * scores;  // softmax output
+    core += kAct * scores;                                // softmax output
     if (dropout) core += kMask * scores + kAct * scores;  // dropout mask and output
   } else {
     core += 4.0 * heads_b * s.seq_local;  // fp32 log-sum-exp per query row
@@ -58,10 +58,10 @@ LayerActivationBytes layer_activation_bytes(const ModelSpec& m, const TrainingCo
   };
   if (moe_layer) {
     const double routed_rows = s.local_experts * s.tokens_per_local_expert;
-    mlp += 4.0 * sb_sp * m.moe.num_experts;                // fp32 router probabilities
-    mlp += kAct * routed_rows * h;                          // dispatched tokens (expert input)
+    mlp += 4.0 * sb_sp * m.moe.num_experts;  // fp32 router probabilities
+    mlp += kAct * routed_rows * h;           // dispatched tokens (expert input)
     mlp += ffn_block(routed_rows, s.expert_fc1_out_local, s.expert_ffn_local);
-    mlp += kAct * routed_rows * h;                          // expert outputs, for the combine
+    mlp += kAct * routed_rows * h;  // expert outputs, for the combine
     if (s.shared_ffn_local > 0) mlp += ffn_block(sb_tp, s.shared_fc1_out_local, s.shared_ffn_local);
   } else {
     mlp += ffn_block(sb_tp, s.dense_fc1_out_local, s.dense_ffn_local);

@@ -6,7 +6,9 @@ namespace ptsim {
 
 namespace {
 
-std::string s(int v) { return std::to_string(v); }
+std::string s(int v) {
+  return std::to_string(v);
+}
 
 }  // namespace
 
@@ -16,12 +18,26 @@ int micro_batches_per_step(const TrainingConfig& t, const ParallelConfig& p) {
 }
 
 const std::vector<std::string>& config_rule_names() {
-  static const std::vector<std::string> names = {
-      "positive_sizes",   "world_size",        "zero_stage",          "tp_divides_heads",
-      "tp_divides_kv_heads", "ep_needs_moe",   "ep_divides_experts",  "expert_layout",
-      "moe_tp_needs_sp",  "sp_needs_tp",       "sp_divides_sequence", "cp_divides_sequence",
-      "ulysses_heads",    "cp_needs_flash",    "batch_divides",     "pp_layers",           "schedule_needs_pp",
-      "vpp_needs_interleaved", "interleaved_microbatches", "dualpipe_shape"};
+  static const std::vector<std::string> names = {"positive_sizes",
+                                                 "world_size",
+                                                 "zero_stage",
+                                                 "tp_divides_heads",
+                                                 "tp_divides_kv_heads",
+                                                 "ep_needs_moe",
+                                                 "ep_divides_experts",
+                                                 "expert_layout",
+                                                 "moe_tp_needs_sp",
+                                                 "sp_needs_tp",
+                                                 "sp_divides_sequence",
+                                                 "cp_divides_sequence",
+                                                 "ulysses_heads",
+                                                 "cp_needs_flash",
+                                                 "batch_divides",
+                                                 "pp_layers",
+                                                 "schedule_needs_pp",
+                                                 "vpp_needs_interleaved",
+                                                 "interleaved_microbatches",
+                                                 "dualpipe_shape"};
   return names;
 }
 
@@ -34,8 +50,8 @@ Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const Parallel
                          "must be at least 1");
   }
   if (p.world_size() != gpus) {
-    return Verdict::fail("world_size", "tp x pp x dp x cp = " + s(p.world_size()) + " but there are " +
-                                           s(gpus) + " GPUs");
+    return Verdict::fail("world_size", "tp x pp x dp x cp = " + s(p.world_size()) +
+                                           " but there are " + s(gpus) + " GPUs");
   }
   if (p.zero_stage < 0 || p.zero_stage > 3) {
     return Verdict::fail("zero_stage", "ZeRO stage must be 0, 1, 2 or 3");
@@ -52,13 +68,13 @@ Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const Parallel
     return Verdict::fail("ep_needs_moe", "expert parallelism needs a mixture-of-experts model");
   }
   if (m.is_moe() && m.moe.num_experts % p.ep != 0) {
-    return Verdict::fail("ep_divides_experts", "ep " + s(p.ep) + " does not divide " +
-                                                   s(m.moe.num_experts) + " experts");
+    return Verdict::fail("ep_divides_experts",
+                         "ep " + s(p.ep) + " does not divide " + s(m.moe.num_experts) + " experts");
   }
   if ((p.tp * p.cp * p.dp) % (p.etp * p.ep) != 0) {
-    return Verdict::fail("expert_layout", "etp x ep = " + s(p.etp * p.ep) +
-                                              " does not divide tp x cp x dp = " +
-                                              s(p.tp * p.cp * p.dp));
+    return Verdict::fail("expert_layout",
+                         "etp x ep = " + s(p.etp * p.ep) +
+                             " does not divide tp x cp x dp = " + s(p.tp * p.cp * p.dp));
   }
   if (m.is_moe() && p.tp > 1 && !p.sequence_parallel) {
     return Verdict::fail("moe_tp_needs_sp",
@@ -90,17 +106,17 @@ Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const Parallel
                          "context parallelism needs fused (flash) attention, not the unfused path");
   }
   if (t.global_batch % (p.micro_batch * p.dp) != 0) {
-    return Verdict::fail("batch_divides", "global batch " + s(t.global_batch) +
-                                              " is not divisible by micro-batch x dp = " +
-                                              s(p.micro_batch * p.dp));
+    return Verdict::fail("batch_divides",
+                         "global batch " + s(t.global_batch) +
+                             " is not divisible by micro-batch x dp = " + s(p.micro_batch * p.dp));
   }
   if (m.layers < p.pp * p.vpp) {
     return Verdict::fail("pp_layers", s(m.layers) + " layers are fewer than pp x vpp = " +
                                           s(p.pp * p.vpp) + " pipeline stages");
   }
   if (p.pp == 1 && p.schedule != Schedule::one_f_one_b) {
-    return Verdict::fail("schedule_needs_pp", std::string("schedule ") +
-                                                  schedule_name(p.schedule) + " needs pp > 1");
+    return Verdict::fail("schedule_needs_pp",
+                         std::string("schedule ") + schedule_name(p.schedule) + " needs pp > 1");
   }
   if ((p.vpp > 1) != (p.schedule == Schedule::interleaved)) {
     return Verdict::fail("vpp_needs_interleaved",
@@ -112,9 +128,11 @@ Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const Parallel
                          "the interleaved schedule needs the " + s(m_count) +
                              " micro-batches to be a multiple of pp " + s(p.pp));
   }
-  if (p.schedule == Schedule::dualpipe && (p.pp % 2 != 0 || m_count < 2 * p.pp || m_count % 2 != 0)) {
-    return Verdict::fail("dualpipe_shape", "DualPipe needs an even pp and an even number of at "
-                                           "least 2 x pp micro-batches");
+  if (p.schedule == Schedule::dualpipe &&
+      (p.pp % 2 != 0 || m_count < 2 * p.pp || m_count % 2 != 0)) {
+    return Verdict::fail("dualpipe_shape",
+                         "DualPipe needs an even pp and an even number of at "
+                         "least 2 x pp micro-batches");
   }
   return Verdict::pass();
 }

@@ -18,7 +18,8 @@ int micro_batches_per_step(const TrainingConfig& t, const ParallelConfig& p);
 
 // Checks every rule; returns the first broken one (rules are checked in a fixed order).
 // `gpus` is the number of GPUs the configuration must fill exactly.
-Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const ParallelConfig& p, int gpus);
+Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const ParallelConfig& p,
+                     int gpus);
 
 // Every rule name check_config can return, in checking order (for reports and tests).
 const std::vector<std::string>& config_rule_names();

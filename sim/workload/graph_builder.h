@@ -3,18 +3,19 @@
 // pipeline rank, standing for its tp x cp x dp symmetric peers).
 //
 // What one step contains, per rank (docs/workload.md has the op-by-op description):
-// * the pipeline schedule's passes (pipeline_schedule.h) over the layers of the rank's model chunks;
+// * the pipeline schedule's passes (pipeline_schedule.h) over the layers of the rank's model
+// chunks;
 // * per layer: norms, projections, attention (FlashAttention-style fused kernels, or the unfused
-//   batched-GEMM + softmax path), MLP or MoE (router, permutation, dispatch/combine all-to-all, expert
-//   grouped GEMMs, shared experts); Megatron tensor parallelism (all-reduce, or all-gather and
-//   reduce-scatter under sequence parallelism); context parallelism (ring key/value rotation or
+//   batched-GEMM + softmax path), MLP or MoE (router, permutation, dispatch/combine all-to-all,
+//   expert grouped GEMMs, shared experts); Megatron tensor parallelism (all-reduce, or all-gather
+//   and reduce-scatter under sequence parallelism); context parallelism (ring key/value rotation or
 //   Ulysses all-to-all); recomputation (selective: the attention core; full: the whole layer);
 // * embedding (vocabulary-parallel) on the first pipeline position and LM head + cross-entropy on
 //   the last; activation and gradient sends between pipeline positions;
 // * gradient reduction over data (and context) parallel ranks in buckets overlapped with backward
 //   (DDP all-reduce, ZeRO-1/2 reduce-scatter + parameter all-gather, ZeRO-3/FSDP per-layer
-//   all-gather before forward and backward with one-layer prefetch and reduce-scatter after), expert
-//   gradients over the expert-data-parallel group, and the Adam step on each rank's shard;
+//   all-gather before forward and backward with one-layer prefetch and reduce-scatter after),
+//   expert gradients over the expert-data-parallel group, and the Adam step on each rank's shard;
 // * memory events for weights, gradients, optimizer state, activations per micro-batch and
 //   communication buffers.
 #pragma once

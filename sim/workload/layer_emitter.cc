@@ -3,8 +3,8 @@
 // Tensor parallelism follows Megatron (Shoeybi et al. 2019; Korthikanti et al. 2022): without
 // sequence parallelism the block input is replicated and the block output all-reduced (f / g
 // operators: identity + all-reduce forward, all-reduce + identity backward); with it, all-gather
-// before the column-parallel projection and reduce-scatter after the row-parallel one, conjugates in
-// backward, and one extra all-gather in backward to rebuild the gathered input for the weight
+// before the column-parallel projection and reduce-scatter after the row-parallel one, conjugates
+// in backward, and one extra all-gather in backward to rebuild the gathered input for the weight
 // gradient. Collectives run on the "tp" stream and the next compute op waits for them.
 #include "sim/workload/step_builder.h"
 
@@ -23,14 +23,14 @@ void StepBuilder::tp_enter(RankState& rs, PassState& ps, int layer, bool backwar
   if (!backward) {
     if (!p_.sequence_parallel) return;  // f: identity in forward
     after(rs, ps,
-          collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp,
-                     p_.tp, bytes, lbl(labels_, slot, layer, ps.micro_batch), {ps.frontier}));
+          collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp, p_.tp,
+                     bytes, lbl(labels_, slot, layer, ps.micro_batch), {ps.frontier}));
   } else {
     // Conjugate of the forward exit: all-gather (SP) of the output gradient, identity otherwise.
     if (!p_.sequence_parallel) return;
     after(rs, ps,
-          collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp,
-                     p_.tp, bytes, lbl(labels_, slot, layer, ps.micro_batch), {ps.frontier}));
+          collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp, p_.tp,
+                     bytes, lbl(labels_, slot, layer, ps.micro_batch), {ps.frontier}));
   }
 }
 
@@ -52,8 +52,7 @@ void StepBuilder::linear_backward(RankState& rs, PassState& ps, const LinearKern
   if (weights_now) compute(rs, ps, k.wgrad, OpLabel{label_wgrad, layer, ps.micro_batch});
 }
 
-void StepBuilder::attention_core_forward(RankState& rs, PassState& ps, int layer,
-                                         bool recompute) {
+void StepBuilder::attention_core_forward(RankState& rs, PassState& ps, int layer, bool recompute) {
   const LayerKernels& k = m_.is_moe_layer(layer) ? moe_ : dense_;
   const int mb = ps.micro_batch;
   const int label = recompute ? kAttnRecompute : kAttnFwd;
@@ -63,8 +62,8 @@ void StepBuilder::attention_core_forward(RankState& rs, PassState& ps, int layer
     compute(rs, ps, k.av_fwd, lbl(labels_, label, layer, mb));
     return;
   }
-  const double kv_bytes = shapes_.tokens_tp * shapes_.kv_heads_local *
-                          (shapes_.head_dim_qk + shapes_.head_dim_v) * 2.0;
+  const double kv_bytes =
+      shapes_.tokens_tp * shapes_.kv_heads_local * (shapes_.head_dim_qk + shapes_.head_dim_v) * 2.0;
   if (p_.cp > 1 && p_.cp_algorithm == CpAlgorithm::ring) {
     // Ring attention: while step i computes on the key/value block it holds, the block for step
     // i + 1 rotates one rank along the context-parallel ring.
@@ -79,9 +78,10 @@ void StepBuilder::attention_core_forward(RankState& rs, PassState& ps, int layer
       }
       if (i > 0) {
         const OpId d[] = {ps.frontier, shifted};
-        after(rs, ps, g_.add_compute_interned(rs.rank, streams_.compute, Category::compute,
-                                              k.attn_fwd[static_cast<std::size_t>(i)],
-                                              lbl(labels_, label, layer, mb), d));
+        after(rs, ps,
+              g_.add_compute_interned(rs.rank, streams_.compute, Category::compute,
+                                      k.attn_fwd[static_cast<std::size_t>(i)],
+                                      lbl(labels_, label, layer, mb), d));
       } else {
         compute(rs, ps, k.attn_fwd[0], lbl(labels_, label, layer, mb));
       }
@@ -96,15 +96,15 @@ void StepBuilder::attention_core_forward(RankState& rs, PassState& ps, int layer
                               shapes_.kv_heads_local * (shapes_.head_dim_qk + shapes_.head_dim_v)) *
                              2.0;
     after(rs, ps,
-          collective(rs, streams_.cp, Category::cp, CollectiveKind::all_to_all, rs.groups.cp,
-                     p_.cp, qkv_bytes, lbl(labels_, kCpA2aFwd, layer, mb), {ps.frontier}));
+          collective(rs, streams_.cp, Category::cp, CollectiveKind::all_to_all, rs.groups.cp, p_.cp,
+                     qkv_bytes, lbl(labels_, kCpA2aFwd, layer, mb), {ps.frontier}));
   }
   compute(rs, ps, k.attn_fwd[0], lbl(labels_, label, layer, mb));
   if (p_.cp > 1) {
     const double o_bytes = shapes_.tokens_tp * shapes_.heads_local * shapes_.head_dim_v * 2.0;
     after(rs, ps,
-          collective(rs, streams_.cp, Category::cp, CollectiveKind::all_to_all, rs.groups.cp,
-                     p_.cp, o_bytes, lbl(labels_, kCpA2aFwd, layer, mb), {ps.frontier}));
+          collective(rs, streams_.cp, Category::cp, CollectiveKind::all_to_all, rs.groups.cp, p_.cp,
+                     o_bytes, lbl(labels_, kCpA2aFwd, layer, mb), {ps.frontier}));
   }
 }
 
@@ -120,8 +120,8 @@ void StepBuilder::attention_core_backward(RankState& rs, PassState& ps, int laye
     compute(rs, ps, k.qk_dgrad_k, lbl(labels_, kAttnBwd, layer, mb));
     return;
   }
-  const double kv_bytes = shapes_.tokens_tp * shapes_.kv_heads_local *
-                          (shapes_.head_dim_qk + shapes_.head_dim_v) * 2.0;
+  const double kv_bytes =
+      shapes_.tokens_tp * shapes_.kv_heads_local * (shapes_.head_dim_qk + shapes_.head_dim_v) * 2.0;
   if (p_.cp > 1 && p_.cp_algorithm == CpAlgorithm::ring) {
     // Backward ring: key/value blocks and their accumulated gradients travel together; a last
     // shift returns the finished key/value gradients to their owner: (2 cp - 1) blocks per rank.
@@ -136,24 +136,25 @@ void StepBuilder::attention_core_backward(RankState& rs, PassState& ps, int laye
       }
       if (i > 0) {
         const OpId d[] = {ps.frontier, shifted};
-        after(rs, ps, g_.add_compute_interned(rs.rank, streams_.compute, Category::compute,
-                                              k.attn_bwd[static_cast<std::size_t>(i)],
-                                              lbl(labels_, kAttnBwd, layer, mb), d));
+        after(rs, ps,
+              g_.add_compute_interned(rs.rank, streams_.compute, Category::compute,
+                                      k.attn_bwd[static_cast<std::size_t>(i)],
+                                      lbl(labels_, kAttnBwd, layer, mb), d));
       } else {
         compute(rs, ps, k.attn_bwd[0], lbl(labels_, kAttnBwd, layer, mb));
       }
       shifted = next_shift;
     }
     after(rs, ps,
-          collective(rs, streams_.cp, Category::cp, CollectiveKind::ring_shift, rs.groups.cp,
-                     p_.cp, kv_bytes, lbl(labels_, kCpShiftBwd, layer, mb), {ps.frontier}));
+          collective(rs, streams_.cp, Category::cp, CollectiveKind::ring_shift, rs.groups.cp, p_.cp,
+                     kv_bytes, lbl(labels_, kCpShiftBwd, layer, mb), {ps.frontier}));
     return;
   }
   if (p_.cp > 1) {
     const double o_bytes = shapes_.tokens_tp * shapes_.heads_local * shapes_.head_dim_v * 2.0;
     after(rs, ps,
-          collective(rs, streams_.cp, Category::cp, CollectiveKind::all_to_all, rs.groups.cp,
-                     p_.cp, o_bytes, lbl(labels_, kCpA2aBwd, layer, mb), {ps.frontier}));
+          collective(rs, streams_.cp, Category::cp, CollectiveKind::all_to_all, rs.groups.cp, p_.cp,
+                     o_bytes, lbl(labels_, kCpA2aBwd, layer, mb), {ps.frontier}));
   }
   compute(rs, ps, k.attn_bwd[0], lbl(labels_, kAttnBwd, layer, mb));
   if (p_.cp > 1) {
@@ -162,13 +163,12 @@ void StepBuilder::attention_core_backward(RankState& rs, PassState& ps, int laye
                               shapes_.kv_heads_local * (shapes_.head_dim_qk + shapes_.head_dim_v)) *
                              2.0;
     after(rs, ps,
-          collective(rs, streams_.cp, Category::cp, CollectiveKind::all_to_all, rs.groups.cp,
-                     p_.cp, qkv_bytes, lbl(labels_, kCpA2aBwd, layer, mb), {ps.frontier}));
+          collective(rs, streams_.cp, Category::cp, CollectiveKind::all_to_all, rs.groups.cp, p_.cp,
+                     qkv_bytes, lbl(labels_, kCpA2aBwd, layer, mb), {ps.frontier}));
   }
 }
 
-void StepBuilder::layer_forward_attention(RankState& rs, PassState& ps, int layer,
-                                          bool recompute) {
+void StepBuilder::layer_forward_attention(RankState& rs, PassState& ps, int layer, bool recompute) {
   const LayerKernels& k = m_.is_moe_layer(layer) ? moe_ : dense_;
   const int mb = ps.micro_batch;
   const int slot = layer - ps.first_layer;
@@ -184,7 +184,8 @@ void StepBuilder::layer_forward_attention(RankState& rs, PassState& ps, int laye
     auto& waited = rs.param_gather_waited[static_cast<std::size_t>(ps.chunk)];
     if (!waited[static_cast<std::size_t>(slot)]) {
       // The first forward of this layer in the step waits for its bucket's parameter all-gather.
-      ps.extra_dep = rs.param_gather_of_layer[static_cast<std::size_t>(ps.chunk)][static_cast<std::size_t>(slot)];
+      ps.extra_dep = rs.param_gather_of_layer[static_cast<std::size_t>(ps.chunk)]
+                                             [static_cast<std::size_t>(slot)];
       ps.has_extra_dep = true;
       waited[static_cast<std::size_t>(slot)] = 1;
     }
@@ -205,7 +206,8 @@ void StepBuilder::layer_forward_attention(RankState& rs, PassState& ps, int laye
   } else {
     compute(rs, ps, k.qkv.fwd, lbl(labels_, kQkvFwd, layer, mb));
   }
-  if (m_.position == PositionKind::rope) compute(rs, ps, k.rope_fwd, lbl(labels_, kRopeFwd, layer, mb));
+  if (m_.position == PositionKind::rope)
+    compute(rs, ps, k.rope_fwd, lbl(labels_, kRopeFwd, layer, mb));
   attention_core_forward(rs, ps, layer, recompute);
   compute(rs, ps, k.out.fwd, lbl(labels_, kOutFwd, layer, mb));
   tp_leave(rs, ps, layer, false);
@@ -225,17 +227,17 @@ void StepBuilder::layer_forward_mlp(RankState& rs, PassState& ps, int layer, boo
   } else {
     // Router on this rank's tokens, permutation, dispatch all-to-all; shared experts compute while
     // the dispatch is in flight (Megatron-Core --moe-shared-expert-overlap).
-    const double a2a_bytes = shapes_.routed_tokens_sent * m_.hidden * 2.0 *
-                             (t_.moe_capacity_factor > 0 ? t_.moe_capacity_factor
-                                                         : std::max(1.0, t_.moe_imbalance));
+    const double a2a_bytes =
+        shapes_.routed_tokens_sent * m_.hidden * 2.0 *
+        (t_.moe_capacity_factor > 0 ? t_.moe_capacity_factor : std::max(1.0, t_.moe_imbalance));
     compute(rs, ps, k.router.fwd, lbl(labels_, kRouterFwd, layer, mb));
     compute(rs, ps, k.route_fwd, lbl(labels_, kRouteFwd, layer, mb));
     compute(rs, ps, k.permute, lbl(labels_, kPermute, layer, mb));
     OpId dispatched = ps.frontier;
     if (p_.ep > 1) {
-      dispatched = collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all,
-                              rs.groups.ep, p_.ep, a2a_bytes, lbl(labels_, kDispatch, layer, mb),
-                              {ps.frontier});
+      dispatched =
+          collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep, p_.ep,
+                     a2a_bytes, lbl(labels_, kDispatch, layer, mb), {ps.frontier});
     }
     OpId shared_done = ps.frontier;
     if (k.shared_experts) {
@@ -258,9 +260,8 @@ void StepBuilder::layer_forward_mlp(RankState& rs, PassState& ps, int layer, boo
     compute(rs, ps, k.expert_fc2.fwd, lbl(labels_, kExpFc2Fwd, layer, mb));
     if (p_.etp > 1) {
       after(rs, ps,
-            collective(rs, streams_.ep, Category::ep, CollectiveKind::reduce_scatter,
-                       rs.groups.etp, p_.etp, etp_bytes, lbl(labels_, kEtpReduce, layer, mb),
-                       {ps.frontier}));
+            collective(rs, streams_.ep, Category::ep, CollectiveKind::reduce_scatter, rs.groups.etp,
+                       p_.etp, etp_bytes, lbl(labels_, kEtpReduce, layer, mb), {ps.frontier}));
     }
     if (p_.ep > 1) {
       after(rs, ps,
@@ -269,8 +270,9 @@ void StepBuilder::layer_forward_mlp(RankState& rs, PassState& ps, int layer, boo
     }
     // Unpermute and add the shared experts' output.
     const OpId d[] = {ps.frontier, shared_done};
-    after(rs, ps, g_.add_compute_interned(rs.rank, streams_.compute, Category::compute, k.unpermute,
-                                          lbl(labels_, kUnpermute, layer, mb), d));
+    after(rs, ps,
+          g_.add_compute_interned(rs.rank, streams_.compute, Category::compute, k.unpermute,
+                                  lbl(labels_, kUnpermute, layer, mb), d));
   }
   if (!recompute) zero3_after_layer(rs, ps, layer, false);
 }
@@ -283,10 +285,11 @@ void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
   zero3_before_layer(rs, ps, layer, true);
   if (p_.recompute == Recompute::full) {
     // Re-materialise the layer from its stored input, tensor-parallel collectives included.
-    after(rs, ps,
-          g_.add_memory(rs.rank, streams_.compute, true, MemoryTag::activations,
-                        moe_layer ? act_moe_full_ : act_dense_full_,
-                        OpLabel{labels_.mem_act, layer, mb}, std::span<const OpId>(&ps.frontier, 1)));
+    after(
+        rs, ps,
+        g_.add_memory(rs.rank, streams_.compute, true, MemoryTag::activations,
+                      moe_layer ? act_moe_full_ : act_dense_full_,
+                      OpLabel{labels_.mem_act, layer, mb}, std::span<const OpId>(&ps.frontier, 1)));
     layer_forward_attention(rs, ps, layer, true);
     layer_forward_mlp(rs, ps, layer, true);
   }
@@ -305,15 +308,14 @@ void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
                     weights_now);
     tp_leave(rs, ps, layer, true);
   } else {
-    const double a2a_bytes = shapes_.routed_tokens_sent * m_.hidden * 2.0 *
-                             (t_.moe_capacity_factor > 0 ? t_.moe_capacity_factor
-                                                         : std::max(1.0, t_.moe_imbalance));
+    const double a2a_bytes =
+        shapes_.routed_tokens_sent * m_.hidden * 2.0 *
+        (t_.moe_capacity_factor > 0 ? t_.moe_capacity_factor : std::max(1.0, t_.moe_imbalance));
     compute(rs, ps, k.unpermute, lbl(labels_, kUnpermute, layer, mb));
     OpId combined = ps.frontier;
     if (p_.ep > 1) {
-      combined = collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all,
-                            rs.groups.ep, p_.ep, a2a_bytes, lbl(labels_, kCombineBwd, layer, mb),
-                            {ps.frontier});
+      combined = collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep,
+                            p_.ep, a2a_bytes, lbl(labels_, kCombineBwd, layer, mb), {ps.frontier});
     }
     if (k.shared_experts) {
       tp_enter(rs, ps, layer, true);
@@ -339,9 +341,8 @@ void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
                     labels_.layer_op[kExpFc1Wgrad], weights_now);
     if (p_.etp > 1) {
       after(rs, ps,
-            collective(rs, streams_.ep, Category::ep, CollectiveKind::reduce_scatter,
-                       rs.groups.etp, p_.etp, etp_bytes, lbl(labels_, kEtpReduce, layer, mb),
-                       {ps.frontier}));
+            collective(rs, streams_.ep, Category::ep, CollectiveKind::reduce_scatter, rs.groups.etp,
+                       p_.etp, etp_bytes, lbl(labels_, kEtpReduce, layer, mb), {ps.frontier}));
     }
     if (p_.ep > 1) {
       after(rs, ps,
@@ -349,8 +350,9 @@ void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
                        p_.ep, a2a_bytes, lbl(labels_, kDispatchBwd, layer, mb), {ps.frontier}));
     }
     const OpId d[] = {ps.frontier, shared_done};
-    after(rs, ps, g_.add_compute_interned(rs.rank, streams_.compute, Category::compute, k.permute,
-                                          lbl(labels_, kPermute, layer, mb), d));
+    after(rs, ps,
+          g_.add_compute_interned(rs.rank, streams_.compute, Category::compute, k.permute,
+                                  lbl(labels_, kPermute, layer, mb), d));
     compute(rs, ps, k.route_bwd, lbl(labels_, kRouteBwd, layer, mb));
     linear_backward(rs, ps, k.router, layer, labels_.layer_op[kRouterDgrad],
                     labels_.layer_op[kRouterWgrad], weights_now);
@@ -367,7 +369,8 @@ void StepBuilder::layer_backward_attention(RankState& rs, PassState& ps, int lay
   linear_backward(rs, ps, k.out, layer, labels_.layer_op[kOutDgrad], labels_.layer_op[kOutWgrad],
                   weights_now);
   attention_core_backward(rs, ps, layer);
-  if (m_.position == PositionKind::rope) compute(rs, ps, k.rope_bwd, lbl(labels_, kRopeBwd, layer, mb));
+  if (m_.position == PositionKind::rope)
+    compute(rs, ps, k.rope_bwd, lbl(labels_, kRopeBwd, layer, mb));
   if (p_.sequence_parallel && weights_now) {
     collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp, p_.tp,
                shapes_.tokens_tp * m_.hidden * 2.0, lbl(labels_, kTpBwd, layer, mb), {ps.frontier});
@@ -382,8 +385,8 @@ void StepBuilder::layer_backward_attention(RankState& rs, PassState& ps, int lay
       linear_backward(rs, ps, k.q_up, layer, labels_.layer_op[kMlaBwd], labels_.layer_op[kMlaBwd],
                       weights_now);
       compute(rs, ps, k.q_norm_bwd, lbl(labels_, kMlaBwd, layer, mb));
-      linear_backward(rs, ps, k.q_down, layer, labels_.layer_op[kMlaBwd],
-                      labels_.layer_op[kMlaBwd], weights_now);
+      linear_backward(rs, ps, k.q_down, layer, labels_.layer_op[kMlaBwd], labels_.layer_op[kMlaBwd],
+                      weights_now);
     } else {
       linear_backward(rs, ps, k.q_direct, layer, labels_.layer_op[kMlaBwd],
                       labels_.layer_op[kMlaBwd], weights_now);
@@ -395,7 +398,8 @@ void StepBuilder::layer_backward_attention(RankState& rs, PassState& ps, int lay
   tp_leave(rs, ps, layer, true);
   compute(rs, ps, k.norm_bwd, lbl(labels_, kNorm1Bwd, layer, mb));
   if (weights_now) {
-    const double dense = moe_layer ? shapes_.layer_moe_params_dense_part : shapes_.layer_dense_params;
+    const double dense =
+        moe_layer ? shapes_.layer_moe_params_dense_part : shapes_.layer_dense_params;
     const double expert = moe_layer ? shapes_.layer_moe_params_expert_part : 0.0;
     if (ps.reduce_grads) grad_ready(rs, dense, expert, ps.frontier);
     zero3_after_layer(rs, ps, layer, true);
@@ -403,7 +407,8 @@ void StepBuilder::layer_backward_attention(RankState& rs, PassState& ps, int lay
     if (p_.recompute == Recompute::full) bytes += moe_layer ? act_moe_full_ : act_dense_full_;
     after(rs, ps,
           g_.add_memory(rs.rank, streams_.compute, false, MemoryTag::activations, bytes,
-                        OpLabel{labels_.mem_free, layer, mb}, std::span<const OpId>(&ps.frontier, 1)));
+                        OpLabel{labels_.mem_free, layer, mb},
+                        std::span<const OpId>(&ps.frontier, 1)));
   }
 }
 
@@ -411,7 +416,9 @@ void StepBuilder::layer_weight_grads(RankState& rs, PassState& ps, int layer) {
   const bool moe_layer = m_.is_moe_layer(layer);
   const LayerKernels& k = moe_layer ? moe_ : dense_;
   const int mb = ps.micro_batch;
-  auto w = [&](const LinearKernels& l, int slot) { compute(rs, ps, l.wgrad, lbl(labels_, slot, layer, mb)); };
+  auto w = [&](const LinearKernels& l, int slot) {
+    compute(rs, ps, l.wgrad, lbl(labels_, slot, layer, mb));
+  };
   if (moe_layer) {
     w(k.expert_fc2, kExpFc2Wgrad);
     w(k.expert_fc1, kExpFc1Wgrad);
@@ -443,9 +450,10 @@ void StepBuilder::layer_weight_grads(RankState& rs, PassState& ps, int layer) {
   zero3_after_layer(rs, ps, layer, true);
   double bytes = moe_layer ? act_moe_ : act_dense_;
   if (p_.recompute == Recompute::full) bytes += moe_layer ? act_moe_full_ : act_dense_full_;
-  after(rs, ps,
-        g_.add_memory(rs.rank, streams_.compute, false, MemoryTag::activations, bytes,
-                      OpLabel{labels_.mem_free, layer, mb}, std::span<const OpId>(&ps.frontier, 1)));
+  after(
+      rs, ps,
+      g_.add_memory(rs.rank, streams_.compute, false, MemoryTag::activations, bytes,
+                    OpLabel{labels_.mem_free, layer, mb}, std::span<const OpId>(&ps.frontier, 1)));
 }
 
 }  // namespace ptsim::builder

@@ -9,7 +9,9 @@ namespace ptsim::builder {
 
 namespace {
 
-std::int64_t rows(double x) { return std::max<std::int64_t>(1, std::llround(std::ceil(x))); }
+std::int64_t rows(double x) {
+  return std::max<std::int64_t>(1, std::llround(std::ceil(x)));
+}
 
 MemoryBoundKernel mem(MemoryBoundKind kind, double bytes, double flops_per_byte = 0.25) {
   return MemoryBoundKernel{kind, bytes, bytes * flops_per_byte};
@@ -105,7 +107,8 @@ void StepBuilder::intern_kernels() {
         add_step(a);
         a.kv_len = s.seq_local / 2;
         a.causal = false;
-        for (int i = 1; i < p_.cp; ++i) add_step(a);
+        for (int i = 1; i < p_.cp; ++i)
+          add_step(a);
         const double merge_elems = T * s.heads_local * s.head_dim_v;
         k.attn_merge =
             g_.intern_kernel(mem(MemoryBoundKind::elementwise, 6.0 * merge_elems * (p_.cp - 1)));

@@ -10,7 +10,9 @@ namespace ptsim {
 
 namespace {
 
-PipelineWork work(Pass pass, int chunk, int mb) { return PipelineWork{pass, chunk, mb, false}; }
+PipelineWork work(Pass pass, int chunk, int mb) {
+  return PipelineWork{pass, chunk, mb, false};
+}
 
 // One direction, ranks 0..p-1, chunk 0 each, every micro-batch in it.
 PipelinePlan single_direction_plan(int pp, int m) {
@@ -19,18 +21,22 @@ PipelinePlan single_direction_plan(int pp, int m) {
   plan.chunks_per_rank = 1;
   plan.model_stages = pp;
   plan.directions.resize(1);
-  for (int r = 0; r < pp; ++r) plan.directions[0].push_back({r, 0});
+  for (int r = 0; r < pp; ++r)
+    plan.directions[0].push_back({r, 0});
   plan.direction_of_micro_batch.assign(static_cast<std::size_t>(m), 0);
   plan.model_stage.resize(static_cast<std::size_t>(pp));
-  for (int r = 0; r < pp; ++r) plan.model_stage[static_cast<std::size_t>(r)] = {r};
+  for (int r = 0; r < pp; ++r)
+    plan.model_stage[static_cast<std::size_t>(r)] = {r};
   plan.work.resize(static_cast<std::size_t>(pp));
   return plan;
 }
 
 void gpipe(PipelinePlan& plan, int m) {
   for (auto& w : plan.work) {
-    for (int i = 0; i < m; ++i) w.push_back(work(Pass::forward, 0, i));
-    for (int i = m - 1; i >= 0; --i) w.push_back(work(Pass::backward, 0, i));
+    for (int i = 0; i < m; ++i)
+      w.push_back(work(Pass::forward, 0, i));
+    for (int i = m - 1; i >= 0; --i)
+      w.push_back(work(Pass::backward, 0, i));
   }
 }
 
@@ -42,12 +48,14 @@ void one_f_one_b(PipelinePlan& plan, int pp, int m) {
     const int warmup = std::min(pp - r - 1, m);
     int f = 0;
     int b = 0;
-    for (; f < warmup; ++f) w.push_back(work(Pass::forward, 0, f));
+    for (; f < warmup; ++f)
+      w.push_back(work(Pass::forward, 0, f));
     while (f < m) {
       w.push_back(work(Pass::forward, 0, f++));
       w.push_back(work(Pass::backward, 0, b++));
     }
-    while (b < m) w.push_back(work(Pass::backward, 0, b++));
+    while (b < m)
+      w.push_back(work(Pass::backward, 0, b++));
   }
 }
 
@@ -66,13 +74,16 @@ void zero_bubble_h1(PipelinePlan& plan, int pp, int m) {
       if (b >= r) w.push_back(work(Pass::backward_weight, 0, wgt++));
       ++b;
     };
-    for (; f < warmup; ++f) w.push_back(work(Pass::forward, 0, f));
+    for (; f < warmup; ++f)
+      w.push_back(work(Pass::forward, 0, f));
     while (f < m) {
       w.push_back(work(Pass::forward, 0, f++));
       backward();
     }
-    while (b < m) backward();
-    while (wgt < m) w.push_back(work(Pass::backward_weight, 0, wgt++));
+    while (b < m)
+      backward();
+    while (wgt < m)
+      w.push_back(work(Pass::backward_weight, 0, wgt++));
   }
 }
 
@@ -84,11 +95,13 @@ PipelinePlan interleaved(int pp, int vpp, int m) {
   plan.chunks_per_rank = vpp;
   plan.model_stages = pp * vpp;
   plan.directions.resize(1);
-  for (int k = 0; k < pp * vpp; ++k) plan.directions[0].push_back({k % pp, k / pp});
+  for (int k = 0; k < pp * vpp; ++k)
+    plan.directions[0].push_back({k % pp, k / pp});
   plan.direction_of_micro_batch.assign(static_cast<std::size_t>(m), 0);
   plan.model_stage.resize(static_cast<std::size_t>(pp));
   for (int r = 0; r < pp; ++r) {
-    for (int c = 0; c < vpp; ++c) plan.model_stage[static_cast<std::size_t>(r)].push_back(c * pp + r);
+    for (int c = 0; c < vpp; ++c)
+      plan.model_stage[static_cast<std::size_t>(r)].push_back(c * pp + r);
   }
   plan.work.resize(static_cast<std::size_t>(pp));
   const int total = m * vpp;
@@ -102,7 +115,8 @@ PipelinePlan interleaved(int pp, int vpp, int m) {
     const int warmup = std::min((pp - r - 1) * 2 + (vpp - 1) * pp, total);
     int f = 0;
     int b = 0;
-    for (; f < warmup; ++f) w.push_back(work(Pass::forward, chunk_of(f, true), mb_of(f)));
+    for (; f < warmup; ++f)
+      w.push_back(work(Pass::forward, chunk_of(f, true), mb_of(f)));
     while (f < total) {
       w.push_back(work(Pass::forward, chunk_of(f, true), mb_of(f)));
       ++f;
@@ -134,17 +148,18 @@ class DualPipeOrder {
     const int half_chunks = m_ / 2;
     const bool middle = half_rank == half_ranks - 1;
 
-    for (int i = 0; i < (half_ranks - half_rank - 1) * 2; ++i) forward(0);           // 1: nF0
-    for (int i = 0; i < half_rank + 1; ++i) {                                         // 2: nF0F1
+    for (int i = 0; i < (half_ranks - half_rank - 1) * 2; ++i)
+      forward(0);                              // 1: nF0
+    for (int i = 0; i < half_rank + 1; ++i) {  // 2: nF0F1
       forward(0);
       forward(1);
     }
-    for (int i = 0; i < half_ranks - half_rank - 1; ++i) {                            // 3: nB1W1F1
+    for (int i = 0; i < half_ranks - half_rank - 1; ++i) {  // 3: nB1W1F1
       backward(1, true);
       weight();
       forward(1);
     }
-    for (int i = 0; i < half_chunks - pp_ + half_rank + 1; ++i) {                     // 4: nF0B1F1B0
+    for (int i = 0; i < half_chunks - pp_ + half_rank + 1; ++i) {  // 4: nF0B1F1B0
       if (i == 0 && middle) {
         forward(0);
         backward(1, false);
@@ -153,23 +168,24 @@ class DualPipeOrder {
       }
       forward_backward(1, 0);
     }
-    for (int i = 0; i < half_ranks - half_rank - 1; ++i) {                            // 5: nB1F1B0
+    for (int i = 0; i < half_ranks - half_rank - 1; ++i) {  // 5: nB1F1B0
       backward(1, false);
       forward_backward(1, 0);
     }
     bool zb = false;
     const int step6 = half_rank + 1;
-    for (int i = 0; i < step6; ++i) {                                                 // 6: nB1B0
+    for (int i = 0; i < step6; ++i) {  // 6: nB1B0
       if (i == step6 / 2 && half_rank % 2 == 1) zb = true;
       backward(1, zb);
       if (i == step6 / 2 && half_rank % 2 == 0) zb = true;
       backward(0, zb);
     }
-    for (int i = 0; i < half_ranks - half_rank - 1; ++i) {                            // 7: nWB0
+    for (int i = 0; i < half_ranks - half_rank - 1; ++i) {  // 7: nWB0
       weight();
       backward(0, true);
     }
-    while (!deferred_w_.empty()) weight();                                            // 8: nW
+    while (!deferred_w_.empty())
+      weight();  // 8: nW
   }
 
  private:
@@ -223,12 +239,15 @@ PipelinePlan dualpipe(int pp, int m) {
     plan.directions[1].push_back({pp - 1 - k, 1});
   }
   plan.direction_of_micro_batch.resize(static_cast<std::size_t>(m));
-  for (int i = 0; i < m; ++i) plan.direction_of_micro_batch[static_cast<std::size_t>(i)] = i < m / 2 ? 0 : 1;
+  for (int i = 0; i < m; ++i)
+    plan.direction_of_micro_batch[static_cast<std::size_t>(i)] = i < m / 2 ? 0 : 1;
   plan.model_stage.resize(static_cast<std::size_t>(pp));
-  for (int r = 0; r < pp; ++r) plan.model_stage[static_cast<std::size_t>(r)] = {r, pp - 1 - r};
+  for (int r = 0; r < pp; ++r)
+    plan.model_stage[static_cast<std::size_t>(r)] = {r, pp - 1 - r};
   plan.work.resize(static_cast<std::size_t>(pp));
   DualPipeOrder order(plan, pp, m);
-  for (int r = 0; r < pp; ++r) order.build_rank(r);
+  for (int r = 0; r < pp; ++r)
+    order.build_rank(r);
   return plan;
 }
 

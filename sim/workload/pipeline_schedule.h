@@ -4,8 +4,8 @@
 // Model chunks and positions. A micro-batch travels through "positions" 0..K-1 of its pipeline
 // direction; each position is a model chunk held by one rank. 1F1B/GPipe/ZB-H1: K = pp, position k
 // on rank k. Interleaved (Narayanan et al. 2021, section 2.2.2): K = pp * vpp, position k on rank
-// k % pp as its chunk k / pp. DualPipe (DeepSeek-V3 report, section 3.2.1): two directions of K = pp
-// positions; direction 0 runs ranks 0..pp-1 (chunk 0), direction 1 runs ranks pp-1..0 (chunk 1),
+// k % pp as its chunk k / pp. DualPipe (DeepSeek-V3 report, section 3.2.1): two directions of K =
+// pp positions; direction 0 runs ranks 0..pp-1 (chunk 0), direction 1 runs ranks pp-1..0 (chunk 1),
 // and rank r holds model stages r and pp-1-r (parameters twice).
 //
 // Bubbles these orders produce (tests/simulator/pipeline_bubble_test.cc checks them by simulation):

@@ -8,18 +8,25 @@ namespace ptsim {
 
 const char* dim_name(Dim d) {
   switch (d) {
-    case Dim::tp: return "tp";
-    case Dim::cp: return "cp";
-    case Dim::ep: return "ep";
-    case Dim::dp: return "dp";
-    case Dim::pp: return "pp";
+    case Dim::tp:
+      return "tp";
+    case Dim::cp:
+      return "cp";
+    case Dim::ep:
+      return "ep";
+    case Dim::dp:
+      return "dp";
+    case Dim::pp:
+      return "pp";
   }
   return "?";
 }
 
 namespace {
 
-std::size_t idx(Dim d) { return static_cast<std::size_t>(d); }
+std::size_t idx(Dim d) {
+  return static_cast<std::size_t>(d);
+}
 
 // Strides of each dimension in the global rank for the given order (innermost first).
 std::array<int, kDimCount> strides_of(const OrderedSizes& s) {
@@ -34,7 +41,8 @@ std::array<int, kDimCount> strides_of(const OrderedSizes& s) {
 
 int world_of(const OrderedSizes& s) {
   int w = 1;
-  for (int v : s.size_by_dim) w *= v;
+  for (int v : s.size_by_dim)
+    w *= v;
   return w;
 }
 
@@ -54,8 +62,9 @@ Result<std::array<Dim, kDimCount>> parse_rank_order(std::string_view order, std:
     for (std::size_t d = 0; d < kDimCount; ++d) {
       if (name == dim_name(static_cast<Dim>(d))) {
         if (seen[d]) {
-          return InputError{source, "", "dimension '" + std::string(name) + "' appears twice in '" +
-                                            std::string(order) + "'"};
+          return InputError{source, "",
+                            "dimension '" + std::string(name) + "' appears twice in '" +
+                                std::string(order) + "'"};
         }
         seen[d] = true;
         out[n++] = static_cast<Dim>(d);
@@ -126,8 +135,8 @@ Result<RankLayout> RankLayout::make(const ParallelConfig& c) {
   const int dense_ranks = c.tp * c.cp * c.dp;
   if (c.etp < 1 || c.ep < 1 || dense_ranks % (c.etp * c.ep) != 0) {
     return InputError{"--ep", "",
-                      "etp x ep = " + std::to_string(c.etp * c.ep) + " must divide tp x cp x dp = " +
-                          std::to_string(dense_ranks)};
+                      "etp x ep = " + std::to_string(c.etp * c.ep) +
+                          " must divide tp x cp x dp = " + std::to_string(dense_ranks)};
   }
   layout.expert_.size_by_dim = {c.etp, 1, c.ep, dense_ranks / (c.etp * c.ep), c.pp};
   auto decoder_order = parse_rank_order(c.rank_order, "--rank-order", layout.decoder_.size_by_dim);

@@ -5,7 +5,9 @@
 
 namespace ptsim {
 
-double gemm_operand_bytes(Precision precision) { return precision == Precision::fp8 ? 1.0 : 2.0; }
+double gemm_operand_bytes(Precision precision) {
+  return precision == Precision::fp8 ? 1.0 : 2.0;
+}
 
 RankShapes rank_shapes(const ModelSpec& m, const TrainingConfig& t, const ParallelConfig& p) {
   RankShapes s;
@@ -16,7 +18,8 @@ RankShapes rank_shapes(const ModelSpec& m, const TrainingConfig& t, const Parall
 
   const double h = m.hidden;
   const double norm = m.norm == NormKind::layernorm ? 2.0 * h : h;  // weight (+ bias)
-  const double lin_bias = m.linear_bias ? 1.0 : 0.0;
+  const double out_bias = (m.linear_bias || m.attention_out_bias) ? 1.0 : 0.0;
+  const double mlp_bias = (m.linear_bias || m.mlp_bias) ? 1.0 : 0.0;
 
   // Attention.
   s.heads_local = m.heads / tp;
@@ -30,12 +33,12 @@ RankShapes rank_shapes(const ModelSpec& m, const TrainingConfig& t, const Parall
     s.mla_kv_up_out_local = s.heads_local * (a.qk_nope_head_dim + a.v_head_dim);
     s.mla_kv_down_out = a.kv_lora_rank + a.qk_rope_head_dim;
     if (a.q_lora_rank > 0) {
-      attn_params += h * a.q_lora_rank + a.q_lora_rank;                // q down (dup) + q norm
+      attn_params += h * a.q_lora_rank + a.q_lora_rank;  // q down (dup) + q norm
       attn_params += static_cast<double>(a.q_lora_rank) * s.mla_q_up_out_local;  // q up (split)
     } else {
       attn_params += h * s.mla_q_up_out_local;
     }
-    attn_params += h * s.mla_kv_down_out + a.kv_lora_rank;             // kv down (dup) + kv norm
+    attn_params += h * s.mla_kv_down_out + a.kv_lora_rank;  // kv down (dup) + kv norm
     attn_params += static_cast<double>(a.kv_lora_rank) * s.mla_kv_up_out_local;
   } else {
     s.kv_heads_local = m.kv_heads / tp;
@@ -45,7 +48,7 @@ RankShapes rank_shapes(const ModelSpec& m, const TrainingConfig& t, const Parall
     if (m.qk_norm) attn_params += 2.0 * s.head_dim_qk;  // per-head RMSNorm weights (duplicated)
   }
   s.attn_out_in_local = s.heads_local * s.head_dim_v;
-  attn_params += static_cast<double>(s.attn_out_in_local) * h + lin_bias * h;
+  attn_params += static_cast<double>(s.attn_out_in_local) * h + out_bias * h;
   attn_params += 2 * norm;  // the two norms of the layer (duplicated on every TP rank)
 
   // Dense MLP.
@@ -53,7 +56,7 @@ RankShapes rank_shapes(const ModelSpec& m, const TrainingConfig& t, const Parall
   s.dense_ffn_local = m.ffn_hidden / tp;
   s.dense_fc1_out_local = gate * s.dense_ffn_local;
   const double dense_mlp = h * s.dense_fc1_out_local + static_cast<double>(s.dense_ffn_local) * h +
-                           lin_bias * (s.dense_fc1_out_local + h);
+                           mlp_bias * (s.dense_fc1_out_local + h);
   s.layer_dense_params = attn_params + dense_mlp;
 
   // MoE.
@@ -68,7 +71,8 @@ RankShapes rank_shapes(const ModelSpec& m, const TrainingConfig& t, const Parall
     const double shared = h * s.shared_fc1_out_local + static_cast<double>(s.shared_ffn_local) * h;
     s.layer_moe_params_dense_part = attn_params + router + shared;
     s.layer_moe_params_expert_part =
-        s.local_experts * (h * s.expert_fc1_out_local + static_cast<double>(s.expert_ffn_local) * h);
+        s.local_experts *
+        (h * s.expert_fc1_out_local + static_cast<double>(s.expert_ffn_local) * h);
     // Routing: every token of this rank's sequence-parallel slice picks top_k experts.
     const double tokens_here = p.sequence_parallel ? s.tokens_tp / tp : s.tokens_tp;
     s.routed_tokens_sent = tokens_here * e.top_k;
@@ -84,8 +88,10 @@ RankShapes rank_shapes(const ModelSpec& m, const TrainingConfig& t, const Parall
   s.vocab_padded = (m.vocab + multiple - 1) / multiple * multiple;
   s.vocab_local = s.vocab_padded / tp;
   s.embedding_params = static_cast<double>(s.vocab_local) * h;
-  if (m.position == PositionKind::learned) s.embedding_params += static_cast<double>(m.max_positions) * h;
-  s.lm_head_params = (m.tied_embeddings && p.pp == 1) ? 0.0 : static_cast<double>(s.vocab_local) * h;
+  if (m.position == PositionKind::learned)
+    s.embedding_params += static_cast<double>(m.max_positions) * h;
+  s.lm_head_params =
+      (m.tied_embeddings && p.pp == 1) ? 0.0 : static_cast<double>(s.vocab_local) * h;
   s.final_norm_params = norm;
   return s;
 }

@@ -22,7 +22,7 @@ struct RankShapes {
   int kv_heads_local = 0;
   int head_dim_qk = 0;
   int head_dim_v = 0;
-  int qkv_out_local = 0;  // fused q,k,v output width (standard attention)
+  int qkv_out_local = 0;      // fused q,k,v output width (standard attention)
   int attn_out_in_local = 0;  // input width of the output projection
   // MLA (DeepSeek): down projections are duplicated on every TP rank; up projections split.
   int mla_q_up_out_local = 0;
@@ -39,18 +39,20 @@ struct RankShapes {
 
   // MoE routing, per rank (etp group gathered): the busiest rank's routed tokens.
   int local_experts = 0;
-  double routed_tokens_sent = 0;       // (token, expert) pairs this rank dispatches
-  double tokens_per_local_expert = 0;  // rows of each local expert GEMM (imbalance/capacity applied)
+  double routed_tokens_sent = 0;  // (token, expert) pairs this rank dispatches
+  double tokens_per_local_expert =
+      0;  // rows of each local expert GEMM (imbalance/capacity applied)
 
   int vocab_padded = 0;  // Megatron pads to a multiple of 128 x tp
   int vocab_local = 0;
 
   // Parameters held by one rank (elements), by where their gradients are reduced.
   double layer_dense_params = 0;  // one dense transformer layer (attention + MLP), TP-split
-  double layer_moe_params_dense_part = 0;  // attention, norms, router, shared experts of a MoE layer
+  double layer_moe_params_dense_part =
+      0;  // attention, norms, router, shared experts of a MoE layer
   double layer_moe_params_expert_part = 0;  // routed experts on this rank
-  double embedding_params = 0;     // vocabulary shard (+ learned positions)
-  double lm_head_params = 0;       // untied output layer shard (0 when tied and pp == 1)
+  double embedding_params = 0;              // vocabulary shard (+ learned positions)
+  double lm_head_params = 0;                // untied output layer shard (0 when tied and pp == 1)
   double final_norm_params = 0;
 };
 

@@ -17,12 +17,15 @@ double wire_bytes(CollectiveKind k, int n, double s) {
   if (n <= 1) return 0;
   const double f = static_cast<double>(n - 1) / n;
   switch (k) {
-    case CollectiveKind::all_reduce: return 2 * f * s;
+    case CollectiveKind::all_reduce:
+      return 2 * f * s;
     case CollectiveKind::all_gather:
     case CollectiveKind::reduce_scatter:
-    case CollectiveKind::all_to_all: return f * s;
+    case CollectiveKind::all_to_all:
+      return f * s;
     case CollectiveKind::broadcast:
-    case CollectiveKind::ring_shift: return s;
+    case CollectiveKind::ring_shift:
+      return s;
   }
   return 0;
 }
@@ -31,8 +34,13 @@ double wire_bytes(CollectiveKind k, int n, double s) {
 
 StepBuilder::StepBuilder(const ModelSpec& m, const TrainingConfig& t, const ParallelConfig& p,
                          GraphMode mode)
-    : m_(m), t_(t), p_(p), mode_(mode), shapes_(rank_shapes(m, t, p)),
-      layout_(*RankLayout::make(p)), g_(p.world_size()) {
+    : m_(m),
+      t_(t),
+      p_(p),
+      mode_(mode),
+      shapes_(rank_shapes(m, t, p)),
+      layout_(*RankLayout::make(p)),
+      g_(p.world_size()) {
   micro_batches_ = micro_batches_per_step(t_, p_);
   plan_ = make_pipeline_plan(p_.schedule, p_.pp, p_.vpp, micro_batches_);
   gemm_dtype_ = t_.precision == Precision::fp8 ? Dtype::fp8 : Dtype::bf16;
@@ -46,7 +54,8 @@ void StepBuilder::assign_layers() {
   const int base = m_.layers / stages;
   int extra = m_.layers - base * stages;
   stage_layer_count_.assign(static_cast<std::size_t>(stages), base);
-  for (int s = 1; s + 1 < stages && extra > 0; ++s, --extra) ++stage_layer_count_[static_cast<std::size_t>(s)];
+  for (int s = 1; s + 1 < stages && extra > 0; ++s, --extra)
+    ++stage_layer_count_[static_cast<std::size_t>(s)];
   for (int s : {stages - 1, 0}) {
     if (extra > 0 && stages > 0) {
       ++stage_layer_count_[static_cast<std::size_t>(s)];
@@ -56,20 +65,24 @@ void StepBuilder::assign_layers() {
   stage_first_layer_.assign(static_cast<std::size_t>(stages), 0);
   for (int s = 1; s < stages; ++s) {
     stage_first_layer_[static_cast<std::size_t>(s)] =
-        stage_first_layer_[static_cast<std::size_t>(s - 1)] + stage_layer_count_[static_cast<std::size_t>(s - 1)];
+        stage_first_layer_[static_cast<std::size_t>(s - 1)] +
+        stage_layer_count_[static_cast<std::size_t>(s - 1)];
   }
 }
 
 void StepBuilder::setup_ranks_and_groups() {
-  for (const char* name : kStepStreams) g_.add_stream(name);
+  for (const char* name : kStepStreams)
+    g_.add_stream(name);
   streams_ = {0, 1, 2, 3, 4, 5, 6, 7, 8};
 
   // Representatives: every rank (full) or the rank with tp = cp = dp = 0 of each pipeline rank.
   std::vector<int> globals;
   if (mode_ == GraphMode::full) {
-    for (int r = 0; r < layout_.world_size(); ++r) globals.push_back(r);
+    for (int r = 0; r < layout_.world_size(); ++r)
+      globals.push_back(r);
   } else {
-    for (int s = 0; s < p_.pp; ++s) globals.push_back(layout_.rank_of(0, 0, 0, s));
+    for (int s = 0; s < p_.pp; ++s)
+      globals.push_back(layout_.rank_of(0, 0, 0, s));
   }
   std::sort(globals.begin(), globals.end());
   const int represents = mode_ == GraphMode::full ? 1 : p_.tp * p_.cp * p_.dp;
@@ -83,10 +96,12 @@ void StepBuilder::setup_ranks_and_groups() {
   auto add_kind = [&](const std::vector<std::vector<int>>& all, Category dim, auto member) {
     std::map<int, GroupId> group_of_rank;
     std::map<int, std::vector<const std::vector<int>*>> by_pp;
-    for (const auto& grp : all) by_pp[layout_.coords(grp.front()).pp].push_back(&grp);
+    for (const auto& grp : all)
+      by_pp[layout_.coords(grp.front()).pp].push_back(&grp);
     for (const auto& grp : all) {
       bool present = false;
-      for (int r : grp) present = present || g_.graph_rank_of(r) >= 0;
+      for (int r : grp)
+        present = present || g_.graph_rank_of(r) >= 0;
       if (!present) continue;
       Group group;
       group.dimension = dim;
@@ -97,9 +112,11 @@ void StepBuilder::setup_ranks_and_groups() {
         }
       }
       const GroupId id = g_.add_group(std::move(group));
-      for (int r : grp) group_of_rank[r] = id;
+      for (int r : grp)
+        group_of_rank[r] = id;
     }
-    for (auto& rs : ranks_) member(rs) = group_of_rank.at(rs.global);
+    for (auto& rs : ranks_)
+      member(rs) = group_of_rank.at(rs.global);
   };
 
   ranks_.resize(g_.rank_count());
@@ -120,7 +137,8 @@ void StepBuilder::setup_ranks_and_groups() {
   add_kind(layout_.dp_cp_groups(), Category::dp,
            [](RankState& r) -> GroupId& { return r.groups.dp_cp; });
   if (m_.is_moe()) {
-    add_kind(layout_.ep_groups(), Category::ep, [](RankState& r) -> GroupId& { return r.groups.ep; });
+    add_kind(layout_.ep_groups(), Category::ep,
+             [](RankState& r) -> GroupId& { return r.groups.ep; });
     add_kind(layout_.etp_groups(), Category::ep,
              [](RankState& r) -> GroupId& { return r.groups.etp; });
     add_kind(layout_.edp_groups(), Category::dp,
@@ -130,7 +148,8 @@ void StepBuilder::setup_ranks_and_groups() {
   // gradient (Megatron's embedding group).
   if (m_.tied_embeddings && p_.pp > 1) {
     std::vector<std::vector<int>> pairs;
-    for (const auto& pipe : layout_.pp_groups()) pairs.push_back({pipe.front(), pipe.back()});
+    for (const auto& pipe : layout_.pp_groups())
+      pairs.push_back({pipe.front(), pipe.back()});
     std::map<int, GroupId> of;
     for (const auto& pair : pairs) {
       if (g_.graph_rank_of(pair[0]) < 0 && g_.graph_rank_of(pair[1]) < 0) continue;
@@ -233,11 +252,10 @@ void StepBuilder::flush_buckets(RankState& rs, bool final) {
     const double bytes = b.params * 2.0;
     if (!b.has_producer || b.params <= 0 || (!final && bytes < p_.dp_bucket_bytes)) return;
     if (n > 1) {
-      rs.reductions.push_back(collective(
-          rs, streams_.dp, Category::dp, kind, group, n, bytes,
-          OpLabel{expert ? labels_.ep_reduce : labels_.dp_reduce,
-                  static_cast<int>(rs.reductions.size()), -1},
-          {b.last_producer}));
+      rs.reductions.push_back(collective(rs, streams_.dp, Category::dp, kind, group, n, bytes,
+                                         OpLabel{expert ? labels_.ep_reduce : labels_.dp_reduce,
+                                                 static_cast<int>(rs.reductions.size()), -1},
+                                         {b.last_producer}));
     }
     b = Bucket{};
   };
@@ -297,9 +315,9 @@ void StepBuilder::zero3_after_layer(RankState& rs, PassState& ps, int layer, boo
   (void)backward;
   // FSDP reshards after forward and after backward: the gathered copy is dropped.
   const bool moe_layer = m_.is_moe_layer(layer);
-  const double params = moe_layer ? shapes_.layer_moe_params_dense_part +
-                                        shapes_.layer_moe_params_expert_part
-                                  : shapes_.layer_dense_params;
+  const double params =
+      moe_layer ? shapes_.layer_moe_params_dense_part + shapes_.layer_moe_params_expert_part
+                : shapes_.layer_dense_params;
   zero3_release(rs, ps, params, OpLabel{labels_.mem_free, layer, ps.micro_batch});
 }
 
@@ -339,8 +357,8 @@ void StepBuilder::embedding_backward(RankState& rs, PassState& ps) {
   const int mb = ps.micro_batch;
   if (p_.tp > 1 && p_.sequence_parallel) {
     after(rs, ps,
-          collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp,
-                     p_.tp, shapes_.tokens_tp * m_.hidden * 2.0, OpLabel{labels_.embed_tp, -1, mb},
+          collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp, p_.tp,
+                     shapes_.tokens_tp * m_.hidden * 2.0, OpLabel{labels_.embed_tp, -1, mb},
                      {ps.frontier}));
   }
   zero3_edge(rs, ps, shapes_.embedding_params, true);
@@ -361,8 +379,8 @@ void StepBuilder::head_forward(RankState& rs, PassState& ps) {
   compute(rs, ps, edge_.final_norm_fwd, OpLabel{labels_.final_norm_fwd, -1, mb});
   if (p_.tp > 1 && p_.sequence_parallel) {
     after(rs, ps,
-          collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp,
-                     p_.tp, shapes_.tokens_tp * m_.hidden * 2.0, OpLabel{labels_.head_tp, -1, mb},
+          collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp, p_.tp,
+                     shapes_.tokens_tp * m_.hidden * 2.0, OpLabel{labels_.head_tp, -1, mb},
                      {ps.frontier}));
   }
   const double head_params = shapes_.lm_head_params + shapes_.final_norm_params;
@@ -373,9 +391,8 @@ void StepBuilder::head_forward(RankState& rs, PassState& ps) {
   if (p_.tp > 1) {
     // Vocabulary-parallel cross-entropy: max and sum of exponentials over the TP group (fp32).
     after(rs, ps,
-          collective(rs, streams_.tp, Category::tp, CollectiveKind::all_reduce, rs.groups.tp,
-                     p_.tp, shapes_.tokens_tp * 8.0, OpLabel{labels_.head_tp, -1, mb},
-                     {ps.frontier}));
+          collective(rs, streams_.tp, Category::tp, CollectiveKind::all_reduce, rs.groups.tp, p_.tp,
+                     shapes_.tokens_tp * 8.0, OpLabel{labels_.head_tp, -1, mb}, {ps.frontier}));
   }
 }
 
@@ -412,7 +429,8 @@ PassState StepBuilder::make_pass(const RankState& rs, const PipelineWork& w) con
   ps.chunk = w.chunk;
   ps.micro_batch = w.micro_batch;
   const int r = rs.pipeline_rank;
-  ps.model_stage = plan_.model_stage[static_cast<std::size_t>(r)][static_cast<std::size_t>(w.chunk)];
+  ps.model_stage =
+      plan_.model_stage[static_cast<std::size_t>(r)][static_cast<std::size_t>(w.chunk)];
   ps.first_layer = stage_first_layer_[static_cast<std::size_t>(ps.model_stage)];
   ps.layer_count = stage_layer_count_[static_cast<std::size_t>(ps.model_stage)];
   ps.first_position = ps.model_stage == 0;
@@ -475,9 +493,10 @@ void StepBuilder::emit_pass_epilogue(RankState& rs, PassState& ps) {
     if (pos + 1 < K) {
       const int peer = pipeline_peer(rs, dir[static_cast<std::size_t>(pos + 1)].rank);
       account(rs, Category::pp, CollectiveKind::ring_shift, 2, p2p_bytes_);
-      const OpId send = g_.add_send(rs.rank, streams_.pp_fwd_send, Category::pp,
-                                    static_cast<GraphRank>(peer), key(pos, false), p2p_bytes_,
-                                    OpLabel{labels_.send_fwd, ps.chunk, ps.micro_batch}, {&ps.frontier, 1});
+      const OpId send =
+          g_.add_send(rs.rank, streams_.pp_fwd_send, Category::pp, static_cast<GraphRank>(peer),
+                      key(pos, false), p2p_bytes_,
+                      OpLabel{labels_.send_fwd, ps.chunk, ps.micro_batch}, {&ps.frontier, 1});
       if (blocking) {
         rs.pending_send = send;
         rs.has_pending_send = true;
@@ -489,9 +508,10 @@ void StepBuilder::emit_pass_epilogue(RankState& rs, PassState& ps) {
     if (pos > 0) {
       const int peer = pipeline_peer(rs, dir[static_cast<std::size_t>(pos - 1)].rank);
       account(rs, Category::pp, CollectiveKind::ring_shift, 2, p2p_bytes_);
-      const OpId send = g_.add_send(rs.rank, streams_.pp_bwd_send, Category::pp,
-                                    static_cast<GraphRank>(peer), key(pos - 1, true), p2p_bytes_,
-                                    OpLabel{labels_.send_bwd, ps.chunk, ps.micro_batch}, {&ps.frontier, 1});
+      const OpId send =
+          g_.add_send(rs.rank, streams_.pp_bwd_send, Category::pp, static_cast<GraphRank>(peer),
+                      key(pos - 1, true), p2p_bytes_,
+                      OpLabel{labels_.send_bwd, ps.chunk, ps.micro_batch}, {&ps.frontier, 1});
       if (blocking) {
         rs.pending_send = send;
         rs.has_pending_send = true;
@@ -544,10 +564,11 @@ void StepBuilder::emit_static_memory(RankState& rs) {
       }
     }
     if (stage == 0) dense += shapes_.embedding_params;
-    if (stage == plan_.model_stages - 1) dense += shapes_.lm_head_params + shapes_.final_norm_params;
+    if (stage == plan_.model_stages - 1)
+      dense += shapes_.lm_head_params + shapes_.final_norm_params;
   }
-  const ModelStateBytes state_bytes = model_state_bytes(
-      dense, expert, rs.groups.dp_cp_size, rs.groups.edp_size, p_.zero_stage);
+  const ModelStateBytes state_bytes =
+      model_state_bytes(dense, expert, rs.groups.dp_cp_size, rs.groups.edp_size, p_.zero_stage);
   const std::array<double, 3> state = {state_bytes.weights, state_bytes.gradients,
                                        state_bytes.optimizer};
   const MemoryTag tags[3] = {MemoryTag::weights, MemoryTag::gradients, MemoryTag::optimizer};
@@ -556,9 +577,9 @@ void StepBuilder::emit_static_memory(RankState& rs) {
                   OpLabel{labels_.mem_static, -1, -1}, {});
   }
   // The Adam step over this rank's shard: 28 bytes per parameter (CALIBRATION_NOTES 4.5).
-  const double shard_params = p_.zero_stage >= 1 ? dense / rs.groups.dp_cp_size +
-                                                       expert / rs.groups.edp_size
-                                                 : dense + expert;
+  const double shard_params = p_.zero_stage >= 1
+                                  ? dense / rs.groups.dp_cp_size + expert / rs.groups.edp_size
+                                  : dense + expert;
   edge_.optimizer = g_.intern_kernel(
       MemoryBoundKernel{MemoryBoundKind::optimizer, 28.0 * shard_params, 12.0 * shard_params});
   params_by_pipeline_rank_[static_cast<std::size_t>(rs.pipeline_rank)] = dense + expert;
@@ -584,7 +605,8 @@ void StepBuilder::emit_param_gathers(RankState& rs) {
     int pending_from = 0;
     for (int i = 0; i < count; ++i) {
       const int l = first + i;
-      dense += m_.is_moe_layer(l) ? shapes_.layer_moe_params_dense_part : shapes_.layer_dense_params;
+      dense +=
+          m_.is_moe_layer(l) ? shapes_.layer_moe_params_dense_part : shapes_.layer_dense_params;
       expert += m_.is_moe_layer(l) ? shapes_.layer_moe_params_expert_part : 0.0;
       const bool last = i + 1 == count;
       if (2.0 * (dense + expert) < p_.dp_bucket_bytes && !last) continue;
@@ -644,7 +666,8 @@ void StepBuilder::emit_rank(RankState& rs) {
     a.reduce_grads = p_.zero_stage >= 2 || last_weight_pass[static_cast<std::size_t>(a.chunk)] == i;
     if (work[i].overlap_with_next && i + 1 < work.size()) {
       PassState b = make_pass(rs, work[i + 1]);
-      b.reduce_grads = p_.zero_stage >= 2 || last_weight_pass[static_cast<std::size_t>(b.chunk)] == i + 1;
+      b.reduce_grads =
+          p_.zero_stage >= 2 || last_weight_pass[static_cast<std::size_t>(b.chunk)] == i + 1;
       emit_pass_prologue(rs, a);
       emit_pass_prologue(rs, b);
       bool more_a = true;
@@ -675,26 +698,29 @@ StepGraph StepBuilder::build() {
 
   // Labels.
   static constexpr const char* kLayerLabels[kLayerOpLabelCount] = {
-      "L{0}.norm1.fwd mb{1}", "L{0}.norm1.bwd mb{1}", "L{0}.qkv.fwd mb{1}", "L{0}.qkv.dgrad mb{1}",
-      "L{0}.qkv.wgrad mb{1}", "L{0}.rope.fwd mb{1}", "L{0}.rope.bwd mb{1}", "L{0}.attn.fwd mb{1}",
-      "L{0}.attn.bwd mb{1}", "L{0}.attn.recompute mb{1}", "L{0}.cp_kv_shift.fwd mb{1}",
-      "L{0}.cp_kv_shift.bwd mb{1}", "L{0}.cp_a2a.fwd mb{1}", "L{0}.cp_a2a.bwd mb{1}",
-      "L{0}.attn.merge mb{1}", "L{0}.proj.fwd mb{1}", "L{0}.proj.dgrad mb{1}",
-      "L{0}.proj.wgrad mb{1}", "L{0}.tp.fwd mb{1}", "L{0}.tp.bwd mb{1}", "L{0}.norm2.fwd mb{1}",
-      "L{0}.norm2.bwd mb{1}", "L{0}.fc1.fwd mb{1}", "L{0}.fc1.dgrad mb{1}", "L{0}.fc1.wgrad mb{1}",
-      "L{0}.act.fwd mb{1}", "L{0}.act.bwd mb{1}", "L{0}.fc2.fwd mb{1}", "L{0}.fc2.dgrad mb{1}",
-      "L{0}.fc2.wgrad mb{1}", "L{0}.router.fwd mb{1}", "L{0}.router.dgrad mb{1}",
-      "L{0}.router.wgrad mb{1}", "L{0}.route.fwd mb{1}", "L{0}.route.bwd mb{1}",
-      "L{0}.permute mb{1}", "L{0}.unpermute mb{1}", "L{0}.ep_dispatch.fwd mb{1}",
-      "L{0}.ep_combine.fwd mb{1}", "L{0}.ep_dispatch.bwd mb{1}", "L{0}.ep_combine.bwd mb{1}",
-      "L{0}.etp_gather mb{1}", "L{0}.etp_reduce mb{1}", "L{0}.expert_fc1.fwd mb{1}",
-      "L{0}.expert_fc1.dgrad mb{1}", "L{0}.expert_fc1.wgrad mb{1}", "L{0}.expert_act.fwd mb{1}",
-      "L{0}.expert_act.bwd mb{1}", "L{0}.expert_fc2.fwd mb{1}", "L{0}.expert_fc2.dgrad mb{1}",
-      "L{0}.expert_fc2.wgrad mb{1}", "L{0}.shared_fc1.fwd mb{1}", "L{0}.shared_fc1.dgrad mb{1}",
-      "L{0}.shared_fc1.wgrad mb{1}", "L{0}.shared_fc2.fwd mb{1}", "L{0}.shared_fc2.dgrad mb{1}",
-      "L{0}.shared_fc2.wgrad mb{1}", "L{0}.recompute mb{1}", "L{0}.mla_down.fwd mb{1}",
-      "L{0}.mla_up.fwd mb{1}", "L{0}.mla.bwd mb{1}"};
-  for (int i = 0; i < kLayerOpLabelCount; ++i) labels_.layer_op[i] = g_.intern_label(kLayerLabels[i]);
+      "L{0}.norm1.fwd mb{1}",        "L{0}.norm1.bwd mb{1}",        "L{0}.qkv.fwd mb{1}",
+      "L{0}.qkv.dgrad mb{1}",        "L{0}.qkv.wgrad mb{1}",        "L{0}.rope.fwd mb{1}",
+      "L{0}.rope.bwd mb{1}",         "L{0}.attn.fwd mb{1}",         "L{0}.attn.bwd mb{1}",
+      "L{0}.attn.recompute mb{1}",   "L{0}.cp_kv_shift.fwd mb{1}",  "L{0}.cp_kv_shift.bwd mb{1}",
+      "L{0}.cp_a2a.fwd mb{1}",       "L{0}.cp_a2a.bwd mb{1}",       "L{0}.attn.merge mb{1}",
+      "L{0}.proj.fwd mb{1}",         "L{0}.proj.dgrad mb{1}",       "L{0}.proj.wgrad mb{1}",
+      "L{0}.tp.fwd mb{1}",           "L{0}.tp.bwd mb{1}",           "L{0}.norm2.fwd mb{1}",
+      "L{0}.norm2.bwd mb{1}",        "L{0}.fc1.fwd mb{1}",          "L{0}.fc1.dgrad mb{1}",
+      "L{0}.fc1.wgrad mb{1}",        "L{0}.act.fwd mb{1}",          "L{0}.act.bwd mb{1}",
+      "L{0}.fc2.fwd mb{1}",          "L{0}.fc2.dgrad mb{1}",        "L{0}.fc2.wgrad mb{1}",
+      "L{0}.router.fwd mb{1}",       "L{0}.router.dgrad mb{1}",     "L{0}.router.wgrad mb{1}",
+      "L{0}.route.fwd mb{1}",        "L{0}.route.bwd mb{1}",        "L{0}.permute mb{1}",
+      "L{0}.unpermute mb{1}",        "L{0}.ep_dispatch.fwd mb{1}",  "L{0}.ep_combine.fwd mb{1}",
+      "L{0}.ep_dispatch.bwd mb{1}",  "L{0}.ep_combine.bwd mb{1}",   "L{0}.etp_gather mb{1}",
+      "L{0}.etp_reduce mb{1}",       "L{0}.expert_fc1.fwd mb{1}",   "L{0}.expert_fc1.dgrad mb{1}",
+      "L{0}.expert_fc1.wgrad mb{1}", "L{0}.expert_act.fwd mb{1}",   "L{0}.expert_act.bwd mb{1}",
+      "L{0}.expert_fc2.fwd mb{1}",   "L{0}.expert_fc2.dgrad mb{1}", "L{0}.expert_fc2.wgrad mb{1}",
+      "L{0}.shared_fc1.fwd mb{1}",   "L{0}.shared_fc1.dgrad mb{1}", "L{0}.shared_fc1.wgrad mb{1}",
+      "L{0}.shared_fc2.fwd mb{1}",   "L{0}.shared_fc2.dgrad mb{1}", "L{0}.shared_fc2.wgrad mb{1}",
+      "L{0}.recompute mb{1}",        "L{0}.mla_down.fwd mb{1}",     "L{0}.mla_up.fwd mb{1}",
+      "L{0}.mla.bwd mb{1}"};
+  for (int i = 0; i < kLayerOpLabelCount; ++i)
+    labels_.layer_op[i] = g_.intern_label(kLayerLabels[i]);
   labels_.embed_fwd = g_.intern_label("embed.fwd mb{1}");
   labels_.embed_bwd = g_.intern_label("embed.bwd mb{1}");
   labels_.embed_tp = g_.intern_label("embed.tp mb{1}");
@@ -737,7 +763,8 @@ StepGraph StepBuilder::build() {
 
   params_by_pipeline_rank_.assign(static_cast<std::size_t>(p_.pp), 0.0);
   model_state_by_pipeline_rank_.assign(static_cast<std::size_t>(p_.pp), {0, 0, 0});
-  for (auto& rs : ranks_) emit_rank(rs);
+  for (auto& rs : ranks_)
+    emit_rank(rs);
 
   StepGraph out;
   out.mode = mode_;

@@ -122,11 +122,11 @@ struct PassState {
   bool reduce_grads = false;    // gradients of this pass are the step's last for the chunk
   OpId frontier = 0;            // the op the pass's next op depends on
   bool has_frontier = false;
-  OpId extra_dep = 0;           // one more op the pass's next compute op must wait for
+  OpId extra_dep = 0;  // one more op the pass's next compute op must wait for
   bool has_extra_dep = false;
-  OpId zero3_prefetch = 0;      // ZeRO-3: all-gather already issued for the pass's next layer
+  OpId zero3_prefetch = 0;  // ZeRO-3: all-gather already issued for the pass's next layer
   int zero3_prefetch_layer = -1;
-  int next_step = 0;            // interleaving cursor (segments emitted so far)
+  int next_step = 0;  // interleaving cursor (segments emitted so far)
   int step_count = 0;
 };
 
@@ -154,7 +154,7 @@ class StepBuilder {
                   int n, double bytes, OpLabel label, std::initializer_list<OpId> deps);
   OpId compute(RankState& rs, PassState& ps, std::uint32_t kernel, OpLabel label,
                Category c = Category::compute);
-  OpId after(RankState& rs, PassState& ps, OpId op);  // make op the pass frontier
+  OpId after(RankState& rs, PassState& ps, OpId op);                // make op the pass frontier
   int pipeline_peer(const RankState& rs, int pipeline_rank) const;  // graph rank
 
   // layer_kernels.cc
@@ -217,14 +217,68 @@ class StepBuilder {
 
 // Label slots of layer ops (index into Labels::layer_op).
 enum LayerOpLabel : int {
-  kNorm1Fwd, kNorm1Bwd, kQkvFwd, kQkvDgrad, kQkvWgrad, kRopeFwd, kRopeBwd, kAttnFwd, kAttnBwd,
-  kAttnRecompute, kCpShiftFwd, kCpShiftBwd, kCpA2aFwd, kCpA2aBwd, kAttnMerge, kOutFwd, kOutDgrad,
-  kOutWgrad, kTpFwd, kTpBwd, kNorm2Fwd, kNorm2Bwd, kFc1Fwd, kFc1Dgrad, kFc1Wgrad, kActFwd, kActBwd,
-  kFc2Fwd, kFc2Dgrad, kFc2Wgrad, kRouterFwd, kRouterDgrad, kRouterWgrad, kRouteFwd, kRouteBwd,
-  kPermute, kUnpermute, kDispatch, kCombine, kDispatchBwd, kCombineBwd, kEtpGather, kEtpReduce,
-  kExpFc1Fwd, kExpFc1Dgrad, kExpFc1Wgrad, kExpActFwd, kExpActBwd, kExpFc2Fwd, kExpFc2Dgrad,
-  kExpFc2Wgrad, kSharedFc1Fwd, kSharedFc1Dgrad, kSharedFc1Wgrad, kSharedFc2Fwd, kSharedFc2Dgrad,
-  kSharedFc2Wgrad, kLayerRecompute, kMlaDownFwd, kMlaUpFwd, kMlaBwd, kLayerOpLabelCount
+  kNorm1Fwd,
+  kNorm1Bwd,
+  kQkvFwd,
+  kQkvDgrad,
+  kQkvWgrad,
+  kRopeFwd,
+  kRopeBwd,
+  kAttnFwd,
+  kAttnBwd,
+  kAttnRecompute,
+  kCpShiftFwd,
+  kCpShiftBwd,
+  kCpA2aFwd,
+  kCpA2aBwd,
+  kAttnMerge,
+  kOutFwd,
+  kOutDgrad,
+  kOutWgrad,
+  kTpFwd,
+  kTpBwd,
+  kNorm2Fwd,
+  kNorm2Bwd,
+  kFc1Fwd,
+  kFc1Dgrad,
+  kFc1Wgrad,
+  kActFwd,
+  kActBwd,
+  kFc2Fwd,
+  kFc2Dgrad,
+  kFc2Wgrad,
+  kRouterFwd,
+  kRouterDgrad,
+  kRouterWgrad,
+  kRouteFwd,
+  kRouteBwd,
+  kPermute,
+  kUnpermute,
+  kDispatch,
+  kCombine,
+  kDispatchBwd,
+  kCombineBwd,
+  kEtpGather,
+  kEtpReduce,
+  kExpFc1Fwd,
+  kExpFc1Dgrad,
+  kExpFc1Wgrad,
+  kExpActFwd,
+  kExpActBwd,
+  kExpFc2Fwd,
+  kExpFc2Dgrad,
+  kExpFc2Wgrad,
+  kSharedFc1Fwd,
+  kSharedFc1Dgrad,
+  kSharedFc1Wgrad,
+  kSharedFc2Fwd,
+  kSharedFc2Dgrad,
+  kSharedFc2Wgrad,
+  kLayerRecompute,
+  kMlaDownFwd,
+  kMlaUpFwd,
+  kMlaBwd,
+  kLayerOpLabelCount
 };
 
 }  // namespace ptsim::builder

@@ -15,8 +15,8 @@ namespace ptsim {
 namespace {
 
 struct Times {
-  double f = 1, b = 2;     // whole backward
-  double bi = 1, bw = 1;   // split backward: input and weight parts
+  double f = 1, b = 2;    // whole backward
+  double bi = 1, bw = 1;  // split backward: input and weight parts
 };
 
 // Returns the makespan, or -1 on deadlock.
@@ -26,7 +26,8 @@ double makespan(const PipelinePlan& plan, int m, Times t) {
   using Key = std::tuple<int, int, int>;  // (pass kind, position, micro-batch)
   std::map<Key, double> done;
   auto pos_of = [&](int rank, int chunk, int mb) {
-    const auto& dir = plan.directions[static_cast<std::size_t>(plan.direction_of_micro_batch[static_cast<std::size_t>(mb)])];
+    const auto& dir = plan.directions[static_cast<std::size_t>(
+        plan.direction_of_micro_batch[static_cast<std::size_t>(mb)])];
     for (std::size_t k = 0; k < dir.size(); ++k) {
       if (dir[k].rank == rank && dir[k].chunk == chunk) return static_cast<int>(k);
     }
@@ -41,7 +42,13 @@ double makespan(const PipelinePlan& plan, int m, Times t) {
       while (next[r] < plan.work[r].size()) {
         const auto& w = plan.work[r][next[r]];
         const int k = pos_of(static_cast<int>(r), w.chunk, w.micro_batch);
-        const int last = static_cast<int>(plan.directions[static_cast<std::size_t>(plan.direction_of_micro_batch[static_cast<std::size_t>(w.micro_batch)])].size()) - 1;
+        const int last =
+            static_cast<int>(
+                plan
+                    .directions[static_cast<std::size_t>(
+                        plan.direction_of_micro_batch[static_cast<std::size_t>(w.micro_batch)])]
+                    .size()) -
+            1;
         double ready = free_at[r];
         double dur = 0;
         bool ok = true;
@@ -83,7 +90,8 @@ double makespan(const PipelinePlan& plan, int m, Times t) {
     if (next[r] != plan.work[r].size()) return -1;
   }
   double span = 0;
-  for (double f : free_at) span = std::max(span, f);
+  for (double f : free_at)
+    span = std::max(span, f);
   return span;
 }
 
@@ -105,7 +113,8 @@ void expect_every_pass_once(const PipelinePlan& plan, int m) {
         }
         const int expected = holds ? 1 : 0;
         for (int kind = 0; kind < 3; ++kind) {
-          EXPECT_EQ((count[{kind, c, mb}]), expected) << "rank " << r << " chunk " << c << " mb " << mb;
+          EXPECT_EQ((count[{kind, c, mb}]), expected)
+              << "rank " << r << " chunk " << c << " mb " << mb;
         }
       }
     }
@@ -144,7 +153,8 @@ TEST(UnitPipelineSchedule, InterleavedBubbleShrinksByV) {
         const auto plan = make_pipeline_plan(Schedule::interleaved, p, v, m);
         expect_every_pass_once(plan, m);
         const double expected = m * 3.0 + (p - 1) * 3.0 / v;
-        EXPECT_NEAR(makespan(plan, m, Times{}), expected, 1e-9) << "p=" << p << " v=" << v << " m=" << m;
+        EXPECT_NEAR(makespan(plan, m, Times{}), expected, 1e-9)
+            << "p=" << p << " v=" << v << " m=" << m;
       }
     }
   }

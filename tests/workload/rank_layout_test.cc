@@ -72,7 +72,8 @@ TEST(PropertyRankLayout, GroupsMatchBruteForceOnRandomLayouts) {
     std::tie(p.ep, p.etp) = rng.pick(expert_options);
     std::vector<std::string> order = dims;
     for (std::size_t i = order.size() - 1; i > 0; --i) {
-      std::swap(order[i], order[static_cast<std::size_t>(rng.uniform_int(0, static_cast<std::int64_t>(i)))]);
+      std::swap(order[i],
+                order[static_cast<std::size_t>(rng.uniform_int(0, static_cast<std::int64_t>(i)))]);
     }
     p.rank_order = order[0] + "-" + order[1] + "-" + order[2] + "-" + order[3] + "-" + order[4];
     auto layout = RankLayout::make(p);
@@ -80,9 +81,10 @@ TEST(PropertyRankLayout, GroupsMatchBruteForceOnRandomLayouts) {
     const int world = p.world_size();
 
     // Independent decoding, decoder layout: sizes by name, innermost first as written.
-    std::map<std::string, int> dec_size = {{"tp", p.tp}, {"cp", p.cp}, {"ep", 1}, {"dp", p.dp}, {"pp", p.pp}};
-    std::map<std::string, int> exp_size = {{"tp", p.etp}, {"cp", 1}, {"ep", p.ep},
-                                           {"dp", dense / (p.ep * p.etp)}, {"pp", p.pp}};
+    std::map<std::string, int> dec_size = {
+        {"tp", p.tp}, {"cp", p.cp}, {"ep", 1}, {"dp", p.dp}, {"pp", p.pp}};
+    std::map<std::string, int> exp_size = {
+        {"tp", p.etp}, {"cp", 1}, {"ep", p.ep}, {"dp", dense / (p.ep * p.etp)}, {"pp", p.pp}};
     auto decode = [&](int rank, std::map<std::string, int>& size) {
       std::map<std::string, int> c;
       for (const auto& d : order) {
@@ -91,8 +93,8 @@ TEST(PropertyRankLayout, GroupsMatchBruteForceOnRandomLayouts) {
       }
       return c;
     };
-    auto check = [&](const std::vector<std::vector<int>>& groups,
-                     std::map<std::string, int>& size, std::set<std::string> in_group) {
+    auto check = [&](const std::vector<std::vector<int>>& groups, std::map<std::string, int>& size,
+                     std::set<std::string> in_group) {
       std::set<int> seen;
       for (const auto& g : groups) {
         std::set<int> expected;
@@ -106,7 +108,8 @@ TEST(PropertyRankLayout, GroupsMatchBruteForceOnRandomLayouts) {
           if (same) expected.insert(r);
         }
         EXPECT_EQ(std::set<int>(g.begin(), g.end()), expected) << p.rank_order;
-        for (int r : g) EXPECT_TRUE(seen.insert(r).second) << "rank in two groups";
+        for (int r : g)
+          EXPECT_TRUE(seen.insert(r).second) << "rank in two groups";
       }
       EXPECT_EQ(static_cast<int>(seen.size()), world);
     };
