@@ -1,5 +1,6 @@
 #include "sim/graph/graph.h"
 
+#include <algorithm>
 #include <bit>
 
 #include "common/check.h"
@@ -150,13 +151,41 @@ OpId Graph::add_compute(GraphRank rank, std::uint8_t stream, Category category,
 
 OpId Graph::add_compute_interned(GraphRank rank, std::uint8_t stream, Category category,
                                  std::uint32_t kernel, OpLabel label, std::span<const OpId> deps) {
-  PTSIM_CHECK(kernel < kernels_.size(), "compute op with an unknown kernel");
+  return add_compute_sequence(rank, stream, category, std::span<const std::uint32_t>(&kernel, 1),
+                              label, deps);
+}
+
+OpId Graph::add_compute_sequence(GraphRank rank, std::uint8_t stream, Category category,
+                                 std::span<const std::uint32_t> kernels, OpLabel label,
+                                 std::span<const OpId> deps) {
+  PTSIM_CHECK(!kernels.empty(), "compute op without kernels");
+  std::uint64_t key = 1469598103934665603ULL;
+  for (std::uint32_t k : kernels) {
+    PTSIM_CHECK(k < kernels_.size(), "compute op with an unknown kernel");
+    key = (key ^ k) * 1099511628211ULL;
+  }
+  auto& bucket = sequence_index_[key];
+  std::uint32_t index = static_cast<std::uint32_t>(sequences_.size());
+  for (std::uint32_t candidate : bucket) {
+    const auto& [begin, count] = sequences_[candidate];
+    if (count == kernels.size() &&
+        std::equal(kernels.begin(), kernels.end(), sequence_kernels_.begin() + begin)) {
+      index = candidate;
+      break;
+    }
+  }
+  if (index == sequences_.size()) {
+    sequences_.emplace_back(static_cast<std::uint32_t>(sequence_kernels_.size()),
+                            static_cast<std::uint32_t>(kernels.size()));
+    sequence_kernels_.insert(sequence_kernels_.end(), kernels.begin(), kernels.end());
+    bucket.push_back(index);
+  }
   Op op;
   op.kind = OpKind::compute;
   op.category = category;
   op.stream = stream;
   op.rank = rank;
-  op.payload = kernel;
+  op.payload = index;
   op.label = label;
   return push(op, deps);
 }

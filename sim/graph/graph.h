@@ -3,8 +3,10 @@
 // Vocabulary (README glossary): an Op is one thing a GPU stream does: a compute kernel, a
 // collective over a Group, a point-to-point send or receive, or a memory event (allocate / free).
 // Ops on one (rank, stream) run in the order they were added, as on a CUDA stream; `deps` add
-// cross-stream and cross-rank order. A collective starts when every member present in the graph
-// has reached it, as NCCL does; a send starts when its matching receive has been reached.
+// cross-stream and cross-rank order. A compute op runs a sequence of one or more kernels back to
+// back (kernels with nothing to wait for between them), which keeps graphs and simulations small. A
+// collective starts when every member present in the graph has reached it, as NCCL does; a send
+// starts when its matching receive has been reached.
 //
 // Deps may only name ops that already exist, so every graph is acyclic by construction.
 //
@@ -77,7 +79,8 @@ struct Op {
   std::uint8_t stream = 0;
   std::uint8_t reserved = 0;
   GraphRank rank = 0;
-  std::uint32_t payload = 0;  // kernel, collective, transfer or memory-event index by kind
+  // Index by kind: kernel sequence (compute), collective, transfer or memory event.
+  std::uint32_t payload = 0;
   OpLabel label;
   std::uint32_t dep_begin = 0;
   std::uint32_t dep_count = 0;
@@ -133,6 +136,10 @@ class Graph {
   std::uint32_t intern_kernel(const Kernel& kernel);
   OpId add_compute_interned(GraphRank rank, std::uint8_t stream, Category category,
                             std::uint32_t kernel, OpLabel label, std::span<const OpId> deps);
+  // One op running interned kernels back to back.
+  OpId add_compute_sequence(GraphRank rank, std::uint8_t stream, Category category,
+                            std::span<const std::uint32_t> kernels, OpLabel label,
+                            std::span<const OpId> deps);
   OpId add_collective(GraphRank rank, std::uint8_t stream, Category category, CollectiveKind kind,
                       GroupId group, double bytes, OpLabel label, std::span<const OpId> deps);
   OpId add_send(GraphRank rank, std::uint8_t stream, Category category, GraphRank peer,
@@ -162,7 +169,13 @@ class Graph {
   const std::vector<MemoryEvent>& memory_events() const { return memory_events_; }
   const std::vector<std::string>& labels() const { return labels_; }
 
-  const Kernel& kernel_of(const Op& op) const { return kernels_[op.payload]; }
+  // Interned kernel indices a compute op runs, in order.
+  std::span<const std::uint32_t> kernels_of(const Op& op) const {
+    const auto& seq = sequences_[op.payload];
+    return {sequence_kernels_.data() + seq.first, seq.second};
+  }
+  const Kernel& kernel(std::uint32_t index) const { return kernels_[index]; }
+  std::size_t sequence_count() const { return sequences_.size(); }
   // Collectives are interned: ops with equal (kind, group, bytes) share one entry, so the simulator
   // plans each distinct collective's flows once.
   const Collective& collective_of(const Op& op) const { return collectives_[op.payload]; }
@@ -186,6 +199,10 @@ class Graph {
   std::vector<Group> groups_;
   std::vector<Kernel> kernels_;
   std::unordered_map<Kernel, std::uint32_t, KernelHash> kernel_index_;
+  // Kernel sequences: (begin, count) into sequence_kernels_, interned by content.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> sequences_;
+  std::vector<std::uint32_t> sequence_kernels_;
+  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> sequence_index_;
   std::vector<Collective> collectives_;
   std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> collective_index_;  // by hash
   std::vector<Transfer> transfers_;

@@ -24,13 +24,13 @@ void StepBuilder::tp_enter(RankState& rs, PassState& ps, int layer, bool backwar
     if (!p_.sequence_parallel) return;  // f: identity in forward
     after(rs, ps,
           collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp, p_.tp,
-                     bytes, lbl(labels_, slot, layer, ps.micro_batch), {ps.frontier}));
+                     bytes, lbl(labels_, slot, layer, ps.micro_batch), {front(rs, ps)}));
   } else {
     // Conjugate of the forward exit: all-gather (SP) of the output gradient, identity otherwise.
     if (!p_.sequence_parallel) return;
     after(rs, ps,
           collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp, p_.tp,
-                     bytes, lbl(labels_, slot, layer, ps.micro_batch), {ps.frontier}));
+                     bytes, lbl(labels_, slot, layer, ps.micro_batch), {front(rs, ps)}));
   }
 }
 
@@ -42,7 +42,7 @@ void StepBuilder::tp_leave(RankState& rs, PassState& ps, int layer, bool backwar
       p_.sequence_parallel ? CollectiveKind::reduce_scatter : CollectiveKind::all_reduce;
   after(rs, ps,
         collective(rs, streams_.tp, Category::tp, kind, rs.groups.tp, p_.tp, bytes,
-                   lbl(labels_, slot, layer, ps.micro_batch), {ps.frontier}));
+                   lbl(labels_, slot, layer, ps.micro_batch), {front(rs, ps)}));
 }
 
 void StepBuilder::linear_backward(RankState& rs, PassState& ps, const LinearKernels& k, int layer,
@@ -68,7 +68,7 @@ void StepBuilder::attention_core_forward(RankState& rs, PassState& ps, int layer
     // Ring attention: while step i computes on the key/value block it holds, the block for step
     // i + 1 rotates one rank along the context-parallel ring.
     OpId shifted = 0;
-    const OpId qkv_ready = ps.frontier;
+    const OpId qkv_ready = front(rs, ps);
     for (int i = 0; i < p_.cp; ++i) {
       OpId next_shift = 0;
       if (i + 1 < p_.cp) {
@@ -77,14 +77,10 @@ void StepBuilder::attention_core_forward(RankState& rs, PassState& ps, int layer
                                 {i == 0 ? qkv_ready : shifted});
       }
       if (i > 0) {
-        const OpId d[] = {ps.frontier, shifted};
-        after(rs, ps,
-              g_.add_compute_interned(rs.rank, streams_.compute, Category::compute,
-                                      k.attn_fwd[static_cast<std::size_t>(i)],
-                                      lbl(labels_, label, layer, mb), d));
-      } else {
-        compute(rs, ps, k.attn_fwd[0], lbl(labels_, label, layer, mb));
+        ps.extra_dep = shifted;  // this step's key/value block has arrived
+        ps.has_extra_dep = true;
       }
+      compute(rs, ps, k.attn_fwd[static_cast<std::size_t>(i)], lbl(labels_, label, layer, mb));
       shifted = next_shift;
     }
     compute(rs, ps, k.attn_merge, lbl(labels_, kAttnMerge, layer, mb));
@@ -97,14 +93,14 @@ void StepBuilder::attention_core_forward(RankState& rs, PassState& ps, int layer
                              2.0;
     after(rs, ps,
           collective(rs, streams_.cp, Category::cp, CollectiveKind::all_to_all, rs.groups.cp, p_.cp,
-                     qkv_bytes, lbl(labels_, kCpA2aFwd, layer, mb), {ps.frontier}));
+                     qkv_bytes, lbl(labels_, kCpA2aFwd, layer, mb), {front(rs, ps)}));
   }
   compute(rs, ps, k.attn_fwd[0], lbl(labels_, label, layer, mb));
   if (p_.cp > 1) {
     const double o_bytes = shapes_.tokens_tp * shapes_.heads_local * shapes_.head_dim_v * 2.0;
     after(rs, ps,
           collective(rs, streams_.cp, Category::cp, CollectiveKind::all_to_all, rs.groups.cp, p_.cp,
-                     o_bytes, lbl(labels_, kCpA2aFwd, layer, mb), {ps.frontier}));
+                     o_bytes, lbl(labels_, kCpA2aFwd, layer, mb), {front(rs, ps)}));
   }
 }
 
@@ -126,7 +122,7 @@ void StepBuilder::attention_core_backward(RankState& rs, PassState& ps, int laye
     // Backward ring: key/value blocks and their accumulated gradients travel together; a last
     // shift returns the finished key/value gradients to their owner: (2 cp - 1) blocks per rank.
     OpId shifted = 0;
-    const OpId start = ps.frontier;
+    const OpId start = front(rs, ps);
     for (int i = 0; i < p_.cp; ++i) {
       OpId next_shift = 0;
       if (i + 1 < p_.cp) {
@@ -135,26 +131,22 @@ void StepBuilder::attention_core_backward(RankState& rs, PassState& ps, int laye
                                 lbl(labels_, kCpShiftBwd, layer, mb), {i == 0 ? start : shifted});
       }
       if (i > 0) {
-        const OpId d[] = {ps.frontier, shifted};
-        after(rs, ps,
-              g_.add_compute_interned(rs.rank, streams_.compute, Category::compute,
-                                      k.attn_bwd[static_cast<std::size_t>(i)],
-                                      lbl(labels_, kAttnBwd, layer, mb), d));
-      } else {
-        compute(rs, ps, k.attn_bwd[0], lbl(labels_, kAttnBwd, layer, mb));
+        ps.extra_dep = shifted;  // this step's key/value block has arrived
+        ps.has_extra_dep = true;
       }
+      compute(rs, ps, k.attn_bwd[static_cast<std::size_t>(i)], lbl(labels_, kAttnBwd, layer, mb));
       shifted = next_shift;
     }
     after(rs, ps,
           collective(rs, streams_.cp, Category::cp, CollectiveKind::ring_shift, rs.groups.cp, p_.cp,
-                     kv_bytes, lbl(labels_, kCpShiftBwd, layer, mb), {ps.frontier}));
+                     kv_bytes, lbl(labels_, kCpShiftBwd, layer, mb), {front(rs, ps)}));
     return;
   }
   if (p_.cp > 1) {
     const double o_bytes = shapes_.tokens_tp * shapes_.heads_local * shapes_.head_dim_v * 2.0;
     after(rs, ps,
           collective(rs, streams_.cp, Category::cp, CollectiveKind::all_to_all, rs.groups.cp, p_.cp,
-                     o_bytes, lbl(labels_, kCpA2aBwd, layer, mb), {ps.frontier}));
+                     o_bytes, lbl(labels_, kCpA2aBwd, layer, mb), {front(rs, ps)}));
   }
   compute(rs, ps, k.attn_bwd[0], lbl(labels_, kAttnBwd, layer, mb));
   if (p_.cp > 1) {
@@ -164,7 +156,7 @@ void StepBuilder::attention_core_backward(RankState& rs, PassState& ps, int laye
                              2.0;
     after(rs, ps,
           collective(rs, streams_.cp, Category::cp, CollectiveKind::all_to_all, rs.groups.cp, p_.cp,
-                     qkv_bytes, lbl(labels_, kCpA2aBwd, layer, mb), {ps.frontier}));
+                     qkv_bytes, lbl(labels_, kCpA2aBwd, layer, mb), {front(rs, ps)}));
   }
 }
 
@@ -178,7 +170,7 @@ void StepBuilder::layer_forward_attention(RankState& rs, PassState& ps, int laye
     after(rs, ps,
           g_.add_memory(rs.rank, streams_.compute, true, MemoryTag::activations,
                         moe_layer ? act_moe_ : act_dense_, OpLabel{labels_.mem_act, layer, mb},
-                        std::span<const OpId>(&ps.frontier, ps.has_frontier ? 1 : 0)));
+                        front_deps(rs, ps)));
   }
   if (!recompute && !rs.param_gather_of_layer.empty()) {
     auto& waited = rs.param_gather_waited[static_cast<std::size_t>(ps.chunk)];
@@ -233,27 +225,27 @@ void StepBuilder::layer_forward_mlp(RankState& rs, PassState& ps, int layer, boo
     compute(rs, ps, k.router.fwd, lbl(labels_, kRouterFwd, layer, mb));
     compute(rs, ps, k.route_fwd, lbl(labels_, kRouteFwd, layer, mb));
     compute(rs, ps, k.permute, lbl(labels_, kPermute, layer, mb));
-    OpId dispatched = ps.frontier;
+    OpId dispatched = front(rs, ps);
     if (p_.ep > 1) {
       dispatched =
           collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep, p_.ep,
-                     a2a_bytes, lbl(labels_, kDispatch, layer, mb), {ps.frontier});
+                     a2a_bytes, lbl(labels_, kDispatch, layer, mb), {front(rs, ps)});
     }
-    OpId shared_done = ps.frontier;
+    OpId shared_done = dispatched;
     if (k.shared_experts) {
       tp_enter(rs, ps, layer, false);
       compute(rs, ps, k.shared_fc1.fwd, lbl(labels_, kSharedFc1Fwd, layer, mb));
       compute(rs, ps, k.shared_act_fwd, lbl(labels_, kSharedFc1Fwd, layer, mb));
       compute(rs, ps, k.shared_fc2.fwd, lbl(labels_, kSharedFc2Fwd, layer, mb));
       tp_leave(rs, ps, layer, false);
-      shared_done = ps.frontier;
+      shared_done = front(rs, ps);
     }
     ps.frontier = dispatched;  // the routed path continues from the dispatched tokens
     const double etp_bytes = shapes_.routed_tokens_sent * p_.etp * m_.hidden * 2.0;
     if (p_.etp > 1) {
       after(rs, ps,
             collective(rs, streams_.ep, Category::ep, CollectiveKind::all_gather, rs.groups.etp,
-                       p_.etp, etp_bytes, lbl(labels_, kEtpGather, layer, mb), {ps.frontier}));
+                       p_.etp, etp_bytes, lbl(labels_, kEtpGather, layer, mb), {front(rs, ps)}));
     }
     compute(rs, ps, k.expert_fc1.fwd, lbl(labels_, kExpFc1Fwd, layer, mb));
     compute(rs, ps, k.expert_act_fwd, lbl(labels_, kExpActFwd, layer, mb));
@@ -261,18 +253,17 @@ void StepBuilder::layer_forward_mlp(RankState& rs, PassState& ps, int layer, boo
     if (p_.etp > 1) {
       after(rs, ps,
             collective(rs, streams_.ep, Category::ep, CollectiveKind::reduce_scatter, rs.groups.etp,
-                       p_.etp, etp_bytes, lbl(labels_, kEtpReduce, layer, mb), {ps.frontier}));
+                       p_.etp, etp_bytes, lbl(labels_, kEtpReduce, layer, mb), {front(rs, ps)}));
     }
     if (p_.ep > 1) {
       after(rs, ps,
             collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep,
-                       p_.ep, a2a_bytes, lbl(labels_, kCombine, layer, mb), {ps.frontier}));
+                       p_.ep, a2a_bytes, lbl(labels_, kCombine, layer, mb), {front(rs, ps)}));
     }
     // Unpermute and add the shared experts' output.
-    const OpId d[] = {ps.frontier, shared_done};
-    after(rs, ps,
-          g_.add_compute_interned(rs.rank, streams_.compute, Category::compute, k.unpermute,
-                                  lbl(labels_, kUnpermute, layer, mb), d));
+    ps.extra_dep = shared_done;
+    ps.has_extra_dep = true;
+    compute(rs, ps, k.unpermute, lbl(labels_, kUnpermute, layer, mb));
   }
   if (!recompute) zero3_after_layer(rs, ps, layer, false);
 }
@@ -285,11 +276,10 @@ void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
   zero3_before_layer(rs, ps, layer, true);
   if (p_.recompute == Recompute::full) {
     // Re-materialise the layer from its stored input, tensor-parallel collectives included.
-    after(
-        rs, ps,
-        g_.add_memory(rs.rank, streams_.compute, true, MemoryTag::activations,
-                      moe_layer ? act_moe_full_ : act_dense_full_,
-                      OpLabel{labels_.mem_act, layer, mb}, std::span<const OpId>(&ps.frontier, 1)));
+    after(rs, ps,
+          g_.add_memory(rs.rank, streams_.compute, true, MemoryTag::activations,
+                        moe_layer ? act_moe_full_ : act_dense_full_,
+                        OpLabel{labels_.mem_act, layer, mb}, front_deps(rs, ps)));
     layer_forward_attention(rs, ps, layer, true);
     layer_forward_mlp(rs, ps, layer, true);
   }
@@ -299,7 +289,7 @@ void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
       // Extra all-gather of the stored (sequence-sharded) MLP input for the fc1 weight gradient.
       collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp, p_.tp,
                  shapes_.tokens_tp * m_.hidden * 2.0, lbl(labels_, kTpBwd, layer, mb),
-                 {ps.frontier});
+                 {front(rs, ps)});
     }
     linear_backward(rs, ps, k.fc2, layer, labels_.layer_op[kFc2Dgrad], labels_.layer_op[kFc2Wgrad],
                     weights_now);
@@ -312,10 +302,11 @@ void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
         shapes_.routed_tokens_sent * m_.hidden * 2.0 *
         (t_.moe_capacity_factor > 0 ? t_.moe_capacity_factor : std::max(1.0, t_.moe_imbalance));
     compute(rs, ps, k.unpermute, lbl(labels_, kUnpermute, layer, mb));
-    OpId combined = ps.frontier;
+    OpId combined = front(rs, ps);
     if (p_.ep > 1) {
-      combined = collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep,
-                            p_.ep, a2a_bytes, lbl(labels_, kCombineBwd, layer, mb), {ps.frontier});
+      combined =
+          collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep, p_.ep,
+                     a2a_bytes, lbl(labels_, kCombineBwd, layer, mb), {front(rs, ps)});
     }
     if (k.shared_experts) {
       tp_enter(rs, ps, layer, true);
@@ -326,13 +317,13 @@ void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
                       labels_.layer_op[kSharedFc1Wgrad], weights_now);
       tp_leave(rs, ps, layer, true);
     }
-    const OpId shared_done = ps.frontier;
+    const OpId shared_done = front(rs, ps);
     ps.frontier = combined;  // the routed path continues from the combined gradients
     const double etp_bytes = shapes_.routed_tokens_sent * p_.etp * m_.hidden * 2.0;
     if (p_.etp > 1) {
       after(rs, ps,
             collective(rs, streams_.ep, Category::ep, CollectiveKind::all_gather, rs.groups.etp,
-                       p_.etp, etp_bytes, lbl(labels_, kEtpGather, layer, mb), {ps.frontier}));
+                       p_.etp, etp_bytes, lbl(labels_, kEtpGather, layer, mb), {front(rs, ps)}));
     }
     linear_backward(rs, ps, k.expert_fc2, layer, labels_.layer_op[kExpFc2Dgrad],
                     labels_.layer_op[kExpFc2Wgrad], weights_now);
@@ -342,17 +333,16 @@ void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
     if (p_.etp > 1) {
       after(rs, ps,
             collective(rs, streams_.ep, Category::ep, CollectiveKind::reduce_scatter, rs.groups.etp,
-                       p_.etp, etp_bytes, lbl(labels_, kEtpReduce, layer, mb), {ps.frontier}));
+                       p_.etp, etp_bytes, lbl(labels_, kEtpReduce, layer, mb), {front(rs, ps)}));
     }
     if (p_.ep > 1) {
       after(rs, ps,
             collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep,
-                       p_.ep, a2a_bytes, lbl(labels_, kDispatchBwd, layer, mb), {ps.frontier}));
+                       p_.ep, a2a_bytes, lbl(labels_, kDispatchBwd, layer, mb), {front(rs, ps)}));
     }
-    const OpId d[] = {ps.frontier, shared_done};
-    after(rs, ps,
-          g_.add_compute_interned(rs.rank, streams_.compute, Category::compute, k.permute,
-                                  lbl(labels_, kPermute, layer, mb), d));
+    ps.extra_dep = shared_done;
+    ps.has_extra_dep = true;
+    compute(rs, ps, k.permute, lbl(labels_, kPermute, layer, mb));
     compute(rs, ps, k.route_bwd, lbl(labels_, kRouteBwd, layer, mb));
     linear_backward(rs, ps, k.router, layer, labels_.layer_op[kRouterDgrad],
                     labels_.layer_op[kRouterWgrad], weights_now);
@@ -373,7 +363,8 @@ void StepBuilder::layer_backward_attention(RankState& rs, PassState& ps, int lay
     compute(rs, ps, k.rope_bwd, lbl(labels_, kRopeBwd, layer, mb));
   if (p_.sequence_parallel && weights_now) {
     collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp, p_.tp,
-               shapes_.tokens_tp * m_.hidden * 2.0, lbl(labels_, kTpBwd, layer, mb), {ps.frontier});
+               shapes_.tokens_tp * m_.hidden * 2.0, lbl(labels_, kTpBwd, layer, mb),
+               {front(rs, ps)});
   }
   if (k.mla) {
     linear_backward(rs, ps, k.kv_up, layer, labels_.layer_op[kMlaBwd], labels_.layer_op[kMlaBwd],
@@ -401,14 +392,13 @@ void StepBuilder::layer_backward_attention(RankState& rs, PassState& ps, int lay
     const double dense =
         moe_layer ? shapes_.layer_moe_params_dense_part : shapes_.layer_dense_params;
     const double expert = moe_layer ? shapes_.layer_moe_params_expert_part : 0.0;
-    if (ps.reduce_grads) grad_ready(rs, dense, expert, ps.frontier);
+    if (ps.reduce_grads) grad_ready(rs, dense, expert, front(rs, ps));
     zero3_after_layer(rs, ps, layer, true);
     double bytes = moe_layer ? act_moe_ : act_dense_;
     if (p_.recompute == Recompute::full) bytes += moe_layer ? act_moe_full_ : act_dense_full_;
     after(rs, ps,
           g_.add_memory(rs.rank, streams_.compute, false, MemoryTag::activations, bytes,
-                        OpLabel{labels_.mem_free, layer, mb},
-                        std::span<const OpId>(&ps.frontier, 1)));
+                        OpLabel{labels_.mem_free, layer, mb}, front_deps(rs, ps)));
   }
 }
 
@@ -446,14 +436,13 @@ void StepBuilder::layer_weight_grads(RankState& rs, PassState& ps, int layer) {
   }
   const double dense = moe_layer ? shapes_.layer_moe_params_dense_part : shapes_.layer_dense_params;
   const double expert = moe_layer ? shapes_.layer_moe_params_expert_part : 0.0;
-  if (ps.reduce_grads) grad_ready(rs, dense, expert, ps.frontier);
+  if (ps.reduce_grads) grad_ready(rs, dense, expert, front(rs, ps));
   zero3_after_layer(rs, ps, layer, true);
   double bytes = moe_layer ? act_moe_ : act_dense_;
   if (p_.recompute == Recompute::full) bytes += moe_layer ? act_moe_full_ : act_dense_full_;
-  after(
-      rs, ps,
-      g_.add_memory(rs.rank, streams_.compute, false, MemoryTag::activations, bytes,
-                    OpLabel{labels_.mem_free, layer, mb}, std::span<const OpId>(&ps.frontier, 1)));
+  after(rs, ps,
+        g_.add_memory(rs.rank, streams_.compute, false, MemoryTag::activations, bytes,
+                      OpLabel{labels_.mem_free, layer, mb}, front_deps(rs, ps)));
 }
 
 }  // namespace ptsim::builder

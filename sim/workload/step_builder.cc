@@ -202,20 +202,43 @@ OpId StepBuilder::after(RankState& rs, PassState& ps, OpId op) {
 
 OpId StepBuilder::compute(RankState& rs, PassState& ps, std::uint32_t kernel, OpLabel label,
                           Category c) {
-  OpId deps[3];
-  std::size_t n = 0;
-  if (ps.has_frontier) deps[n++] = ps.frontier;
-  if (ps.has_extra_dep) {
-    deps[n++] = ps.extra_dep;
-    ps.has_extra_dep = false;
+  // Consecutive kernels of a pass with nothing else to wait for become one op.
+  const bool new_deps = ps.has_extra_dep || rs.has_pending_send;
+  if (!ps.run.empty() && (new_deps || c != ps.run_category)) flush(rs, ps);
+  if (ps.run.empty()) {
+    ps.run_dep_count = 0;
+    if (ps.has_frontier) ps.run_deps[ps.run_dep_count++] = ps.frontier;
+    if (ps.has_extra_dep) {
+      ps.run_deps[ps.run_dep_count++] = ps.extra_dep;
+      ps.has_extra_dep = false;
+    }
+    if (rs.has_pending_send) {
+      ps.run_deps[ps.run_dep_count++] = rs.pending_send;
+      rs.has_pending_send = false;
+    }
+    ps.run_label = label;
+    ps.run_category = c;
   }
-  if (rs.has_pending_send) {
-    deps[n++] = rs.pending_send;
-    rs.has_pending_send = false;
-  }
-  return after(rs, ps,
-               g_.add_compute_interned(rs.rank, streams_.compute, c, kernel, label,
-                                       std::span<const OpId>(deps, n)));
+  ps.run.push_back(kernel);
+  return 0;
+}
+
+void StepBuilder::flush(RankState& rs, PassState& ps) {
+  if (ps.run.empty()) return;
+  after(rs, ps,
+        g_.add_compute_sequence(rs.rank, streams_.compute, ps.run_category, ps.run, ps.run_label,
+                                std::span<const OpId>(ps.run_deps.data(), ps.run_dep_count)));
+  ps.run.clear();
+}
+
+OpId StepBuilder::front(RankState& rs, PassState& ps) {
+  flush(rs, ps);
+  return ps.frontier;
+}
+
+std::span<const OpId> StepBuilder::front_deps(RankState& rs, PassState& ps) {
+  flush(rs, ps);
+  return std::span<const OpId>(&ps.frontier, ps.has_frontier ? 1 : 0);
 }
 
 void StepBuilder::grad_ready(RankState& rs, double dense_params, double expert_params,
@@ -267,8 +290,7 @@ OpId StepBuilder::zero3_gather(RankState& rs, PassState& ps, double dense, doubl
                                OpLabel label) {
   // Gathered parameters (2 bytes each) live until the layer's pass ends (zero3_release).
   const OpId alloc = g_.add_memory(rs.rank, streams_.compute, true, MemoryTag::comm_buffers,
-                                   2.0 * (dense + expert), label,
-                                   std::span<const OpId>(&ps.frontier, ps.has_frontier ? 1 : 0));
+                                   2.0 * (dense + expert), label, front_deps(rs, ps));
   OpId done = alloc;
   if (rs.groups.dp_cp_size > 1 && dense > 0) {
     done = collective(rs, streams_.dp, Category::dp, CollectiveKind::all_gather, rs.groups.dp_cp,
@@ -284,7 +306,7 @@ OpId StepBuilder::zero3_gather(RankState& rs, PassState& ps, double dense, doubl
 void StepBuilder::zero3_release(RankState& rs, PassState& ps, double params, OpLabel label) {
   after(rs, ps,
         g_.add_memory(rs.rank, streams_.compute, false, MemoryTag::comm_buffers, 2.0 * params,
-                      label, std::span<const OpId>(&ps.frontier, 1)));
+                      label, front_deps(rs, ps)));
 }
 
 void StepBuilder::zero3_before_layer(RankState& rs, PassState& ps, int layer, bool backward) {
@@ -337,8 +359,7 @@ void StepBuilder::embedding_forward(RankState& rs, PassState& ps) {
   const int mb = ps.micro_batch;
   after(rs, ps,
         g_.add_memory(rs.rank, streams_.compute, true, MemoryTag::activations, act_embed_,
-                      OpLabel{labels_.mem_act, -1, mb},
-                      std::span<const OpId>(&ps.frontier, ps.has_frontier ? 1 : 0)));
+                      OpLabel{labels_.mem_act, -1, mb}, front_deps(rs, ps)));
   zero3_edge(rs, ps, shapes_.embedding_params, true);
   compute(rs, ps, edge_.embed_fwd, OpLabel{labels_.embed_fwd, -1, mb});
   zero3_edge(rs, ps, shapes_.embedding_params, false);
@@ -349,7 +370,7 @@ void StepBuilder::embedding_forward(RankState& rs, PassState& ps) {
     after(rs, ps,
           collective(rs, streams_.tp, Category::tp, kind, rs.groups.tp, p_.tp,
                      shapes_.tokens_tp * m_.hidden * 2.0, OpLabel{labels_.embed_tp, -1, mb},
-                     {ps.frontier}));
+                     {front(rs, ps)}));
   }
 }
 
@@ -359,29 +380,28 @@ void StepBuilder::embedding_backward(RankState& rs, PassState& ps) {
     after(rs, ps,
           collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp, p_.tp,
                      shapes_.tokens_tp * m_.hidden * 2.0, OpLabel{labels_.embed_tp, -1, mb},
-                     {ps.frontier}));
+                     {front(rs, ps)}));
   }
   zero3_edge(rs, ps, shapes_.embedding_params, true);
   compute(rs, ps, edge_.embed_bwd, OpLabel{labels_.embed_bwd, -1, mb});
   zero3_edge(rs, ps, shapes_.embedding_params, false);
   after(rs, ps,
         g_.add_memory(rs.rank, streams_.compute, false, MemoryTag::activations, act_embed_,
-                      OpLabel{labels_.mem_free, -1, mb}, std::span<const OpId>(&ps.frontier, 1)));
-  if (ps.reduce_grads) grad_ready(rs, shapes_.embedding_params, 0.0, ps.frontier);
+                      OpLabel{labels_.mem_free, -1, mb}, front_deps(rs, ps)));
+  if (ps.reduce_grads) grad_ready(rs, shapes_.embedding_params, 0.0, front(rs, ps));
 }
 
 void StepBuilder::head_forward(RankState& rs, PassState& ps) {
   const int mb = ps.micro_batch;
   after(rs, ps,
         g_.add_memory(rs.rank, streams_.compute, true, MemoryTag::activations, act_head_,
-                      OpLabel{labels_.mem_act, -1, mb},
-                      std::span<const OpId>(&ps.frontier, ps.has_frontier ? 1 : 0)));
+                      OpLabel{labels_.mem_act, -1, mb}, front_deps(rs, ps)));
   compute(rs, ps, edge_.final_norm_fwd, OpLabel{labels_.final_norm_fwd, -1, mb});
   if (p_.tp > 1 && p_.sequence_parallel) {
     after(rs, ps,
           collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp, p_.tp,
                      shapes_.tokens_tp * m_.hidden * 2.0, OpLabel{labels_.head_tp, -1, mb},
-                     {ps.frontier}));
+                     {front(rs, ps)}));
   }
   const double head_params = shapes_.lm_head_params + shapes_.final_norm_params;
   zero3_edge(rs, ps, head_params, true);
@@ -392,7 +412,7 @@ void StepBuilder::head_forward(RankState& rs, PassState& ps) {
     // Vocabulary-parallel cross-entropy: max and sum of exponentials over the TP group (fp32).
     after(rs, ps,
           collective(rs, streams_.tp, Category::tp, CollectiveKind::all_reduce, rs.groups.tp, p_.tp,
-                     shapes_.tokens_tp * 8.0, OpLabel{labels_.head_tp, -1, mb}, {ps.frontier}));
+                     shapes_.tokens_tp * 8.0, OpLabel{labels_.head_tp, -1, mb}, {front(rs, ps)}));
   }
 }
 
@@ -411,15 +431,15 @@ void StepBuilder::head_backward(RankState& rs, PassState& ps) {
     after(rs, ps,
           collective(rs, streams_.tp, Category::tp, kind, rs.groups.tp, p_.tp,
                      shapes_.tokens_tp * m_.hidden * 2.0, OpLabel{labels_.head_tp, -1, mb},
-                     {ps.frontier}));
+                     {front(rs, ps)}));
   }
   compute(rs, ps, edge_.final_norm_bwd, OpLabel{labels_.final_norm_bwd, -1, mb});
   after(rs, ps,
         g_.add_memory(rs.rank, streams_.compute, false, MemoryTag::activations, act_head_,
-                      OpLabel{labels_.mem_free, -1, mb}, std::span<const OpId>(&ps.frontier, 1)));
+                      OpLabel{labels_.mem_free, -1, mb}, front_deps(rs, ps)));
   (void)weights_now;
   if (ps.reduce_grads) {
-    grad_ready(rs, shapes_.lm_head_params + shapes_.final_norm_params, 0.0, ps.frontier);
+    grad_ready(rs, shapes_.lm_head_params + shapes_.final_norm_params, 0.0, front(rs, ps));
   }
 }
 
@@ -496,7 +516,7 @@ void StepBuilder::emit_pass_epilogue(RankState& rs, PassState& ps) {
       const OpId send =
           g_.add_send(rs.rank, streams_.pp_fwd_send, Category::pp, static_cast<GraphRank>(peer),
                       key(pos, false), p2p_bytes_,
-                      OpLabel{labels_.send_fwd, ps.chunk, ps.micro_batch}, {&ps.frontier, 1});
+                      OpLabel{labels_.send_fwd, ps.chunk, ps.micro_batch}, front_deps(rs, ps));
       if (blocking) {
         rs.pending_send = send;
         rs.has_pending_send = true;
@@ -511,7 +531,7 @@ void StepBuilder::emit_pass_epilogue(RankState& rs, PassState& ps) {
       const OpId send =
           g_.add_send(rs.rank, streams_.pp_bwd_send, Category::pp, static_cast<GraphRank>(peer),
                       key(pos - 1, true), p2p_bytes_,
-                      OpLabel{labels_.send_bwd, ps.chunk, ps.micro_batch}, {&ps.frontier, 1});
+                      OpLabel{labels_.send_bwd, ps.chunk, ps.micro_batch}, front_deps(rs, ps));
       if (blocking) {
         rs.pending_send = send;
         rs.has_pending_send = true;
@@ -520,6 +540,7 @@ void StepBuilder::emit_pass_epilogue(RankState& rs, PassState& ps) {
       embedding_backward(rs, ps);
     }
   }
+  flush(rs, ps);
   if (ps.reduce_grads && ps.pass != Pass::backward_input && ps.pass != Pass::forward) {
     flush_buckets(rs, true);
   }
@@ -609,6 +630,9 @@ void StepBuilder::emit_param_gathers(RankState& rs) {
           m_.is_moe_layer(l) ? shapes_.layer_moe_params_dense_part : shapes_.layer_dense_params;
       expert += m_.is_moe_layer(l) ? shapes_.layer_moe_params_expert_part : 0.0;
       const bool last = i + 1 == count;
+      if (last && stage == plan_.model_stages - 1) {
+        dense += shapes_.lm_head_params + shapes_.final_norm_params;
+      }
       if (2.0 * (dense + expert) < p_.dp_bucket_bytes && !last) continue;
       OpId op = 0;
       bool any = false;

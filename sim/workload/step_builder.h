@@ -126,6 +126,12 @@ struct PassState {
   bool has_extra_dep = false;
   OpId zero3_prefetch = 0;  // ZeRO-3: all-gather already issued for the pass's next layer
   int zero3_prefetch_layer = -1;
+  // Kernels waiting to become one compute op (flushed when anything must depend on them).
+  std::vector<std::uint32_t> run;
+  OpLabel run_label;
+  Category run_category = Category::compute;
+  std::array<OpId, 3> run_deps{};
+  std::size_t run_dep_count = 0;
   int next_step = 0;  // interleaving cursor (segments emitted so far)
   int step_count = 0;
 };
@@ -155,6 +161,9 @@ class StepBuilder {
   OpId compute(RankState& rs, PassState& ps, std::uint32_t kernel, OpLabel label,
                Category c = Category::compute);
   OpId after(RankState& rs, PassState& ps, OpId op);                // make op the pass frontier
+  void flush(RankState& rs, PassState& ps);                         // emit the pending kernel run
+  OpId front(RankState& rs, PassState& ps);                         // flush, then the frontier op
+  std::span<const OpId> front_deps(RankState& rs, PassState& ps);   // {frontier} or {}
   int pipeline_peer(const RankState& rs, int pipeline_rank) const;  // graph rank
 
   // layer_kernels.cc
