@@ -25,24 +25,6 @@ const char* op_kind_name(OpKind k) {
   return "?";
 }
 
-const char* collective_kind_name(CollectiveKind k) {
-  switch (k) {
-    case CollectiveKind::all_reduce:
-      return "all_reduce";
-    case CollectiveKind::all_gather:
-      return "all_gather";
-    case CollectiveKind::reduce_scatter:
-      return "reduce_scatter";
-    case CollectiveKind::all_to_all:
-      return "all_to_all";
-    case CollectiveKind::broadcast:
-      return "broadcast";
-    case CollectiveKind::ring_shift:
-      return "ring_shift";
-  }
-  return "?";
-}
-
 const char* category_name(Category c) {
   switch (c) {
     case Category::compute:

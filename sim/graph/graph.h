@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cost_models/collective_kind.h"
 #include "cost_models/kernel.h"
 
 namespace ptsim {
@@ -34,16 +35,6 @@ using GraphRank = std::uint32_t;
 using GroupId = std::uint32_t;
 
 enum class OpKind : std::uint8_t { compute, collective, send, recv, alloc, free };
-enum class CollectiveKind : std::uint8_t {
-  all_reduce,
-  all_gather,
-  reduce_scatter,
-  all_to_all,
-  broadcast,
-  // Every member sends `bytes` to its successor in ring order and receives as many from its
-  // predecessor at the same time (context-parallel key/value rotation, NCCL grouped send/recv).
-  ring_shift,
-};
 
 // What an op's time counts as in a step's breakdown; communication is split by the parallel
 // dimension that issued it.
@@ -61,7 +52,6 @@ enum class MemoryTag : std::uint8_t {
 inline constexpr std::size_t kMemoryTagCount = 6;
 
 const char* op_kind_name(OpKind k);
-const char* collective_kind_name(CollectiveKind k);
 const char* category_name(Category c);
 const char* memory_tag_name(MemoryTag t);
 

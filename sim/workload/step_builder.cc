@@ -10,28 +10,6 @@
 
 namespace ptsim::builder {
 
-namespace {
-
-// Ideal per-rank wire bytes of a collective of size S over n ranks (nccl-tests conventions).
-double wire_bytes(CollectiveKind k, int n, double s) {
-  if (n <= 1) return 0;
-  const double f = static_cast<double>(n - 1) / n;
-  switch (k) {
-    case CollectiveKind::all_reduce:
-      return 2 * f * s;
-    case CollectiveKind::all_gather:
-    case CollectiveKind::reduce_scatter:
-    case CollectiveKind::all_to_all:
-      return f * s;
-    case CollectiveKind::broadcast:
-    case CollectiveKind::ring_shift:
-      return s;
-  }
-  return 0;
-}
-
-}  // namespace
-
 StepBuilder::StepBuilder(const ModelSpec& m, const TrainingConfig& t, const ParallelConfig& p,
                          GraphMode mode)
     : m_(m),
@@ -182,7 +160,7 @@ int StepBuilder::pipeline_peer(const RankState& rs, int pipeline_rank) const {
 }
 
 void StepBuilder::account(RankState& rs, Category c, CollectiveKind k, int n, double bytes) {
-  rs.comm_bytes[static_cast<std::size_t>(c)] += wire_bytes(k, n, bytes);
+  rs.comm_bytes[static_cast<std::size_t>(c)] += wire_bytes_per_rank(k, n, bytes);
 }
 
 OpId StepBuilder::collective(RankState& rs, std::uint8_t stream, Category c, CollectiveKind k,

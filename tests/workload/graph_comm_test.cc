@@ -35,7 +35,9 @@ struct Case {
   }
 };
 
-double relative(double a, double b) { return std::abs(a - b) / std::max(1.0, std::abs(b)); }
+double relative(double a, double b) {
+  return std::abs(a - b) / std::max(1.0, std::abs(b));
+}
 
 TEST(UnitGraphComm, DataParallelGradientBytesFollowZeroSectionSeven) {
   for (int zero = 0; zero <= 3; ++zero) {
@@ -48,7 +50,8 @@ TEST(UnitGraphComm, DataParallelGradientBytesFollowZeroSectionSeven) {
     const double n = 8;
     const double dp_allreduce = 2 * (n - 1) / n * 2.0 * psi;
     const double expected = zero == 3 ? 1.5 * dp_allreduce : dp_allreduce;
-    EXPECT_LT(relative(testing::wire_bytes(step, 0, Category::dp), expected), 1e-12) << "zero " << zero;
+    EXPECT_LT(relative(testing::wire_bytes(step, 0, Category::dp), expected), 1e-12)
+        << "zero " << zero;
     EXPECT_LT(relative(step.comm_bytes_by_pipeline_rank[0][static_cast<std::size_t>(Category::dp)],
                        expected),
               1e-12);
@@ -68,14 +71,14 @@ TEST(UnitGraphComm, ShardedGradientsReduceEveryMicroBatch) {
     const double psi = step.params_by_pipeline_rank[0];
     const double one = (n - 1) / n * 2.0 * psi;  // one reduce-scatter or all-gather of 2 Psi
     const double expected = zero <= 1 ? 2 * one : (zero == 2 ? (m + 1) * one : 3 * m * one);
-    EXPECT_LT(relative(testing::wire_bytes(step, 0, Category::dp), expected), 1e-12) << "zero " << zero;
+    EXPECT_LT(relative(testing::wire_bytes(step, 0, Category::dp), expected), 1e-12)
+        << "zero " << zero;
   }
 }
 
 double layer_mb_bytes(const StepGraph& step, Category c, int layer, int mb) {
-  return testing::wire_bytes(step, 0, c, [&](const Op& op) {
-    return op.label.a == layer && op.label.b == mb;
-  });
+  return testing::wire_bytes(step, 0, c,
+                             [&](const Op& op) { return op.label.a == layer && op.label.b == mb; });
 }
 
 TEST(UnitGraphComm, TensorParallelBytesPerLayerWithAndWithoutSequenceParallelism) {
@@ -158,7 +161,7 @@ TEST(UnitGraphComm, BuilderAccountingAgreesWithTheOps) {
     for (Category c : {Category::tp, Category::cp, Category::dp, Category::pp, Category::ep}) {
       EXPECT_LT(relative(testing::wire_bytes(step, r, c),
                          step.comm_bytes_by_pipeline_rank[static_cast<std::size_t>(pr)]
-                                                          [static_cast<std::size_t>(c)]),
+                                                         [static_cast<std::size_t>(c)]),
                 1e-12)
           << "rank " << r << " " << category_name(c);
     }

@@ -3,7 +3,8 @@
 //     72 B L s h^2 (1 + s/(6h) + V/(12 h L));
 //   full recompute (Narayanan et al. 2021 eq. 3): 96 B L s h^2 (1 + s/(6h) + V/(16 h L));
 //   selective recompute, counted physically (one more attention-core forward per layer):
-//     72 B L s h^2 (1 + 2s/(9h) + V/(12 h L)) (Korthikanti's eq. 8 writes s/(3h); see model_flops.h);
+//     72 B L s h^2 (1 + 2s/(9h) + V/(12 h L)) (Korthikanti's eq. 8 writes s/(3h); see
+//     model_flops.h);
 //   other models: 6 N T plus the attention core, as model_flops.h counts them.
 // The graph's FLOPs are summed op by op (graph_inspect.h), so this checks the emitted kernels.
 #include <gtest/gtest.h>
@@ -29,7 +30,8 @@ RandomCase random_gpt_case(Rng& rng) {
   const int head_dim = static_cast<int>(rng.pick(std::vector<int>{16, 32, 64}));
   const int layers = static_cast<int>(rng.uniform_int(2, 8));
   RandomCase c;
-  c.m = testing::gpt_spec(layers, heads * head_dim, heads, static_cast<int>(rng.uniform_int(500, 9000)));
+  c.m = testing::gpt_spec(layers, heads * head_dim, heads,
+                          static_cast<int>(rng.uniform_int(500, 9000)));
   c.t.attention = AttentionImpl::unfused;
   c.t.seq_len = static_cast<int>(rng.pick(std::vector<int>{64, 128, 256}));
   std::vector<int> tps;
@@ -72,8 +74,8 @@ TEST(PropertyGraphFlops, GptStepFlopsEqualMegatronClosedForms) {
         expected = 96 * B * L * s * h * h * (1 + s / (6 * h) + vocab / (16 * h * L));
       }
       EXPECT_NEAR(flops / expected, 1.0, 1e-12)
-          << "trial " << trial << " recompute " << recompute_name(r) << " tp " << c.p.tp
-          << " pp " << c.p.pp << " dp " << c.p.dp;
+          << "trial " << trial << " recompute " << recompute_name(r) << " tp " << c.p.tp << " pp "
+          << c.p.pp << " dp " << c.p.dp;
     }
   }
 }
@@ -104,7 +106,8 @@ TEST(PropertyGraphFlops, OtherModelsEqualSixNTPlusCausalAttention) {
     t.global_batch = 4 * p.micro_batch * p.dp;
     auto built = build_step_graph(m, t, p, p.world_size(), GraphMode::reduced);
     ASSERT_TRUE(built.verdict.ok) << built.verdict.reason;
-    const double expected = step_flops(m, t.seq_len, t.global_batch, Recompute::none).model_causal_flops;
+    const double expected =
+        step_flops(m, t.seq_len, t.global_batch, Recompute::none).model_causal_flops;
     EXPECT_NEAR(testing::cluster_model_flops(*built.step) / expected, 1.0, 1e-12)
         << "trial " << trial << " moe " << moe << " tp " << tp << " cp " << p.cp << " ep " << p.ep;
   }
@@ -131,8 +134,10 @@ TEST(UnitGraphFlops, FullAndReducedGraphsCountTheSameWork) {
               1e-9 * testing::cluster_model_flops(*full.step));
   // Rank 0 does the same ops in both forms.
   std::size_t full_ops = 0, reduced_ops = 0;
-  for (const Op& op : full.step->graph.ops()) full_ops += op.rank == 0;
-  for (const Op& op : reduced.step->graph.ops()) reduced_ops += op.rank == 0;
+  for (const Op& op : full.step->graph.ops())
+    full_ops += op.rank == 0;
+  for (const Op& op : reduced.step->graph.ops())
+    reduced_ops += op.rank == 0;
   EXPECT_EQ(full_ops, reduced_ops);
 }
 

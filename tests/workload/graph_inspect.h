@@ -30,7 +30,8 @@ inline double model_flops_of(const Graph& g, const Op& op) {
 inline double cluster_model_flops(const StepGraph& step) {
   const Graph& g = step.graph;
   double total = 0;
-  for (const Op& op : g.ops()) total += model_flops_of(g, op) * g.ranks()[op.rank].represents;
+  for (const Op& op : g.ops())
+    total += model_flops_of(g, op) * g.ranks()[op.rank].represents;
   return total;
 }
 
@@ -42,12 +43,15 @@ inline double wire_bytes_of(const Graph& g, const Op& op) {
   const double n = static_cast<double>(g.groups()[c.group].ranks.size());
   if (n <= 1) return 0;
   switch (c.kind) {
-    case CollectiveKind::all_reduce: return 2 * (n - 1) / n * c.bytes;
+    case CollectiveKind::all_reduce:
+      return 2 * (n - 1) / n * c.bytes;
     case CollectiveKind::all_gather:
     case CollectiveKind::reduce_scatter:
-    case CollectiveKind::all_to_all: return (n - 1) / n * c.bytes;
+    case CollectiveKind::all_to_all:
+      return (n - 1) / n * c.bytes;
     case CollectiveKind::broadcast:
-    case CollectiveKind::ring_shift: return c.bytes;
+    case CollectiveKind::ring_shift:
+      return c.bytes;
   }
   return 0;
 }

@@ -45,7 +45,8 @@ TEST(UnitMemory, ZeroTableOneEveryCell) {
         for (double unit : {1.0, 0.1, 0.01}) {
           const double rounded = std::round(gb / unit) * unit;
           const double truncated = std::floor(gb / unit) * unit;
-          if (std::abs(rounded - printed) < 1e-9 || std::abs(truncated - printed) < 1e-9) close = true;
+          if (std::abs(rounded - printed) < 1e-9 || std::abs(truncated - printed) < 1e-9)
+            close = true;
         }
         EXPECT_TRUE(close) << "dp " << dps[d] << " model " << mi << " stage " << stage << ": " << gb
                            << " vs " << printed;
@@ -114,11 +115,14 @@ TEST(UnitMemory, ModelStateEventsEqualZeroFormula) {
     p.zero_stage = zero;
     const StepGraph step = build(m, t, p);
     for (GraphRank r = 0; r < step.graph.rank_count(); ++r) {
-      const double psi = step.params_by_pipeline_rank[static_cast<std::size_t>(step.pipeline_rank[r])];
+      const double psi =
+          step.params_by_pipeline_rank[static_cast<std::size_t>(step.pipeline_rank[r])];
       const ModelStateBytes expected = model_state_bytes(psi, 0, 8, 1, zero);
       EXPECT_DOUBLE_EQ(testing::replay_memory(step, r, MemoryTag::weights).peak, expected.weights);
-      EXPECT_DOUBLE_EQ(testing::replay_memory(step, r, MemoryTag::gradients).peak, expected.gradients);
-      EXPECT_DOUBLE_EQ(testing::replay_memory(step, r, MemoryTag::optimizer).peak, expected.optimizer);
+      EXPECT_DOUBLE_EQ(testing::replay_memory(step, r, MemoryTag::gradients).peak,
+                       expected.gradients);
+      EXPECT_DOUBLE_EQ(testing::replay_memory(step, r, MemoryTag::optimizer).peak,
+                       expected.optimizer);
       // Every activation allocated in the step is freed by its end.
       EXPECT_NEAR(testing::replay_memory(step, r, MemoryTag::activations).final_balance, 0.0, 1e-3);
     }
@@ -138,7 +142,8 @@ TEST(UnitMemory, OneFOneBStageKHoldsPMinusKMicroBatches) {
     const double per_layer = layer_activation_bytes(m, t, p, rank_shapes(m, t, p), false).total();
     // Middle stages carry neither embedding nor LM head: 2 layers each, p - k micro-batches.
     for (int k = 1; k < 7; ++k) {
-      const double peak = testing::replay_memory(step, static_cast<GraphRank>(k), MemoryTag::activations).peak;
+      const double peak =
+          testing::replay_memory(step, static_cast<GraphRank>(k), MemoryTag::activations).peak;
       EXPECT_DOUBLE_EQ(peak, (8 - k) * 2 * per_layer) << "stage " << k;
     }
   }
