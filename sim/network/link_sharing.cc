@@ -23,6 +23,7 @@ LinkId LinkSharing::add_link(double capacity_bytes_per_s, SharingPolicy policy) 
               "add_link: capacity must be positive (+infinity allowed)");
   PTSIM_CHECK(links_.size() < UINT32_MAX, "add_link: too many links");
   links_.push_back(Link{capacity_bytes_per_s, policy});
+  link_flows_.emplace_back();
   return LinkId{static_cast<std::uint32_t>(links_.size() - 1)};
 }
 
@@ -49,6 +50,7 @@ FlowId LinkSharing::start_flow(double now_s, std::span<const LinkUse> uses, doub
     slot = static_cast<std::uint32_t>(flows_.size());
     flows_.emplace_back();
     progress_.emplace_back();
+    flow_stamp_.push_back(0);
   } else {
     slot = free_slots_.back();
     free_slots_.pop_back();
@@ -84,6 +86,14 @@ FlowId LinkSharing::start_flow(double now_s, std::span<const LinkUse> uses, doub
       flow.constraints.push_back(use);
     }
   }
+  flow.positions.clear();
+  for (const LinkUse& use : flow.constraints) {
+    std::vector<std::uint32_t>& on_link = link_flows_[use.link.value];
+    flow.positions.push_back(static_cast<std::uint32_t>(on_link.size()));
+    on_link.push_back(slot);
+    dirty_links_.push_back(use.link.value);
+  }
+  if (flow.constraints.empty()) dirty_flows_.push_back(slot);
   flow.bytes = bytes;
   flow.start_seq = next_start_seq_++;
   flow.active = true;
@@ -125,6 +135,21 @@ std::vector<FlowId> LinkSharing::finish_due(double now_s) {
   finished.reserve(done.size());
   for (std::uint32_t slot : done) {
     Flow& flow = flows_[slot];
+    // Unlink from every constraint link: swap with the last flow there and fix its position.
+    for (std::size_t i = 0; i < flow.constraints.size(); ++i) {
+      const std::uint32_t link = flow.constraints[i].link.value;
+      std::vector<std::uint32_t>& on_link = link_flows_[link];
+      const std::uint32_t moved = on_link.back();
+      on_link[flow.positions[i]] = moved;
+      on_link.pop_back();
+      if (moved != slot) {
+        Flow& other = flows_[moved];
+        for (std::size_t j = 0; j < other.constraints.size(); ++j) {
+          if (other.constraints[j].link.value == link) other.positions[j] = flow.positions[i];
+        }
+      }
+      dirty_links_.push_back(link);
+    }
     finished.push_back(FlowId{slot, flow.generation});
     flow.active = false;
     ++flow.generation;
@@ -179,142 +204,61 @@ double LinkSharing::remaining_at(const Progress& p, double time_s) const {
 
 void LinkSharing::ensure_solved() const {
   if (!stale_) return;
-  solve();
+  ++solves_;
+  solve_flows_.clear();
+  if (recompute_ == Recompute::full || !collect_dirty_component()) {
+    solve_flows_.clear();
+    for (std::uint32_t slot = 0; slot < flows_.size(); ++slot) {
+      if (flows_[slot].active) solve_flows_.push_back(slot);
+    }
+  }
+  dirty_links_.clear();
+  dirty_flows_.clear();
+  solved_flows_ += solve_flows_.size();
+  solve(solve_flows_);
   stale_ = false;
 }
 
-// Progressive filling. All unfixed flows share one rising level; a shared link's fair share is
-// (capacity left) / (weight of its unfixed flows). The link with the smallest share saturates
-// next and fixes its unfixed flows at that share; a flow whose bound is below every share is fixed
-// at its bound. Fixing a flow at the current level can only raise the share of the other links it
-// crosses (the level is at most their share), so a min-heap of shares with stale entries skipped
-// visits links in the right order: O(U log L) for U link uses over L touched links.
-void LinkSharing::solve() const {
-  ++solves_;
+// Breadth-first search from the links of the flows that started or ended, through the active flows
+// on each link to their other links. Max-min rates of flows outside this closure do not depend on
+// the change (they share no constraint with it, even transitively), so they are left as they are.
+// Gives up (returns false) once the closure holds more than half the active flows: then a full
+// solve is cheaper than finishing the search and sorting, and it gives the same rates, since every
+// stored rate is exactly what a solve of its unchanged component produces again.
+bool LinkSharing::collect_dirty_component() const {
+  const std::size_t give_up_above = active_count_ / 2;
   const std::uint64_t stamp = ++stamp_;
   link_scratch_.resize(links_.size());
-  new_rate_.resize(flows_.size());
-  fixed_stamp_.resize(flows_.size());
-  touched_links_.clear();
-
-  // Per link: the unfixed weight and the list of (flow, weight) crossing it, as compressed rows.
-  for (std::uint32_t slot = 0; slot < flows_.size(); ++slot) {
-    if (!flows_[slot].active) continue;
-    new_rate_[slot] = kInfinity;
-    for (const LinkUse& use : flows_[slot].constraints) {
-      LinkScratch& ls = link_scratch_[use.link.value];
-      if (ls.stamp != stamp) {
-        ls = LinkScratch{};
+  std::vector<std::uint32_t>& queue = touched_links_;  // reused as the BFS queue
+  queue.clear();
+  for (std::uint32_t link : dirty_links_) {
+    if (link_scratch_[link].stamp == stamp) continue;
+    link_scratch_[link].stamp = stamp;
+    queue.push_back(link);
+  }
+  for (std::size_t head = 0; head < queue.size(); ++head) {
+    for (std::uint32_t slot : link_flows_[queue[head]]) {
+      if (flow_stamp_[slot] == stamp) continue;
+      flow_stamp_[slot] = stamp;
+      solve_flows_.push_back(slot);
+      if (solve_flows_.size() > give_up_above) return false;
+      for (const LinkUse& use : flows_[slot].constraints) {
+        LinkScratch& ls = link_scratch_[use.link.value];
+        if (ls.stamp == stamp) continue;
         ls.stamp = stamp;
-        touched_links_.push_back(use.link.value);
+        queue.push_back(use.link.value);
       }
-      ++ls.use_count;
-      ++ls.unfixed_flows;
-      ls.unfixed_weight += use.weight;
     }
   }
-  std::uint32_t offset = 0;
-  for (std::uint32_t link : touched_links_) {
-    LinkScratch& ls = link_scratch_[link];
-    ls.first_use = offset;
-    offset += ls.use_count;
-    ls.use_count = 0;
-  }
-  use_flow_.resize(offset);
-  use_weight_.resize(offset);
-  for (std::uint32_t slot = 0; slot < flows_.size(); ++slot) {
-    if (!flows_[slot].active) continue;
-    for (const LinkUse& use : flows_[slot].constraints) {
-      LinkScratch& ls = link_scratch_[use.link.value];
-      use_flow_[ls.first_use + ls.use_count] = slot;
-      use_weight_[ls.first_use + ls.use_count] = use.weight;
-      ++ls.use_count;
+  for (std::uint32_t slot : dirty_flows_) {
+    if (flows_[slot].active && flow_stamp_[slot] != stamp) {
+      flow_stamp_[slot] = stamp;
+      solve_flows_.push_back(slot);
     }
   }
-
-  // Min-heap of (share, link); ties go to the lower link id, which fixes the order of equal shares.
-  using ShareEntry = std::pair<double, std::uint32_t>;
-  share_heap_.clear();
-  for (std::uint32_t link : touched_links_) {
-    LinkScratch& ls = link_scratch_[link];
-    ls.remaining_bytes_per_s = links_[link].capacity_bytes_per_s;
-    ls.share_bytes_per_s = ls.remaining_bytes_per_s / ls.unfixed_weight;
-    share_heap_.emplace_back(ls.share_bytes_per_s, link);
-  }
-  const auto heap_after = [](const ShareEntry& a, const ShareEntry& b) { return b < a; };
-  std::make_heap(share_heap_.begin(), share_heap_.end(), heap_after);
-
-  // Bounded flows in increasing bound (slot breaks ties).
-  bounded_.clear();
-  for (std::uint32_t slot = 0; slot < flows_.size(); ++slot) {
-    if (flows_[slot].active && std::isfinite(flows_[slot].bound_bytes_per_s)) {
-      bounded_.emplace_back(flows_[slot].bound_bytes_per_s, slot);
-    }
-  }
-  std::sort(bounded_.begin(), bounded_.end());
-
-  double level = 0;
-  const auto fix = [&](std::uint32_t slot, double rate) {
-    fixed_stamp_[slot] = stamp;
-    new_rate_[slot] = rate;
-    for (const LinkUse& use : flows_[slot].constraints) {
-      LinkScratch& ls = link_scratch_[use.link.value];
-      ls.remaining_bytes_per_s -= use.weight * rate;
-      ls.unfixed_weight -= use.weight;
-      if (--ls.unfixed_flows == 0) continue;
-      PTSIM_CHECK(ls.unfixed_weight > 0, "max-min solve: unfixed weight lost to rounding");
-      ls.share_bytes_per_s = std::max(ls.remaining_bytes_per_s, 0.0) / ls.unfixed_weight;
-      share_heap_.emplace_back(ls.share_bytes_per_s, use.link.value);
-      std::push_heap(share_heap_.begin(), share_heap_.end(), heap_after);
-    }
-  };
-
-  std::size_t next_bound = 0;
-  while (true) {
-    while (!share_heap_.empty()) {
-      const ShareEntry& top = share_heap_.front();
-      const LinkScratch& ls = link_scratch_[top.second];
-      if (ls.unfixed_flows > 0 && top.first == ls.share_bytes_per_s) break;
-      std::pop_heap(share_heap_.begin(), share_heap_.end(), heap_after);
-      share_heap_.pop_back();
-    }
-    while (next_bound < bounded_.size() && fixed_stamp_[bounded_[next_bound].second] == stamp) {
-      ++next_bound;
-    }
-    const bool have_link = !share_heap_.empty();
-    const bool have_bound = next_bound < bounded_.size();
-    if (!have_link && !have_bound) break;
-    if (have_bound && (!have_link || bounded_[next_bound].first <= share_heap_.front().first)) {
-      const auto [bound, slot] = bounded_[next_bound++];
-      level = std::max(level, bound);
-      fix(slot, bound);
-      continue;
-    }
-    const std::uint32_t link = share_heap_.front().second;
-    std::pop_heap(share_heap_.begin(), share_heap_.end(), heap_after);
-    share_heap_.pop_back();
-    // Rounding can leave a later share a few ulps under the level reached; rates never go down
-    // along the filling, so the level is kept (the overshoot is of rounding size).
-    LinkScratch& ls = link_scratch_[link];
-    level = std::max(level, ls.share_bytes_per_s);
-    const std::uint32_t end = ls.first_use + ls.use_count;
-    for (std::uint32_t u = ls.first_use; u < end && ls.unfixed_flows > 0; ++u) {
-      if (fixed_stamp_[use_flow_[u]] != stamp) fix(use_flow_[u], level);
-    }
-  }
-
-  // Flows that changed rate are settled at now_s_ and get a new finish time; the others keep
-  // theirs, so an unrelated start or end never perturbs a flow's finish time by rounding.
-  for (std::uint32_t slot = 0; slot < flows_.size(); ++slot) {
-    if (!flows_[slot].active) continue;
-    Progress& p = progress_[slot];
-    const double rate = new_rate_[slot];
-    if (rate == p.rate_bytes_per_s) continue;
-    p.settled_bytes = remaining_at(p, now_s_);
-    p.settled_s = now_s_;
-    p.rate_bytes_per_s = rate;
-    p.finish_s = std::isinf(rate) ? now_s_ : now_s_ + p.settled_bytes / rate;
-  }
+  // Slot order makes the solve's arithmetic identical to that of a full solve.
+  std::sort(solve_flows_.begin(), solve_flows_.end());
+  return true;
 }
 
 }  // namespace ptsim

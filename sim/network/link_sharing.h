@@ -26,6 +26,13 @@
 // at the time of the change. A collective that starts a thousand flows at one instant costs one
 // solve, not a thousand. The solved state is therefore `mutable` behind const queries.
 //
+// Solves are incremental by default: only the flows connected to a started or ended flow through
+// shared links (transitively) are re-solved, in the same order and with the same arithmetic as a
+// full solve, so results are bit-identical (PropertyLinkSharing.IncrementalAndFullRecompute...).
+// It pays (tools/bench_network, churn on a 4096-GPU fat tree): ring traffic of 1024 flows solves in
+// about 2 us instead of 44 us, 8192 flows in about 23 us instead of 460 us; random traffic that
+// forms one giant component falls back to a full solve once the search passes half the flows.
+//
 // Completion: a flow's finish time is fixed when its rate is set (now + remaining / rate) and
 // next_completion_s() is the minimum of these, so finish_due(next_completion_s()) always removes
 // at least that flow: no flow can get stuck on a remainder of rounding bytes. A flow counts as done
@@ -86,7 +93,14 @@ class LinkSharing {
   // A flow whose finish time is at most now_s x (1 + kFinishRelativeSlack) is done at now_s.
   static constexpr double kFinishRelativeSlack = 1e-12;
 
-  LinkSharing() = default;
+  // Which flows a solve revisits. `incremental` re-solves only the flows connected (through shared
+  // links, transitively) to the flows that started or ended; the others keep their rates, which
+  // max-min fairness leaves unchanged. `full` re-solves every active flow. Both give bit-identical
+  // rates and finish times (tests/network/link_sharing_property_test.cc); `full` exists as the
+  // reference for that test and for benchmarks.
+  enum class Recompute : std::uint8_t { incremental, full };
+
+  explicit LinkSharing(Recompute recompute = Recompute::incremental) : recompute_(recompute) {}
 
   // Capacity must be positive; +infinity is allowed (such a link never constrains). Ids are
   // consecutive from 0 in the order links are added.
@@ -122,8 +136,10 @@ class LinkSharing {
   // reported although the policy does not bound it.
   double load_bytes_per_s(LinkId link) const;
 
-  // How many times the allocation has been solved (for benchmarks and tests of laziness).
+  // How many times the allocation has been solved, and how many flows those solves visited in
+  // all (for benchmarks and tests of laziness and incrementality).
   std::uint64_t solves() const { return solves_; }
+  std::uint64_t solved_flows() const { return solved_flows_; }
 
  private:
   struct Link {
@@ -131,9 +147,9 @@ class LinkSharing {
     SharingPolicy policy;
   };
 
-  // One flow slot. Fields written by the solver are mutable because queries solve lazily.
   struct Flow {
     std::vector<LinkUse> constraints;      // merged uses of shared links with finite capacity
+    std::vector<std::uint32_t> positions;  // index of this flow in link_flows_ per constraint
     std::vector<LinkUse> uses;             // every use as given (merged), for load reporting
     double bound_bytes_per_s = kInfinity;  // rate bound and fat_pipe limits combined
     double bytes = 0;
@@ -153,19 +169,30 @@ class LinkSharing {
 
   const Flow& checked_flow(FlowId flow) const;
   void ensure_solved() const;
-  void solve() const;
+  // Collects the flows to re-solve (sorted by slot) into solve_flows_; false when a full solve is
+  // the better choice.
+  bool collect_dirty_component() const;
+  // Progressive filling over solve_flows_, which must be closed under sharing a constraint link.
+  void solve(std::span<const std::uint32_t> flows) const;  // in link_sharing_solve.cc
   double remaining_at(const Progress& p, double time_s) const;
 
+  Recompute recompute_;
   std::vector<Link> links_;
   std::vector<Flow> flows_;
   std::vector<std::uint32_t> free_slots_;  // last freed, first reused
+  // Active flows per link with a constraint on it, for finding connected components.
+  std::vector<std::vector<std::uint32_t>> link_flows_;
   std::size_t active_count_ = 0;
   std::uint64_t next_start_seq_ = 0;
   double now_s_ = 0;
 
-  mutable std::vector<Progress> progress_;  // parallel to flows_
+  // Lazily solved state (written behind const queries).
+  mutable std::vector<Progress> progress_;          // parallel to flows_
+  mutable std::vector<std::uint32_t> dirty_links_;  // constraint links of flows that started/ended
+  mutable std::vector<std::uint32_t> dirty_flows_;  // started flows without constraint links
   mutable bool stale_ = false;
   mutable std::uint64_t solves_ = 0;
+  mutable std::uint64_t solved_flows_ = 0;
 
   // Solver scratch, kept between solves to avoid reallocation.
   struct LinkScratch {
@@ -178,14 +205,16 @@ class LinkSharing {
     std::uint64_t stamp = 0;
   };
   mutable std::vector<LinkScratch> link_scratch_;
+  mutable std::vector<std::uint64_t> flow_stamp_;
+  mutable std::uint64_t stamp_ = 0;
+  mutable std::vector<std::uint32_t> solve_flows_;
   mutable std::vector<std::uint32_t> touched_links_;
   mutable std::vector<std::uint32_t> use_flow_;
   mutable std::vector<double> use_weight_;
   mutable std::vector<std::pair<double, std::uint32_t>> share_heap_;  // (share, link)
   mutable std::vector<std::pair<double, std::uint32_t>> bounded_;     // (bound, flow slot)
   mutable std::vector<double> new_rate_;
-  mutable std::vector<std::uint64_t> fixed_stamp_;
-  mutable std::uint64_t stamp_ = 0;
+  mutable std::vector<double> solve_bound_;  // per flow slot: own bound in the current solve
 };
 
 }  // namespace ptsim
