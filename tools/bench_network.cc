@@ -230,8 +230,8 @@ void print_sharing(std::uint64_t seed) {
                                          {"random", 1000, 2000},
                                          {"random", 10000, 200},
                                          {"rings", 128, 20000},
-                                         {"rings", 1024, 2000},
-                                         {"rings", 8192, 200}}) {
+                                         {"rings", 1024, 20000},
+                                         {"rings", 8192, 2000}}) {
     const bool rings = std::string(c.traffic) == "rings";
     const auto pairs = rings ? ring_pairs(t, c.flows / 2) : std::vector<std::pair<int, int>>{};
     for (const auto recompute :

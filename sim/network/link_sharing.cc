@@ -27,6 +27,30 @@ LinkId LinkSharing::add_link(double capacity_bytes_per_s, SharingPolicy policy) 
   return LinkId{static_cast<std::uint32_t>(links_.size() - 1)};
 }
 
+void LinkSharing::reset() {
+  for (std::uint32_t slot = 0; slot < flows_.size(); ++slot) {
+    Flow& flow = flows_[slot];
+    if (!flow.active) continue;
+    for (const LinkUse& use : flow.constraints)
+      link_flows_[use.link.value].clear();
+    flow.active = false;
+    ++flow.generation;
+    ++progress_[slot].finish_version;
+  }
+  // Lowest slot first, as in a new instance, so a rerun assigns the same slots.
+  free_slots_.clear();
+  for (std::size_t slot = flows_.size(); slot-- > 0;) {
+    free_slots_.push_back(static_cast<std::uint32_t>(slot));
+  }
+  finish_heap_.clear();
+  dirty_links_.clear();
+  dirty_flows_.clear();
+  stale_ = false;
+  active_count_ = 0;
+  next_start_seq_ = 0;
+  now_s_ = 0;
+}
+
 double LinkSharing::capacity_bytes_per_s(LinkId link) const {
   PTSIM_CHECK(link.value < links_.size(), "unknown link");
   return links_[link.value].capacity_bytes_per_s;
@@ -97,7 +121,12 @@ FlowId LinkSharing::start_flow(double now_s, std::span<const LinkUse> uses, doub
   flow.bytes = bytes;
   flow.start_seq = next_start_seq_++;
   flow.active = true;
-  progress_[slot] = Progress{bytes, now_s_, 0, kInfinity};
+  Progress& progress = progress_[slot];
+  progress.settled_bytes = bytes;
+  progress.settled_s = now_s_;
+  progress.rate_bytes_per_s = 0;  // no rate yet: the next solve gives one and a finish time
+  progress.finish_s = kInfinity;
+  ++progress.finish_version;
   ++active_count_;
   stale_ = true;
   return FlowId{slot, flow.generation};
@@ -113,11 +142,41 @@ void LinkSharing::advance(double now_s) {
 
 double LinkSharing::next_completion_s() const {
   ensure_solved();
-  double earliest = kInfinity;
-  for (std::size_t slot = 0; slot < flows_.size(); ++slot) {
-    if (flows_[slot].active) earliest = std::min(earliest, progress_[slot].finish_s);
+  settle_finish_heap();
+  return finish_heap_.empty() ? kInfinity : finish_heap_.front().finish_s;
+}
+
+bool LinkSharing::finishes_later(const FinishEntry& a, const FinishEntry& b) {
+  return a.finish_s > b.finish_s || (a.finish_s == b.finish_s && a.slot > b.slot);
+}
+
+void LinkSharing::set_finish(std::uint32_t slot, double finish_s) const {
+  Progress& p = progress_[slot];
+  p.finish_s = finish_s;
+  ++p.finish_version;
+  finish_heap_.push_back(FinishEntry{finish_s, slot, p.finish_version});
+  std::push_heap(finish_heap_.begin(), finish_heap_.end(), finishes_later);
+}
+
+void LinkSharing::settle_finish_heap() const {
+  while (!finish_heap_.empty()) {
+    const FinishEntry& top = finish_heap_.front();
+    if (flows_[top.slot].active && progress_[top.slot].finish_version == top.version) return;
+    std::pop_heap(finish_heap_.begin(), finish_heap_.end(), finishes_later);
+    finish_heap_.pop_back();
   }
-  return earliest;
+}
+
+void LinkSharing::rebuild_finish_heap_if_bloated() const {
+  if (finish_heap_.size() <= 2 * active_count_ + 64) return;
+  finish_heap_.clear();
+  for (std::uint32_t slot = 0; slot < flows_.size(); ++slot) {
+    if (flows_[slot].active) {
+      finish_heap_.push_back(
+          FinishEntry{progress_[slot].finish_s, slot, progress_[slot].finish_version});
+    }
+  }
+  std::make_heap(finish_heap_.begin(), finish_heap_.end(), finishes_later);
 }
 
 std::vector<FlowId> LinkSharing::finish_due(double now_s) {
@@ -125,8 +184,12 @@ std::vector<FlowId> LinkSharing::finish_due(double now_s) {
   ensure_solved();
   const double due_s = now_s_ + kFinishRelativeSlack * now_s_;
   std::vector<std::uint32_t> done;
-  for (std::uint32_t slot = 0; slot < flows_.size(); ++slot) {
-    if (flows_[slot].active && progress_[slot].finish_s <= due_s) done.push_back(slot);
+  while (true) {
+    settle_finish_heap();
+    if (finish_heap_.empty() || finish_heap_.front().finish_s > due_s) break;
+    done.push_back(finish_heap_.front().slot);
+    std::pop_heap(finish_heap_.begin(), finish_heap_.end(), finishes_later);
+    finish_heap_.pop_back();
   }
   std::sort(done.begin(), done.end(), [this](std::uint32_t a, std::uint32_t b) {
     return flows_[a].start_seq < flows_[b].start_seq;
@@ -151,6 +214,7 @@ std::vector<FlowId> LinkSharing::finish_due(double now_s) {
       dirty_links_.push_back(link);
     }
     finished.push_back(FlowId{slot, flow.generation});
+    ++progress_[slot].finish_version;
     flow.active = false;
     ++flow.generation;
     free_slots_.push_back(slot);
@@ -216,6 +280,7 @@ void LinkSharing::ensure_solved() const {
   dirty_flows_.clear();
   solved_flows_ += solve_flows_.size();
   solve(solve_flows_);
+  rebuild_finish_heap_if_bloated();
   stale_ = false;
 }
 

@@ -18,8 +18,10 @@
 // Leaves out: latency (the caller adds route latency before or after the transfer), TCP/RDMA
 // congestion-control dynamics, packet-level effects (see CALIBRATION_NOTES 3.7 for the tiers), and
 // SimGrid's non-linear bandwidth factors (collective efficiency curves live in cost_models/).
-// Validated by: tests/network/link_sharing_test.cc (closed forms and the max-min optimality
-// condition on random flow sets).
+// Validated by: tests/network/link_sharing_test.cc (closed forms: one flow, equal sharing, the
+// textbook example, weights, fat pipes, bounds, piecewise re-sharing, processor-sharing finish
+// times) and tests/network/link_sharing_property_test.cc (feasibility, the max-min bottleneck
+// condition and byte conservation on random flow sets; incremental = full bit for bit).
 //
 // Rates are solved lazily: start_flow() and finish_due() only mark the allocation stale, and the
 // next query (advance, next_completion_s, rate_bytes_per_s, remaining_bytes) recomputes it, once,
@@ -29,16 +31,18 @@
 // Solves are incremental by default: only the flows connected to a started or ended flow through
 // shared links (transitively) are re-solved, in the same order and with the same arithmetic as a
 // full solve, so results are bit-identical (PropertyLinkSharing.IncrementalAndFullRecompute...).
-// It pays (tools/bench_network, churn on a 4096-GPU fat tree): ring traffic of 1024 flows solves in
-// about 2 us instead of 44 us, 8192 flows in about 23 us instead of 460 us; random traffic that
-// forms one giant component falls back to a full solve once the search passes half the flows.
+// It pays (tools/bench_network, churn on a 4096-GPU fat tree, one event = one flow ends and one
+// starts): ring traffic (DP rings per rail, TP rings per node) costs about 0.3 us per event
+// instead of 43 us with 1024 flows and 430 us with 8192; random traffic that forms one giant
+// component falls back to a full solve once the search passes half the active flows (then about
+// 10-20% slower than full, from the abandoned search).
 //
 // Completion: a flow's finish time is fixed when its rate is set (now + remaining / rate) and
-// next_completion_s() is the minimum of these, so finish_due(next_completion_s()) always removes
-// at least that flow: no flow can get stuck on a remainder of rounding bytes. A flow counts as done
-// when its finish time is within kFinishRelativeSlack of now (relative), so it never finishes
-// earlier than that rounding allowance, and symmetric flows whose finish times differ by rounding
-// complete together.
+// kept in a min-heap; next_completion_s() is the minimum, so finish_due(next_completion_s())
+// removes at least that flow: no flow can get stuck on a remainder of rounding bytes. A flow counts
+// as done when its finish time is within kFinishRelativeSlack of now (relative), so it never
+// finishes earlier than that rounding allowance, and symmetric flows whose finish times differ by
+// rounding complete together.
 //
 // Ids: FlowId carries a slot index and a generation. Slots of finished flows are reused, so an
 // index is dense (< max concurrent flows) and can key a caller's vector; the generation makes any
@@ -105,6 +109,10 @@ class LinkSharing {
   // Capacity must be positive; +infinity is allowed (such a link never constrains). Ids are
   // consecutive from 0 in the order links are added.
   LinkId add_link(double capacity_bytes_per_s, SharingPolicy policy);
+  // Drops every flow and sets the clock back to 0, keeping the links and the memory already
+  // allocated, so one instance can serve many simulations (a planner's candidates) on one fabric.
+  // A rerun then behaves exactly as on a new instance; ids from before the reset are inactive.
+  void reset();
   std::size_t link_count() const { return links_.size(); }
   double capacity_bytes_per_s(LinkId link) const;
   SharingPolicy policy(LinkId link) const;
@@ -165,6 +173,15 @@ class LinkSharing {
     double settled_s = 0;
     double rate_bytes_per_s = 0;
     double finish_s = 0;
+    std::uint32_t finish_version = 0;  // bumped whenever finish_s changes or the flow ends
+  };
+
+  // Min-heap entry of finish times; valid while the flow's finish_version still matches (stale
+  // entries are dropped when they reach the top, and the heap is rebuilt when they pile up).
+  struct FinishEntry {
+    double finish_s;
+    std::uint32_t slot;
+    std::uint32_t version;
   };
 
   const Flow& checked_flow(FlowId flow) const;
@@ -175,6 +192,11 @@ class LinkSharing {
   // Progressive filling over solve_flows_, which must be closed under sharing a constraint link.
   void solve(std::span<const std::uint32_t> flows) const;  // in link_sharing_solve.cc
   double remaining_at(const Progress& p, double time_s) const;
+  void set_finish(std::uint32_t slot, double finish_s) const;
+  static bool finishes_later(const FinishEntry& a, const FinishEntry& b);  // heap order
+  // Drops invalid entries from the top of finish_heap_.
+  void settle_finish_heap() const;
+  void rebuild_finish_heap_if_bloated() const;
 
   Recompute recompute_;
   std::vector<Link> links_;
@@ -187,7 +209,8 @@ class LinkSharing {
   double now_s_ = 0;
 
   // Lazily solved state (written behind const queries).
-  mutable std::vector<Progress> progress_;          // parallel to flows_
+  mutable std::vector<Progress> progress_;  // parallel to flows_
+  mutable std::vector<FinishEntry> finish_heap_;
   mutable std::vector<std::uint32_t> dirty_links_;  // constraint links of flows that started/ended
   mutable std::vector<std::uint32_t> dirty_flows_;  // started flows without constraint links
   mutable bool stale_ = false;

@@ -156,7 +156,7 @@ void LinkSharing::solve(std::span<const std::uint32_t> flows) const {
     p.settled_bytes = remaining_at(p, now_s_);
     p.settled_s = now_s_;
     p.rate_bytes_per_s = rate;
-    p.finish_s = std::isinf(rate) ? now_s_ : now_s_ + p.settled_bytes / rate;
+    set_finish(slot, std::isinf(rate) ? now_s_ : now_s_ + p.settled_bytes / rate);
   }
 }
 

@@ -316,10 +316,9 @@ Route Topology::route(int src_gpu, int dst_gpu) const {
   const auto hop = [&](Block block, int index) {
     route.push(link_id(block, index), block_latency_s(block));
   };
-  if (src_gpu == dst_gpu) {
-    gpu_vertex(src_gpu);  // range check
-    return route;
-  }
+  PTSIM_CHECK(src_gpu >= 0 && src_gpu < gpus_ && dst_gpu >= 0 && dst_gpu < gpus_,
+              "route: GPU index out of range");
+  if (src_gpu == dst_gpu) return route;
   if (same_domain(src_gpu, dst_gpu)) {
     hop(gpu_to_nvswitch, src_gpu);
     hop(nvswitch_to_gpu, dst_gpu);

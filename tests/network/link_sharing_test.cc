@@ -299,6 +299,39 @@ TEST(UnitLinkSharing, UnrelatedFlowEndingLeavesOtherFinishTimesUntouched) {
   EXPECT_TRUE(s.active(f));
 }
 
+TEST(UnitLinkSharing, ResetInstanceRerunsExactlyLikeANewOne) {
+  // Two scenarios on one instance with a reset between them must give the finish times that two
+  // new instances give (same slots, same arithmetic), and old ids must be inactive.
+  const auto scenario = [](LinkSharing& s, double scale) {
+    const LinkId a{0};
+    const LinkId b{1};
+    s.start_flow(0, std::vector<LinkUse>{{a, 1}}, 3 * scale * kGB);
+    s.start_flow(0.1, std::vector<LinkUse>{{a, 1}, {b, 2}}, scale * kGB);
+    s.start_flow(0.2, std::vector<LinkUse>{{b, 1}}, 2 * scale * kGB, 0.5 * kGB);
+    std::vector<double> times;
+    for (const auto& [id, t] : run_to_completion(s))
+      times.push_back(t);
+    return times;
+  };
+  const auto fresh = [] {
+    LinkSharing s;
+    s.add_link(4 * kGB, SharingPolicy::shared);
+    s.add_link(3 * kGB, SharingPolicy::shared);
+    return s;
+  };
+  LinkSharing reused = fresh();
+  LinkSharing first = fresh();
+  LinkSharing second = fresh();
+  const FlowId old = reused.start_flow(0, std::vector<LinkUse>{{LinkId{0}, 1}}, kGB);
+  reused.reset();
+  EXPECT_FALSE(reused.active(old));
+  EXPECT_EQ(reused.active_flows(), 0u);
+  EXPECT_EQ(reused.now_s(), 0);
+  EXPECT_EQ(scenario(reused, 1.0), scenario(first, 1.0));
+  reused.reset();
+  EXPECT_EQ(scenario(reused, 1.7), scenario(second, 1.7));
+}
+
 TEST(UnitLinkSharing, GoingBackInTimeIsABug) {
   LinkSharing s;
   s.advance(2.0);
