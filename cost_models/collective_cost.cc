@@ -51,8 +51,7 @@ bool CollectiveCostModel::applicable(CollectiveKind kind, CollectiveAlgorithm al
   const bool multi = g.domains > 1;
   switch (kind) {
     case CollectiveKind::all_reduce:
-      return algo == CollectiveAlgorithm::ring ||
-             (algo == CollectiveAlgorithm::tree && multi) ||
+      return algo == CollectiveAlgorithm::ring || (algo == CollectiveAlgorithm::tree && multi) ||
              (algo == CollectiveAlgorithm::nvls && !multi && cluster_.nvls && g.ranks > 2) ||
              (algo == CollectiveAlgorithm::hierarchical && multi && g.ranks_per_domain > 1);
     case CollectiveKind::all_gather:
@@ -97,14 +96,13 @@ double CollectiveCostModel::latency_s(CollectiveKind kind, CollectiveAlgorithm a
     case CollectiveAlgorithm::nvls:
       return cluster_.nvls_collectives.base_latency_s + cluster_.nvls_collectives.step_latency_s;
     case CollectiveAlgorithm::hierarchical:
-      return cluster_.nvlink_collectives.base_latency_s +
-             ring_latency_s(g.ranks_per_domain, 1, 1) +
-             cluster_.network_collectives.base_latency_s +
-             ring_latency_s(g.domains, g.domains, 2) + ring_latency_s(g.ranks_per_domain, 1, 1);
+      return cluster_.nvlink_collectives.base_latency_s + ring_latency_s(g.ranks_per_domain, 1, 1) +
+             cluster_.network_collectives.base_latency_s + ring_latency_s(g.domains, g.domains, 2) +
+             ring_latency_s(g.ranks_per_domain, 1, 1);
     case CollectiveAlgorithm::pairwise:
-      return base.base_latency_s + (g.ranks - 1) * (multi ? cluster_.network_collectives
-                                                          : cluster_.nvlink_collectives)
-                                                       .step_latency_s;
+      return base.base_latency_s +
+             (g.ranks - 1) * (multi ? cluster_.network_collectives : cluster_.nvlink_collectives)
+                                 .step_latency_s;
     case CollectiveAlgorithm::direct:
       return p2p_latency_s(multi);
   }
@@ -114,7 +112,8 @@ double CollectiveCostModel::latency_s(CollectiveKind kind, CollectiveAlgorithm a
 double CollectiveCostModel::efficiency(CollectiveAlgorithm algo, const GroupShape& g,
                                        double bytes) const {
   const double s = std::max(bytes, 1.0);
-  if (algo == CollectiveAlgorithm::nvls) return cluster_.nvls_collectives.bus_bandwidth_efficiency.at(s);
+  if (algo == CollectiveAlgorithm::nvls)
+    return cluster_.nvls_collectives.bus_bandwidth_efficiency.at(s);
   const auto& t = g.domains > 1 ? cluster_.network_collectives : cluster_.nvlink_collectives;
   return t.bus_bandwidth_efficiency.at(s);
 }
@@ -141,8 +140,8 @@ double CollectiveCostModel::predicted_time_s(CollectiveKind kind, CollectiveAlgo
       const double e_in = efficiency(CollectiveAlgorithm::ring, inner, bytes);
       const double intra = 2 * ring_factor(CollectiveKind::reduce_scatter, g.ranks_per_domain) *
                            bytes / (nvl * e_in);
-      const double inter = ring_factor(CollectiveKind::all_reduce, g.domains) * (bytes / gpd) /
-                           (nic * eff);
+      const double inter =
+          ring_factor(CollectiveKind::all_reduce, g.domains) * (bytes / gpd) / (nic * eff);
       return lat + intra + inter;
     }
     case CollectiveAlgorithm::pairwise: {

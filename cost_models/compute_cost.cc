@@ -9,7 +9,9 @@ namespace ptsim {
 
 namespace {
 
-double ceil_div(double a, double b) { return std::ceil(a / b); }
+double ceil_div(double a, double b) {
+  return std::ceil(a / b);
+}
 
 double quantisation(const GemmKernel& k, int tile_m, int tile_n, int slots) {
   const double tm = ceil_div(static_cast<double>(k.m), tile_m);
@@ -44,10 +46,9 @@ double ComputeCostModel::gemm_time_s(const GemmKernel& k) const {
   const double e = dtype_bytes(k.dtype);
   // fp8 GEMMs write 16-bit outputs.
   const double out = k.dtype == Dtype::fp8 ? 2.0 : e;
-  const double bytes =
-      static_cast<double>(k.batch) *
-      ((static_cast<double>(k.m) * k.k + static_cast<double>(k.k) * k.n) * e +
-       static_cast<double>(k.m) * k.n * out);
+  const double bytes = static_cast<double>(k.batch) *
+                       ((static_cast<double>(k.m) * k.k + static_cast<double>(k.k) * k.n) * e +
+                        static_cast<double>(k.m) * k.n * out);
   return std::max(flops / (peak * eff), memory_time_s(bytes)) + gpu_.efficiency.kernel_launch_s;
 }
 

@@ -70,9 +70,16 @@ GraphRank Graph::add_rank(int global_rank, int represents, std::string role) {
   PTSIM_CHECK(represents >= 1, "add_rank: a graph rank represents at least one GPU");
   PTSIM_CHECK(!rank_index_.contains(global_rank), "add_rank: global rank added twice");
   const auto id = static_cast<GraphRank>(ranks_.size());
-  ranks_.push_back(RankInfo{global_rank, represents, std::move(role)});
+  ranks_.push_back(RankInfo{global_rank, represents, std::move(role), {}});
   rank_index_.emplace(global_rank, id);
   return id;
+}
+
+void Graph::set_rank_members(GraphRank rank, std::vector<int> members) {
+  PTSIM_CHECK(rank < ranks_.size(), "set_rank_members: unknown graph rank");
+  PTSIM_CHECK(static_cast<int>(members.size()) == ranks_[rank].represents,
+              "set_rank_members: member count differs from represents");
+  ranks_[rank].members = std::move(members);
 }
 
 std::uint8_t Graph::add_stream(std::string name) {

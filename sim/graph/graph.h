@@ -108,6 +108,9 @@ struct RankInfo {
   int global_rank = 0;
   int represents = 1;  // GPUs this graph rank stands for (1 in a full graph)
   std::string role;
+  // Reduced graphs: the global ranks this graph rank stands for, in an order aligned across graph
+  // ranks (the i-th member of one sends to the i-th member of its peer). Empty means {global_rank}.
+  std::vector<int> members;
 };
 
 class Graph {
@@ -116,6 +119,7 @@ class Graph {
 
   // --- construction ---------------------------------------------------------------------------
   GraphRank add_rank(int global_rank, int represents, std::string role);
+  void set_rank_members(GraphRank rank, std::vector<int> members);
   std::uint8_t add_stream(std::string name);  // streams are the same on every rank
   GroupId add_group(Group group);
   std::uint32_t intern_label(std::string_view label_template);

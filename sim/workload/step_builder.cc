@@ -66,7 +66,20 @@ void StepBuilder::setup_ranks_and_groups() {
   const int represents = mode_ == GraphMode::full ? 1 : p_.tp * p_.cp * p_.dp;
   for (int gr : globals) {
     const auto c = layout_.coords(gr);
-    g_.add_rank(gr, represents, "pp" + std::to_string(c.pp));
+    const GraphRank id = g_.add_rank(gr, represents, "pp" + std::to_string(c.pp));
+    if (mode_ == GraphMode::reduced && represents > 1) {
+      // Members in (dp, cp, tp) order on every pipeline rank, so that the i-th members of adjacent
+      // pipeline ranks are send/receive peers.
+      std::vector<int> members;
+      members.reserve(static_cast<std::size_t>(represents));
+      for (int dp = 0; dp < p_.dp; ++dp) {
+        for (int cp = 0; cp < p_.cp; ++cp) {
+          for (int tp = 0; tp < p_.tp; ++tp)
+            members.push_back(layout_.rank_of(tp, cp, dp, c.pp));
+        }
+      }
+      g_.set_rank_members(id, std::move(members));
+    }
   }
 
   // Groups by kind; each graph rank refers to the group containing it. Reduced graphs list the

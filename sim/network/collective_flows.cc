@@ -1,0 +1,221 @@
+#include "sim/network/collective_flows.h"
+
+#include <algorithm>
+#include <map>
+
+#include "common/check.h"
+
+namespace ptsim {
+
+void merge_link_uses(std::vector<LinkUse>& uses) {
+  std::sort(uses.begin(), uses.end(),
+            [](const LinkUse& a, const LinkUse& b) { return a.link.value < b.link.value; });
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < uses.size(); ++i) {
+    if (out > 0 && uses[out - 1].link.value == uses[i].link.value) {
+      uses[out - 1].weight += uses[i].weight;
+    } else {
+      uses[out++] = uses[i];
+    }
+  }
+  uses.resize(out);
+}
+
+namespace {
+
+// Keeps only the uses whose link the representative's own uses contain (both sorted).
+std::vector<LinkUse> restrict_to(const std::vector<LinkUse>& all, const std::vector<LinkUse>& own) {
+  std::vector<LinkUse> out;
+  out.reserve(own.size());
+  std::size_t j = 0;
+  for (const LinkUse& u : all) {
+    while (j < own.size() && own[j].link.value < u.link.value) ++j;
+    if (j < own.size() && own[j].link.value == u.link.value) out.push_back(u);
+  }
+  return out;
+}
+
+}  // namespace
+
+GroupShape CollectiveFlows::shape(std::span<const int> members) const {
+  GroupShape g;
+  g.ranks = static_cast<int>(members.size());
+  std::map<int, int> per_domain;
+  for (int m : members) ++per_domain[topology_.domain_of(m)];
+  g.domains = static_cast<int>(per_domain.size());
+  g.ranks_per_domain = 0;
+  for (const auto& [d, count] : per_domain) g.ranks_per_domain = std::max(g.ranks_per_domain, count);
+  return g;
+}
+
+std::vector<int> CollectiveFlows::ring_order(std::span<const int> members) const {
+  // NCCL builds rings along the topology: all ranks of a domain consecutively.
+  std::vector<int> ring(members.begin(), members.end());
+  std::stable_sort(ring.begin(), ring.end(), [this](int a, int b) {
+    return topology_.domain_of(a) < topology_.domain_of(b);
+  });
+  return ring;
+}
+
+void CollectiveFlows::ring_uses(std::span<const int> ring, std::vector<LinkUse>& out) const {
+  const std::size_t n = ring.size();
+  if (n < 2) return;
+  // Members of each domain in ring order, to spread domain-crossing hops over their rails.
+  std::map<int, std::vector<int>> by_domain;
+  for (int m : ring) by_domain[topology_.domain_of(m)].push_back(m);
+  for (std::size_t i = 0; i < n; ++i) {
+    const int a = ring[i];
+    const int b = ring[(i + 1) % n];
+    if (topology_.same_domain(a, b)) {
+      append_link_uses(topology_.route(a, b), 1.0, out);
+      continue;
+    }
+    const auto& from = by_domain[topology_.domain_of(a)];
+    const auto& to = by_domain[topology_.domain_of(b)];
+    const std::size_t rails = std::min(from.size(), to.size());
+    for (std::size_t j = 0; j < rails; ++j) {
+      append_link_uses(topology_.route(from[j], to[j]), 1.0 / static_cast<double>(rails), out);
+    }
+  }
+}
+
+void CollectiveFlows::phase_uses(CollectiveKind kind, CollectiveAlgorithm algo, int phase,
+                                 std::span<const int> members, std::vector<LinkUse>& out) const {
+  const std::vector<int> ring = ring_order(members);
+  switch (algo) {
+    case CollectiveAlgorithm::ring:
+    case CollectiveAlgorithm::tree:
+      ring_uses(ring, out);
+      return;
+    case CollectiveAlgorithm::direct:
+      // Each member sends to its successor in group order (the caller's ring order).
+      for (std::size_t i = 0; i < members.size(); ++i) {
+        append_link_uses(topology_.route(members[i], members[(i + 1) % members.size()]), 1.0, out);
+      }
+      return;
+    case CollectiveAlgorithm::nvls:
+      // Every GPU sends its buffer up to the NVSwitch and receives the reduced one down.
+      for (std::size_t i = 0; i < members.size(); ++i) {
+        const int a = members[i];
+        const int b = members[(i + 1) % members.size()];
+        const Route up = topology_.route(a, b);
+        const Route down = topology_.route(b, a);
+        out.push_back(LinkUse{up.links().front(), 1.0});
+        out.push_back(LinkUse{down.links().back(), 1.0});
+      }
+      return;
+    case CollectiveAlgorithm::hierarchical: {
+      std::map<int, std::vector<int>> by_domain;
+      for (int m : ring) by_domain[topology_.domain_of(m)].push_back(m);
+      if (phase == 1) {
+        // All-reduce across domains, one ring per rail (the j-th GPU of every domain).
+        std::size_t rails = SIZE_MAX;
+        for (const auto& [d, local] : by_domain) rails = std::min(rails, local.size());
+        for (std::size_t j = 0; j < rails; ++j) {
+          std::vector<int> rail;
+          for (const auto& [d, local] : by_domain) rail.push_back(local[j]);
+          ring_uses(rail, out);
+        }
+      } else {
+        for (const auto& [d, local] : by_domain) ring_uses(local, out);
+      }
+      return;
+    }
+    case CollectiveAlgorithm::pairwise:
+      for (int a : members) {
+        for (int b : members) {
+          if (a != b) append_link_uses(topology_.route(a, b), 1.0, out);
+        }
+      }
+      return;
+  }
+  (void)kind;
+}
+
+CollectivePlan CollectiveFlows::plan(CollectiveKind kind, std::span<const int> members,
+                                     std::span<const std::vector<int>> replicas,
+                                     double bytes) const {
+  CollectivePlan plan;
+  const int n = static_cast<int>(members.size());
+  if (n < 2 || bytes <= 0) return plan;
+  const GroupShape g = shape(members);
+  plan.algorithm = cost_.choose(kind, g, bytes);
+  const double f = static_cast<double>(n - 1) / n;
+  auto add_phase = [&](int phase, double hop_bytes, double efficiency, double latency_s) {
+    FlowPhase fp;
+    phase_uses(kind, plan.algorithm, phase, members, fp.uses);
+    merge_link_uses(fp.uses);
+    if (!replicas.empty()) {
+      std::vector<LinkUse> all = fp.uses;
+      for (const auto& r : replicas) phase_uses(kind, plan.algorithm, phase, r, all);
+      merge_link_uses(all);
+      fp.uses = restrict_to(all, fp.uses);
+    }
+    fp.bytes = hop_bytes / efficiency;
+    fp.latency_s = latency_s;
+    plan.phases.push_back(std::move(fp));
+  };
+  const double eff = cost_.efficiency(plan.algorithm, g, bytes);
+  const double lat = cost_.latency_s(kind, plan.algorithm, g);
+  switch (plan.algorithm) {
+    case CollectiveAlgorithm::ring:
+    case CollectiveAlgorithm::tree: {
+      const double factor = kind == CollectiveKind::all_reduce ? 2 * f
+                            : kind == CollectiveKind::broadcast ? 1.0
+                                                                : f;
+      add_phase(0, factor * bytes, eff, lat);
+      break;
+    }
+    case CollectiveAlgorithm::nvls:
+      add_phase(0, bytes, eff, lat);
+      break;
+    case CollectiveAlgorithm::hierarchical: {
+      const int gpd = g.ranks_per_domain;
+      const double fin = static_cast<double>(gpd - 1) / gpd;
+      const double fout = static_cast<double>(g.domains - 1) / g.domains;
+      const GroupShape inner{gpd, 1, gpd};
+      const double e_in = cost_.efficiency(CollectiveAlgorithm::ring, inner, bytes);
+      const auto& nvl = cost_.cluster().nvlink_collectives;
+      const auto& net = cost_.cluster().network_collectives;
+      add_phase(0, fin * bytes, e_in, nvl.base_latency_s + cost_.ring_latency_s(gpd, 1, 1));
+      add_phase(1, 2 * fout * bytes / gpd, eff,
+                net.base_latency_s + cost_.ring_latency_s(g.domains, g.domains, 2));
+      add_phase(2, fin * bytes, e_in, cost_.ring_latency_s(gpd, 1, 1));
+      break;
+    }
+    case CollectiveAlgorithm::pairwise:
+      // Progress unit: the bytes of one (sender, receiver) pair.
+      add_phase(0, bytes / n, eff, lat);
+      break;
+    case CollectiveAlgorithm::direct:
+      add_phase(0, bytes, eff, lat);
+      break;
+  }
+  return plan;
+}
+
+CollectivePlan CollectiveFlows::plan_transfer(int src, int dst,
+                                              std::span<const std::pair<int, int>> replicas,
+                                              double bytes) const {
+  CollectivePlan plan;
+  plan.algorithm = CollectiveAlgorithm::direct;
+  if (bytes <= 0 || src == dst) return plan;
+  FlowPhase fp;
+  const Route route = topology_.route(src, dst);
+  append_link_uses(route, 1.0, fp.uses);
+  merge_link_uses(fp.uses);
+  if (!replicas.empty()) {
+    std::vector<LinkUse> all = fp.uses;
+    for (const auto& [a, b] : replicas) append_link_uses(topology_.route(a, b), 1.0, all);
+    merge_link_uses(all);
+    fp.uses = restrict_to(all, fp.uses);
+  }
+  const bool crosses = !topology_.same_domain(src, dst);
+  const GroupShape g{2, crosses ? 2 : 1, 1};
+  fp.bytes = bytes / cost_.efficiency(CollectiveAlgorithm::direct, g, bytes);
+  fp.latency_s = cost_.p2p_latency_s(crosses) + route.latency_s();
+  plan.phases.push_back(std::move(fp));
+  return plan;
+}
+
+}  // namespace ptsim

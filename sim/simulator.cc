@@ -1,0 +1,488 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <unordered_map>
+
+#include "common/check.h"
+#include "cost_models/collective_cost.h"
+#include "cost_models/compute_cost.h"
+#include "sim/engine/engine.h"
+#include "sim/network/collective_flows.h"
+#include "sim/network/link_sharing.h"
+
+namespace ptsim {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+class Run;
+
+// A 16-byte event handler: kept inline in the engine's heap.
+struct Event {
+  Run* run;
+  std::uint32_t kind;
+  std::uint32_t arg;
+  void operator()() const;
+};
+
+enum EventKind : std::uint32_t { kOpDone, kNetworkWake, kPhaseStart };
+
+// A collective or transfer in progress: the member ops it completes and its flow phases.
+struct Instance {
+  const CollectivePlan* plan = nullptr;
+  std::vector<OpId> ops;
+  std::uint32_t arrived = 0;
+  std::uint32_t expected = 0;
+  std::uint32_t phase = 0;
+  bool active = false;
+};
+
+struct TransferKey {
+  GraphRank sender;
+  GraphRank receiver;
+  std::uint32_t match;
+  friend bool operator==(const TransferKey&, const TransferKey&) = default;
+};
+struct TransferKeyHash {
+  std::size_t operator()(const TransferKey& k) const {
+    std::uint64_t h = (static_cast<std::uint64_t>(k.sender) << 32) ^ k.receiver;
+    h = (h * 0x9e3779b97f4a7c15ULL) ^ k.match;
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+};
+
+struct TransferPlanKey {
+  GraphRank sender;
+  GraphRank receiver;
+  double bytes;
+  friend bool operator==(const TransferPlanKey&, const TransferPlanKey&) = default;
+};
+struct TransferPlanKeyHash {
+  std::size_t operator()(const TransferPlanKey& k) const {
+    std::uint64_t bits;
+    std::memcpy(&bits, &k.bytes, sizeof bits);
+    std::uint64_t h = ((static_cast<std::uint64_t>(k.sender) << 32) ^ k.receiver) * 0x9e3779b97f4a7c15ULL;
+    return static_cast<std::size_t>(h ^ bits ^ (bits >> 31));
+  }
+};
+
+class Run {
+ public:
+  Run(const Graph& g, const ClusterProfile& cluster, const Topology& topology,
+      const SimulationOptions& options)
+      : g_(g), cluster_(cluster), compute_(cluster.gpu), collective_cost_(cluster),
+        flows_(topology, collective_cost_), options_(options) {
+    topology.add_links_to(sharing_);
+  }
+
+  SimulationResult run();
+  void on_event(std::uint32_t kind, std::uint32_t arg);
+
+ private:
+  void prepare();
+  void drain();
+  void try_start_stream(std::uint32_t key);
+  void start(OpId op);
+  void complete(OpId op);
+  double sequence_time_s(std::uint32_t sequence);
+  void arrive_collective(OpId op);
+  void arrive_transfer(OpId op);
+  void launch(std::uint32_t instance);
+  void start_phase(std::uint32_t instance);
+  void finish_instance(std::uint32_t instance);
+  void wake_network();
+  std::uint32_t new_instance();
+  const CollectivePlan& collective_plan(std::uint32_t collective);
+  const CollectivePlan& transfer_plan(const Op& send);
+  std::uint32_t stream_key(const Op& op) const {
+    return op.rank * static_cast<std::uint32_t>(g_.streams().size()) + op.stream;
+  }
+
+  const Graph& g_;
+  const ClusterProfile& cluster_;
+  ComputeCostModel compute_;
+  CollectiveCostModel collective_cost_;
+  CollectiveFlows flows_;
+  SimulationOptions options_;
+  BasicEngine<Event> engine_;
+  LinkSharing sharing_;
+
+  std::vector<std::uint32_t> succ_offsets_;
+  std::vector<OpId> succ_;
+  std::vector<std::uint32_t> deps_left_;
+  std::vector<std::uint32_t> queue_offsets_;  // per stream key
+  std::vector<OpId> queue_;
+  std::vector<std::uint32_t> head_;
+  std::vector<char> busy_;
+  std::vector<std::uint32_t> pending_streams_;
+  std::size_t pending_head_ = 0;
+
+  std::vector<double> sequence_time_;
+  std::vector<int> comm_active_;  // per rank
+  std::vector<std::array<double, kMemoryTagCount>> allocated_;
+  std::vector<double> allocated_total_;
+
+  // Collectives: issue order per (group, rank), present members per group.
+  std::vector<std::uint32_t> instance_seq_;  // per op (collectives only)
+  std::vector<std::uint32_t> present_;       // per group
+  std::unordered_map<std::uint64_t, std::uint32_t> open_instances_;  // (group, seq) -> instance
+  std::unordered_map<TransferKey, OpId, TransferKeyHash> waiting_transfers_;
+  std::vector<Instance> instances_;
+  std::vector<std::uint32_t> free_instances_;
+  std::vector<std::optional<CollectivePlan>> collective_plans_;
+  std::unordered_map<TransferPlanKey, CollectivePlan, TransferPlanKeyHash> transfer_plans_;
+  std::vector<std::uint32_t> flow_owner_;  // by FlowId index
+  std::uint64_t wake_generation_ = 0;
+  double wake_at_s_ = std::numeric_limits<double>::infinity();
+
+  SimulationResult result_;
+  std::size_t completed_ops_ = 0;
+};
+
+void Event::operator()() const { run->on_event(kind, arg); }
+
+void Run::prepare() {
+  const auto& ops = g_.ops();
+  const std::size_t n = ops.size();
+  // Successors (CSR) from the deps.
+  succ_offsets_.assign(n + 1, 0);
+  deps_left_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    deps_left_[i] = ops[i].dep_count;
+    for (OpId d : g_.deps(ops[i])) ++succ_offsets_[d + 1];
+  }
+  for (std::size_t i = 0; i < n; ++i) succ_offsets_[i + 1] += succ_offsets_[i];
+  succ_.resize(succ_offsets_[n]);
+  {
+    std::vector<std::uint32_t> fill(succ_offsets_.begin(), succ_offsets_.end() - 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (OpId d : g_.deps(ops[i])) succ_[fill[d]++] = static_cast<OpId>(i);
+    }
+  }
+  // Stream queues in program order.
+  const std::size_t keys = g_.rank_count() * g_.streams().size();
+  queue_offsets_.assign(keys + 1, 0);
+  for (const Op& op : ops) ++queue_offsets_[stream_key(op) + 1];
+  for (std::size_t k = 0; k < keys; ++k) queue_offsets_[k + 1] += queue_offsets_[k];
+  queue_.resize(n);
+  {
+    std::vector<std::uint32_t> fill(queue_offsets_.begin(), queue_offsets_.end() - 1);
+    for (std::size_t i = 0; i < n; ++i) queue_[fill[stream_key(ops[i])]++] = static_cast<OpId>(i);
+  }
+  head_.assign(keys, 0);
+  busy_.assign(keys, 0);
+  sequence_time_.assign(g_.sequence_count(), kNaN);
+  comm_active_.assign(g_.rank_count(), 0);
+  allocated_.assign(g_.rank_count(), {});
+  allocated_total_.assign(g_.rank_count(), 0.0);
+  result_.memory.assign(g_.rank_count(), {});
+  collective_plans_.resize(g_.collectives().size());
+
+  // Collective instances: the k-th collective a rank issues on a group is the group's k-th.
+  present_.assign(g_.groups().size(), 0);
+  for (std::size_t gi = 0; gi < g_.groups().size(); ++gi) {
+    for (int member : g_.groups()[gi].ranks) present_[gi] += g_.graph_rank_of(member) >= 0 ? 1 : 0;
+  }
+  instance_seq_.assign(n, 0);
+  std::unordered_map<std::uint64_t, std::uint32_t> issued;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (ops[i].kind != OpKind::collective) continue;
+    const std::uint64_t key =
+        (static_cast<std::uint64_t>(g_.collective_of(ops[i]).group) << 32) | ops[i].rank;
+    instance_seq_[i] = issued[key]++;
+  }
+  if (options_.record_op_times) {
+    result_.op_start_s.assign(n, kNaN);
+    result_.op_end_s.assign(n, kNaN);
+  }
+  engine_.reserve(1024);
+}
+
+double Run::sequence_time_s(std::uint32_t sequence) {
+  double& t = sequence_time_[sequence];
+  if (std::isnan(t)) {
+    t = 0;
+    const Op probe{OpKind::compute, Category::compute, 0, 0, 0, sequence, {}, 0, 0};
+    for (std::uint32_t k : g_.kernels_of(probe)) t += compute_.time_s(g_.kernel(k));
+  }
+  return t;
+}
+
+const CollectivePlan& Run::collective_plan(std::uint32_t collective) {
+  auto& slot = collective_plans_[collective];
+  if (!slot) {
+    const Collective& c = g_.collectives()[collective];
+    const Group& group = g_.groups()[c.group];
+    slot = flows_.plan(c.kind, group.ranks, group.replicas, c.bytes);
+  }
+  return *slot;
+}
+
+const CollectivePlan& Run::transfer_plan(const Op& send) {
+  const Transfer& t = g_.transfer_of(send);
+  TransferPlanKey key{send.rank, t.peer, t.bytes};
+  auto it = transfer_plans_.find(key);
+  if (it != transfer_plans_.end()) return it->second;
+  const RankInfo& from = g_.ranks()[send.rank];
+  const RankInfo& to = g_.ranks()[t.peer];
+  std::vector<std::pair<int, int>> replicas;
+  if (!from.members.empty() && from.members.size() == to.members.size()) {
+    for (std::size_t i = 0; i < from.members.size(); ++i) {
+      if (from.members[i] != from.global_rank) replicas.emplace_back(from.members[i], to.members[i]);
+    }
+  }
+  return transfer_plans_
+      .emplace(key, flows_.plan_transfer(from.global_rank, to.global_rank, replicas, t.bytes))
+      .first->second;
+}
+
+std::uint32_t Run::new_instance() {
+  if (!free_instances_.empty()) {
+    const std::uint32_t id = free_instances_.back();
+    free_instances_.pop_back();
+    return id;
+  }
+  instances_.emplace_back();
+  return static_cast<std::uint32_t>(instances_.size() - 1);
+}
+
+void Run::try_start_stream(std::uint32_t key) {
+  while (!busy_[key]) {
+    const std::uint32_t pos = queue_offsets_[key] + head_[key];
+    if (pos >= queue_offsets_[key + 1]) return;
+    const OpId op = queue_[pos];
+    if (deps_left_[op] != 0) return;
+    busy_[key] = 1;
+    start(op);
+  }
+}
+
+void Run::drain() {
+  while (pending_head_ < pending_streams_.size()) {
+    try_start_stream(pending_streams_[pending_head_++]);
+  }
+  pending_streams_.clear();
+  pending_head_ = 0;
+}
+
+void Run::start(OpId id) {
+  const Op& op = g_.op(id);
+  const double now = engine_.now_s();
+  // Communication ops are stamped when their transfer launches (launch()); until then they wait
+  // for their peers, which is not communication time.
+  const bool communication = op.kind == OpKind::collective || op.kind == OpKind::send ||
+                             op.kind == OpKind::recv;
+  if (options_.record_op_times && !communication) result_.op_start_s[id] = now;
+  switch (op.kind) {
+    case OpKind::compute: {
+      double t = sequence_time_s(op.payload);
+      if (comm_active_[op.rank] > 0) t *= 1.0 + cluster_.gpu.efficiency.comm_overlap_slowdown;
+      engine_.schedule_at(now + t, Event{this, kOpDone, id});
+      return;
+    }
+    case OpKind::alloc:
+    case OpKind::free: {
+      const MemoryEvent& e = g_.memory_of(op);
+      const double delta = op.kind == OpKind::alloc ? e.bytes : -e.bytes;
+      auto& tags = allocated_[op.rank];
+      tags[static_cast<std::size_t>(e.tag)] += delta;
+      allocated_total_[op.rank] += delta;
+      RankMemoryUse& use = result_.memory[op.rank];
+      use.peak_by_tag[static_cast<std::size_t>(e.tag)] =
+          std::max(use.peak_by_tag[static_cast<std::size_t>(e.tag)], tags[static_cast<std::size_t>(e.tag)]);
+      if (allocated_total_[op.rank] > use.peak_bytes) {
+        use.peak_bytes = allocated_total_[op.rank];
+        use.at_peak = tags;
+      }
+      complete(id);
+      return;
+    }
+    case OpKind::collective:
+      ++comm_active_[op.rank];
+      arrive_collective(id);
+      return;
+    case OpKind::send:
+    case OpKind::recv:
+      ++comm_active_[op.rank];
+      arrive_transfer(id);
+      return;
+  }
+}
+
+void Run::complete(OpId id) {
+  const Op& op = g_.op(id);
+  const double now = engine_.now_s();
+  if (options_.record_op_times) result_.op_end_s[id] = now;
+  result_.step_time_s = std::max(result_.step_time_s, now);
+  ++completed_ops_;
+  if (op.kind == OpKind::collective || op.kind == OpKind::send || op.kind == OpKind::recv) {
+    --comm_active_[op.rank];
+  }
+  const std::uint32_t key = stream_key(op);
+  busy_[key] = 0;
+  ++head_[key];
+  pending_streams_.push_back(key);
+  for (std::uint32_t s = succ_offsets_[id]; s < succ_offsets_[id + 1]; ++s) {
+    const OpId next = succ_[s];
+    if (--deps_left_[next] == 0) pending_streams_.push_back(stream_key(g_.op(next)));
+  }
+}
+
+void Run::arrive_collective(OpId id) {
+  const Op& op = g_.op(id);
+  const Collective& c = g_.collective_of(op);
+  const std::uint64_t key = (static_cast<std::uint64_t>(c.group) << 32) | instance_seq_[id];
+  auto [it, inserted] = open_instances_.try_emplace(key, 0);
+  if (inserted) {
+    it->second = new_instance();
+    Instance& in = instances_[it->second];
+    in.ops.clear();
+    in.arrived = 0;
+    in.expected = present_[c.group];
+    in.phase = 0;
+    in.plan = nullptr;
+    in.active = true;
+  }
+  const std::uint32_t iid = it->second;
+  Instance& in = instances_[iid];
+  in.ops.push_back(id);
+  if (++in.arrived < in.expected) return;
+  open_instances_.erase(it);
+  in.plan = &collective_plan(op.payload);
+  launch(iid);
+}
+
+void Run::arrive_transfer(OpId id) {
+  const Op& op = g_.op(id);
+  const Transfer& t = g_.transfer_of(op);
+  const bool is_send = op.kind == OpKind::send;
+  const TransferKey key{is_send ? op.rank : t.peer, is_send ? t.peer : op.rank, t.match};
+  auto it = waiting_transfers_.find(key);
+  if (it == waiting_transfers_.end()) {
+    waiting_transfers_.emplace(key, id);
+    return;
+  }
+  const OpId other = it->second;
+  waiting_transfers_.erase(it);
+  const OpId send = is_send ? id : other;
+  const std::uint32_t iid = new_instance();
+  Instance& in = instances_[iid];
+  in.ops = {id, other};
+  in.arrived = in.expected = 2;
+  in.phase = 0;
+  in.active = true;
+  in.plan = &transfer_plan(g_.op(send));
+  launch(iid);
+}
+
+void Run::launch(std::uint32_t iid) {
+  Instance& in = instances_[iid];
+  if (options_.record_op_times) {
+    for (OpId op : in.ops) result_.op_start_s[op] = engine_.now_s();
+  }
+  if (in.plan->phases.empty()) {
+    finish_instance(iid);
+    return;
+  }
+  in.phase = 0;
+  const double lat = in.plan->phases[0].latency_s;
+  if (lat > 0) {
+    engine_.schedule_at(engine_.now_s() + lat, Event{this, kPhaseStart, iid});
+  } else {
+    start_phase(iid);
+  }
+}
+
+void Run::start_phase(std::uint32_t iid) {
+  Instance& in = instances_[iid];
+  const FlowPhase& phase = in.plan->phases[in.phase];
+  const FlowId flow = sharing_.start_flow(engine_.now_s(), phase.uses, phase.bytes);
+  ++result_.flows;
+  if (flow_owner_.size() <= flow.index) flow_owner_.resize(flow.index + 1, 0);
+  flow_owner_[flow.index] = iid;
+  wake_network();
+}
+
+void Run::finish_instance(std::uint32_t iid) {
+  Instance& in = instances_[iid];
+  in.active = false;
+  for (OpId op : in.ops) complete(op);
+  free_instances_.push_back(iid);
+}
+
+void Run::wake_network() {
+  const double t = sharing_.next_completion_s();
+  if (!std::isfinite(t)) return;
+  if (t < wake_at_s_) {
+    wake_at_s_ = t;
+    ++wake_generation_;
+    engine_.schedule_at(std::max(t, engine_.now_s()),
+                        Event{this, kNetworkWake, static_cast<std::uint32_t>(wake_generation_)});
+  }
+}
+
+void Run::on_event(std::uint32_t kind, std::uint32_t arg) {
+  switch (kind) {
+    case kOpDone:
+      complete(arg);
+      break;
+    case kPhaseStart:
+      start_phase(arg);
+      break;
+    case kNetworkWake: {
+      if (arg != static_cast<std::uint32_t>(wake_generation_)) return;  // superseded
+      wake_at_s_ = std::numeric_limits<double>::infinity();
+      const auto done = sharing_.finish_due(engine_.now_s());
+      for (const FlowId& f : done) {
+        const std::uint32_t iid = flow_owner_[f.index];
+        Instance& in = instances_[iid];
+        if (++in.phase < in.plan->phases.size()) {
+          const double lat = in.plan->phases[in.phase].latency_s;
+          engine_.schedule_at(engine_.now_s() + lat, Event{this, kPhaseStart, iid});
+        } else {
+          finish_instance(iid);
+        }
+      }
+      wake_network();
+      break;
+    }
+  }
+  drain();
+}
+
+SimulationResult Run::run() {
+  prepare();
+  const std::size_t keys = head_.size();
+  for (std::uint32_t k = 0; k < keys; ++k) pending_streams_.push_back(k);
+  drain();
+  engine_.run();
+  result_.events = engine_.events_processed();
+  if (completed_ops_ != g_.op_count()) {
+    result_.completed = false;
+    for (std::uint32_t k = 0; k < keys; ++k) {
+      const std::uint32_t pos = queue_offsets_[k] + head_[k];
+      if (pos < queue_offsets_[k + 1]) {
+        const Op& op = g_.op(queue_[pos]);
+        result_.stuck = "rank " + std::to_string(op.rank) + " stream " +
+                        g_.streams()[op.stream] + ": " + g_.format_label(op);
+        break;
+      }
+    }
+  }
+  return std::move(result_);
+}
+
+}  // namespace
+
+SimulationResult simulate_graph(const Graph& graph, const ClusterProfile& cluster,
+                                const Topology& topology, const SimulationOptions& options) {
+  Run run(graph, cluster, topology, options);
+  return run.run();
+}
+
+}  // namespace ptsim

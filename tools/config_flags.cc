@@ -1,0 +1,219 @@
+#include "tools/config_flags.h"
+
+#include <cmath>
+
+#include "hardware_profiles/catalogue.h"
+#include "hardware_profiles/whatif.h"
+#include "sim/workload/presets.h"
+
+namespace ptsim::cli {
+
+void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool gpus_required) {
+  auto* model = app.add_option("--model", f.model,
+                               "model preset (7b, 8b, 13b, 70b, 175b, 405b, llama3-70b, gpt3-175b, "
+                               "mixtral-8x7b, deepseek-v3, ...) or a Hugging Face config.json");
+  if (model_required) model->required();
+  app.add_option("--seq-len", f.seq_len, "tokens per sequence [default: the preset's recipe]");
+  app.add_option("--global-batch", f.global_batch,
+                 "sequences per optimizer step [default: the preset's recipe]");
+  app.add_option("--precision", f.precision, "GEMM precision: bf16 or fp8")->capture_default_str();
+  app.add_option("--attention", f.attention,
+                 "attention kernels: flash (fused) or unfused (batched GEMMs + softmax)")
+      ->capture_default_str();
+  app.add_option("--moe-imbalance", f.moe_imbalance,
+                 "tokens of the busiest expert over the mean, >= 1 [default: 1]");
+  app.add_option("--moe-capacity-factor", f.moe_capacity_factor,
+                 "expert capacity factor; 0 = dropless [default: 0]");
+  auto* gpus = app.add_option("--gpus", f.gpus, "number of GPUs");
+  if (gpus_required) gpus->required();
+  app.add_option("--cluster", f.cluster, "cluster profile name or profile.json")
+      ->capture_default_str();
+  app.add_option("--gpu", f.gpu, "what-if: GPU model (a100-40g, a100-80g, h100-sxm, h800, h200, b200)");
+  app.add_option("--gpus-per-node", f.gpus_per_node, "what-if: GPUs per node");
+  app.add_option("--nic-bandwidth", f.nic_bandwidth, "what-if: network bandwidth per GPU, e.g. 400Gb/s");
+  app.add_option("--nvlink-bandwidth", f.nvlink_bandwidth,
+                 "what-if: NVLink bandwidth per GPU per direction, e.g. 450GB/s");
+  app.add_option("--oversubscription", f.oversubscription,
+                 "what-if: leaf downlink:uplink ratio (>= 1)");
+  app.add_option("--tp", f.tp, "tensor-parallel size");
+  app.add_option("--pp", f.pp, "pipeline-parallel size");
+  app.add_option("--dp", f.dp, "data-parallel size");
+  app.add_option("--cp", f.cp, "context-parallel size");
+  app.add_option("--ep", f.ep, "expert-parallel size");
+  app.add_option("--etp", f.etp, "expert tensor-parallel size");
+  app.add_option("--vpp", f.vpp, "virtual pipeline stages (model chunks) per pipeline rank");
+  app.add_option("--micro-batch", f.micro_batch, "sequences per micro-batch");
+  app.add_option("--sequence-parallel", f.sequence_parallel, "on or off");
+  app.add_option("--zero", f.zero, "ZeRO stage 0, 1, 2 or 3 (3 = fully sharded, FSDP)");
+  app.add_option("--recompute", f.recompute, "activation recomputation: none, selective, full");
+  app.add_option("--schedule", f.schedule,
+                 "pipeline schedule: gpipe, 1f1b, interleaved, zb-h1, dualpipe");
+  app.add_option("--cp-algorithm", f.cp_algorithm, "context parallelism: ring or ulysses");
+  app.add_option("--rank-order", f.rank_order,
+                 std::string("rank placement order, innermost first [default: ") +
+                     kDefaultRankOrder + "]");
+}
+
+Result<Schedule> parse_schedule(const std::string& s) {
+  for (Schedule v : {Schedule::gpipe, Schedule::one_f_one_b, Schedule::interleaved, Schedule::zb_h1,
+                     Schedule::dualpipe}) {
+    if (s == schedule_name(v)) return v;
+  }
+  return InputError{"--schedule", "", "unknown schedule '" + s +
+                                          "'; use gpipe, 1f1b, interleaved, zb-h1 or dualpipe"};
+}
+
+Result<Recompute> parse_recompute(const std::string& s) {
+  for (Recompute v : {Recompute::none, Recompute::selective, Recompute::full}) {
+    if (s == recompute_name(v)) return v;
+  }
+  return InputError{"--recompute", "", "unknown mode '" + s + "'; use none, selective or full"};
+}
+
+Result<bool> parse_on_off(const std::string& s, const char* flag) {
+  if (s == "on" || s == "true" || s == "1") return true;
+  if (s == "off" || s == "false" || s == "0") return false;
+  return InputError{flag, "", "expected on or off, got '" + s + "'"};
+}
+
+Result<CpAlgorithm> parse_cp_algorithm(const std::string& s) {
+  for (CpAlgorithm v : {CpAlgorithm::ring, CpAlgorithm::ulysses}) {
+    if (s == cp_algorithm_name(v)) return v;
+  }
+  return InputError{"--cp-algorithm", "", "unknown algorithm '" + s + "'; use ring or ulysses"};
+}
+
+namespace {
+
+Status positive(const std::optional<int>& v, const char* flag) {
+  if (v && *v < 1) return InputError{flag, "", "must be at least 1, got " + std::to_string(*v)};
+  return ok_status();
+}
+
+}  // namespace
+
+Result<ResolvedWorkload> resolve_workload(const ConfigFlags& f) {
+  ResolvedWorkload w;
+  if (f.model.empty()) return InputError{"--model", "", "a model preset or config.json is required"};
+  auto model = load_model(f.model);
+  if (!model) return model.error();
+  w.model = std::move(*model);
+
+  w.training.seq_len = f.seq_len.value_or(w.model.recipe.seq_len);
+  w.training.global_batch = f.global_batch.value_or(w.model.recipe.global_batch);
+  if (w.training.seq_len < 1) {
+    return InputError{"--seq-len", "", "must be at least 1 (the model has no recipe default)"};
+  }
+  if (w.training.global_batch < 1) {
+    return InputError{"--global-batch", "", "must be at least 1 (the model has no recipe default)"};
+  }
+  if (f.precision == "bf16") {
+    w.training.precision = Precision::bf16;
+  } else if (f.precision == "fp8") {
+    w.training.precision = Precision::fp8;
+  } else {
+    return InputError{"--precision", "", "unknown precision '" + f.precision + "'; use bf16 or fp8"};
+  }
+  if (f.attention == "flash") {
+    w.training.attention = AttentionImpl::flash;
+  } else if (f.attention == "unfused") {
+    w.training.attention = AttentionImpl::unfused;
+  } else {
+    return InputError{"--attention", "", "unknown attention '" + f.attention + "'; use flash or unfused"};
+  }
+  if (f.moe_imbalance) {
+    if (!(std::isfinite(*f.moe_imbalance) && *f.moe_imbalance >= 1)) {
+      return InputError{"--moe-imbalance", "", "must be a number >= 1"};
+    }
+    w.training.moe_imbalance = *f.moe_imbalance;
+  }
+  if (f.moe_capacity_factor) {
+    if (!(std::isfinite(*f.moe_capacity_factor) && *f.moe_capacity_factor >= 0)) {
+      return InputError{"--moe-capacity-factor", "", "must be a number >= 0"};
+    }
+    w.training.moe_capacity_factor = *f.moe_capacity_factor;
+  }
+
+  if (!f.gpus) return InputError{"--gpus", "", "the number of GPUs is required"};
+  if (*f.gpus < 1 || *f.gpus > 1000000) {
+    return InputError{"--gpus", "", "must be between 1 and 1000000, got " + std::to_string(*f.gpus)};
+  }
+  w.gpus = static_cast<int>(*f.gpus);
+
+  auto cluster = load_cluster(f.cluster);
+  if (!cluster) return cluster.error();
+  ClusterOverrides o;
+  o.gpu = f.gpu;
+  o.gpus_per_node = f.gpus_per_node;
+  o.oversubscription = f.oversubscription;
+  if (f.nic_bandwidth) {
+    auto bw = parse_bandwidth_flag(*f.nic_bandwidth, "--nic-bandwidth");
+    if (!bw) return bw.error();
+    o.nic_bandwidth_bytes_per_s = *bw;
+  }
+  if (f.nvlink_bandwidth) {
+    auto bw = parse_bandwidth_flag(*f.nvlink_bandwidth, "--nvlink-bandwidth");
+    if (!bw) return bw.error();
+    o.nvlink_bandwidth_bytes_per_s = *bw;
+  }
+  auto changed = apply_overrides(std::move(*cluster), o);
+  if (!changed) return changed.error();
+  w.cluster = std::move(*changed);
+  return w;
+}
+
+Result<ParallelConfig> resolve_fixed_parallel(const ConfigFlags& f, const ResolvedWorkload& w) {
+  for (const auto& [v, flag] :
+       {std::pair{f.tp, "--tp"}, {f.pp, "--pp"}, {f.dp, "--dp"}, {f.cp, "--cp"}, {f.ep, "--ep"},
+        {f.etp, "--etp"}, {f.vpp, "--vpp"}, {f.micro_batch, "--micro-batch"}}) {
+    if (auto s = positive(v, flag); !s) return s.error();
+  }
+  ParallelConfig p;
+  p.tp = f.tp.value_or(1);
+  p.pp = f.pp.value_or(1);
+  p.cp = f.cp.value_or(1);
+  p.ep = f.ep.value_or(1);
+  p.etp = f.etp.value_or(1);
+  p.vpp = f.vpp.value_or(1);
+  p.micro_batch = f.micro_batch.value_or(1);
+  const int model_parallel = p.tp * p.pp * p.cp;
+  if (f.dp) {
+    p.dp = *f.dp;
+  } else {
+    if (w.gpus % model_parallel != 0) {
+      return InputError{"--gpus", "", std::to_string(w.gpus) + " GPUs are not divisible by tp x pp x cp = " +
+                                          std::to_string(model_parallel)};
+    }
+    p.dp = w.gpus / model_parallel;
+  }
+  if (f.zero) {
+    if (*f.zero < 0 || *f.zero > 3) return InputError{"--zero", "", "must be 0, 1, 2 or 3"};
+    p.zero_stage = *f.zero;
+  }
+  p.sequence_parallel = p.tp > 1;
+  if (f.sequence_parallel) {
+    auto sp = parse_on_off(*f.sequence_parallel, "--sequence-parallel");
+    if (!sp) return sp.error();
+    p.sequence_parallel = *sp;
+  }
+  if (f.recompute) {
+    auto r = parse_recompute(*f.recompute);
+    if (!r) return r.error();
+    p.recompute = *r;
+  }
+  p.schedule = p.vpp > 1 ? Schedule::interleaved : Schedule::one_f_one_b;
+  if (f.schedule) {
+    auto s = parse_schedule(*f.schedule);
+    if (!s) return s.error();
+    p.schedule = *s;
+  }
+  if (f.cp_algorithm) {
+    auto a = parse_cp_algorithm(*f.cp_algorithm);
+    if (!a) return a.error();
+    p.cp_algorithm = *a;
+  }
+  if (f.rank_order) p.rank_order = *f.rank_order;
+  return p;
+}
+
+}  // namespace ptsim::cli
