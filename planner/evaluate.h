@@ -22,8 +22,8 @@
 namespace ptsim {
 
 struct MemoryReport {
-  double peak_bytes = 0;                 // worst GPU, overheads included
-  std::vector<double> per_stage_bytes;   // per pipeline rank
+  double peak_bytes = 0;                // worst GPU, overheads included
+  std::vector<double> per_stage_bytes;  // per pipeline rank
   double capacity_bytes = 0;
   bool fits = true;
   // Composition of the worst GPU's peak: weights, gradients, optimizer, activations,
@@ -52,21 +52,20 @@ struct StepResult {
 
 struct EvaluationOptions {
   GraphMode mode = GraphMode::reduced;
-  bool keep_graph = false;     // keep the graph and timeline (for traces)
-  bool record_op_times = true; // needed for the breakdown
+  bool keep_graph = false;      // keep the graph and timeline (for traces)
+  bool record_op_times = true;  // needed for the breakdown
 };
 
 struct Evaluation {
-  Verdict verdict;                  // not ok: the configuration cannot run (rule broken)
+  Verdict verdict;  // not ok: the configuration cannot run (rule broken)
   std::optional<StepResult> result;
-  std::optional<StepGraph> graph;           // when keep_graph
-  std::optional<SimulationResult> timeline; // when keep_graph
+  std::optional<StepGraph> graph;            // when keep_graph
+  std::optional<SimulationResult> timeline;  // when keep_graph
 };
 
 // Category order of comm_bytes_per_rank and of the exposed-communication breakdown.
-inline constexpr std::array<Category, 5> kCommCategories = {Category::tp, Category::cp,
-                                                            Category::dp, Category::pp,
-                                                            Category::ep};
+inline constexpr std::array<Category, 5> kCommCategories = {
+    Category::tp, Category::cp, Category::dp, Category::pp, Category::ep};
 
 // `topology` must be the cluster's topology for `gpus` GPUs (callers evaluating many
 // configurations build it once).

@@ -49,7 +49,8 @@ Json step_result_json(const StepResult& r, const ConfigDescription& c) {
                 {"hardware_per_step", r.hardware_flops_per_step}};
   Json at_peak = Json::object();
   for (std::size_t t = 0; t < kMemoryTagCount; ++t) {
-    at_peak[std::string(memory_tag_name(static_cast<MemoryTag>(t))) + "_bytes"] = r.memory.at_peak_bytes[t];
+    at_peak[std::string(memory_tag_name(static_cast<MemoryTag>(t))) + "_bytes"] =
+        r.memory.at_peak_bytes[t];
   }
   at_peak["framework_overhead_bytes"] = r.memory.overhead_bytes;
   j["memory"] = {{"peak_bytes", r.memory.peak_bytes},
@@ -66,7 +67,8 @@ Json step_result_json(const StepResult& r, const ConfigDescription& c) {
   b["compute_s"] = r.breakdown.seconds[static_cast<std::size_t>(Category::compute)];
   b["optimizer_s"] = r.breakdown.seconds[static_cast<std::size_t>(Category::optimizer)];
   for (Category cat : kCommCategories) {
-    b[std::string("exposed_") + category_name(cat) + "_s"] = r.breakdown.seconds[static_cast<std::size_t>(cat)];
+    b[std::string("exposed_") + category_name(cat) + "_s"] =
+        r.breakdown.seconds[static_cast<std::size_t>(cat)];
   }
   b["bubble_s"] = r.breakdown.bubble_s;
   j["breakdown"] = b;

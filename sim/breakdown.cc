@@ -9,7 +9,8 @@ namespace ptsim {
 
 double TimeBreakdown::total_s() const {
   double t = bubble_s;
-  for (double s : seconds) t += s;
+  for (double s : seconds)
+    t += s;
   return t;
 }
 
@@ -50,7 +51,8 @@ TimeBreakdown time_breakdown(const Graph& graph, const SimulationResult& sim, Gr
       }
     }
     int active = 0;
-    for (int n : comm_active) active += n > 0 ? 1 : 0;
+    for (int n : comm_active)
+      active += n > 0 ? 1 : 0;
     if (active == 0) {
       out.bubble_s += dt;
       return;

@@ -66,7 +66,8 @@ struct TransferPlanKeyHash {
   std::size_t operator()(const TransferPlanKey& k) const {
     std::uint64_t bits;
     std::memcpy(&bits, &k.bytes, sizeof bits);
-    std::uint64_t h = ((static_cast<std::uint64_t>(k.sender) << 32) ^ k.receiver) * 0x9e3779b97f4a7c15ULL;
+    std::uint64_t h =
+        ((static_cast<std::uint64_t>(k.sender) << 32) ^ k.receiver) * 0x9e3779b97f4a7c15ULL;
     return static_cast<std::size_t>(h ^ bits ^ (bits >> 31));
   }
 };
@@ -75,8 +76,12 @@ class Run {
  public:
   Run(const Graph& g, const ClusterProfile& cluster, const Topology& topology,
       const SimulationOptions& options)
-      : g_(g), cluster_(cluster), compute_(cluster.gpu), collective_cost_(cluster),
-        flows_(topology, collective_cost_), options_(options) {
+      : g_(g),
+        cluster_(cluster),
+        compute_(cluster.gpu),
+        collective_cost_(cluster),
+        flows_(topology, collective_cost_),
+        options_(options) {
     topology.add_links_to(sharing_);
   }
 
@@ -128,8 +133,8 @@ class Run {
   std::vector<double> allocated_total_;
 
   // Collectives: issue order per (group, rank), present members per group.
-  std::vector<std::uint32_t> instance_seq_;  // per op (collectives only)
-  std::vector<std::uint32_t> present_;       // per group
+  std::vector<std::uint32_t> instance_seq_;                          // per op (collectives only)
+  std::vector<std::uint32_t> present_;                               // per group
   std::unordered_map<std::uint64_t, std::uint32_t> open_instances_;  // (group, seq) -> instance
   std::unordered_map<TransferKey, OpId, TransferKeyHash> waiting_transfers_;
   std::vector<Instance> instances_;
@@ -144,7 +149,9 @@ class Run {
   std::size_t completed_ops_ = 0;
 };
 
-void Event::operator()() const { run->on_event(kind, arg); }
+void Event::operator()() const {
+  run->on_event(kind, arg);
+}
 
 void Run::prepare() {
   const auto& ops = g_.ops();
@@ -154,25 +161,31 @@ void Run::prepare() {
   deps_left_.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     deps_left_[i] = ops[i].dep_count;
-    for (OpId d : g_.deps(ops[i])) ++succ_offsets_[d + 1];
+    for (OpId d : g_.deps(ops[i]))
+      ++succ_offsets_[d + 1];
   }
-  for (std::size_t i = 0; i < n; ++i) succ_offsets_[i + 1] += succ_offsets_[i];
+  for (std::size_t i = 0; i < n; ++i)
+    succ_offsets_[i + 1] += succ_offsets_[i];
   succ_.resize(succ_offsets_[n]);
   {
     std::vector<std::uint32_t> fill(succ_offsets_.begin(), succ_offsets_.end() - 1);
     for (std::size_t i = 0; i < n; ++i) {
-      for (OpId d : g_.deps(ops[i])) succ_[fill[d]++] = static_cast<OpId>(i);
+      for (OpId d : g_.deps(ops[i]))
+        succ_[fill[d]++] = static_cast<OpId>(i);
     }
   }
   // Stream queues in program order.
   const std::size_t keys = g_.rank_count() * g_.streams().size();
   queue_offsets_.assign(keys + 1, 0);
-  for (const Op& op : ops) ++queue_offsets_[stream_key(op) + 1];
-  for (std::size_t k = 0; k < keys; ++k) queue_offsets_[k + 1] += queue_offsets_[k];
+  for (const Op& op : ops)
+    ++queue_offsets_[stream_key(op) + 1];
+  for (std::size_t k = 0; k < keys; ++k)
+    queue_offsets_[k + 1] += queue_offsets_[k];
   queue_.resize(n);
   {
     std::vector<std::uint32_t> fill(queue_offsets_.begin(), queue_offsets_.end() - 1);
-    for (std::size_t i = 0; i < n; ++i) queue_[fill[stream_key(ops[i])]++] = static_cast<OpId>(i);
+    for (std::size_t i = 0; i < n; ++i)
+      queue_[fill[stream_key(ops[i])]++] = static_cast<OpId>(i);
   }
   head_.assign(keys, 0);
   busy_.assign(keys, 0);
@@ -186,7 +199,8 @@ void Run::prepare() {
   // Collective instances: the k-th collective a rank issues on a group is the group's k-th.
   present_.assign(g_.groups().size(), 0);
   for (std::size_t gi = 0; gi < g_.groups().size(); ++gi) {
-    for (int member : g_.groups()[gi].ranks) present_[gi] += g_.graph_rank_of(member) >= 0 ? 1 : 0;
+    for (int member : g_.groups()[gi].ranks)
+      present_[gi] += g_.graph_rank_of(member) >= 0 ? 1 : 0;
   }
   instance_seq_.assign(n, 0);
   std::unordered_map<std::uint64_t, std::uint32_t> issued;
@@ -208,7 +222,8 @@ double Run::sequence_time_s(std::uint32_t sequence) {
   if (std::isnan(t)) {
     t = 0;
     const Op probe{OpKind::compute, Category::compute, 0, 0, 0, sequence, {}, 0, 0};
-    for (std::uint32_t k : g_.kernels_of(probe)) t += compute_.time_s(g_.kernel(k));
+    for (std::uint32_t k : g_.kernels_of(probe))
+      t += compute_.time_s(g_.kernel(k));
   }
   return t;
 }
@@ -233,7 +248,8 @@ const CollectivePlan& Run::transfer_plan(const Op& send) {
   std::vector<std::pair<int, int>> replicas;
   if (!from.members.empty() && from.members.size() == to.members.size()) {
     for (std::size_t i = 0; i < from.members.size(); ++i) {
-      if (from.members[i] != from.global_rank) replicas.emplace_back(from.members[i], to.members[i]);
+      if (from.members[i] != from.global_rank)
+        replicas.emplace_back(from.members[i], to.members[i]);
     }
   }
   return transfer_plans_
@@ -275,8 +291,8 @@ void Run::start(OpId id) {
   const double now = engine_.now_s();
   // Communication ops are stamped when their transfer launches (launch()); until then they wait
   // for their peers, which is not communication time.
-  const bool communication = op.kind == OpKind::collective || op.kind == OpKind::send ||
-                             op.kind == OpKind::recv;
+  const bool communication =
+      op.kind == OpKind::collective || op.kind == OpKind::send || op.kind == OpKind::recv;
   if (options_.record_op_times && !communication) result_.op_start_s[id] = now;
   switch (op.kind) {
     case OpKind::compute: {
@@ -293,8 +309,8 @@ void Run::start(OpId id) {
       tags[static_cast<std::size_t>(e.tag)] += delta;
       allocated_total_[op.rank] += delta;
       RankMemoryUse& use = result_.memory[op.rank];
-      use.peak_by_tag[static_cast<std::size_t>(e.tag)] =
-          std::max(use.peak_by_tag[static_cast<std::size_t>(e.tag)], tags[static_cast<std::size_t>(e.tag)]);
+      use.peak_by_tag[static_cast<std::size_t>(e.tag)] = std::max(
+          use.peak_by_tag[static_cast<std::size_t>(e.tag)], tags[static_cast<std::size_t>(e.tag)]);
       if (allocated_total_[op.rank] > use.peak_bytes) {
         use.peak_bytes = allocated_total_[op.rank];
         use.at_peak = tags;
@@ -383,7 +399,8 @@ void Run::arrive_transfer(OpId id) {
 void Run::launch(std::uint32_t iid) {
   Instance& in = instances_[iid];
   if (options_.record_op_times) {
-    for (OpId op : in.ops) result_.op_start_s[op] = engine_.now_s();
+    for (OpId op : in.ops)
+      result_.op_start_s[op] = engine_.now_s();
   }
   if (in.plan->phases.empty()) {
     finish_instance(iid);
@@ -411,7 +428,8 @@ void Run::start_phase(std::uint32_t iid) {
 void Run::finish_instance(std::uint32_t iid) {
   Instance& in = instances_[iid];
   in.active = false;
-  for (OpId op : in.ops) complete(op);
+  for (OpId op : in.ops)
+    complete(op);
   free_instances_.push_back(iid);
 }
 
@@ -458,7 +476,8 @@ void Run::on_event(std::uint32_t kind, std::uint32_t arg) {
 SimulationResult Run::run() {
   prepare();
   const std::size_t keys = head_.size();
-  for (std::uint32_t k = 0; k < keys; ++k) pending_streams_.push_back(k);
+  for (std::uint32_t k = 0; k < keys; ++k)
+    pending_streams_.push_back(k);
   drain();
   engine_.run();
   result_.events = engine_.events_processed();
@@ -468,8 +487,8 @@ SimulationResult Run::run() {
       const std::uint32_t pos = queue_offsets_[k] + head_[k];
       if (pos < queue_offsets_[k + 1]) {
         const Op& op = g_.op(queue_[pos]);
-        result_.stuck = "rank " + std::to_string(op.rank) + " stream " +
-                        g_.streams()[op.stream] + ": " + g_.format_label(op);
+        result_.stuck = "rank " + std::to_string(op.rank) + " stream " + g_.streams()[op.stream] +
+                        ": " + g_.format_label(op);
         break;
       }
     }

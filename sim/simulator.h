@@ -36,8 +36,8 @@ struct SimulationOptions {
 };
 
 struct RankMemoryUse {
-  double peak_bytes = 0;  // peak of the sum over tags of allocated bytes
-  std::array<double, kMemoryTagCount> at_peak{};      // what was allocated at that peak
+  double peak_bytes = 0;                          // peak of the sum over tags of allocated bytes
+  std::array<double, kMemoryTagCount> at_peak{};  // what was allocated at that peak
   std::array<double, kMemoryTagCount> peak_by_tag{};  // each tag's own peak
 };
 

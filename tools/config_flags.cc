@@ -28,9 +28,11 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
   if (gpus_required) gpus->required();
   app.add_option("--cluster", f.cluster, "cluster profile name or profile.json")
       ->capture_default_str();
-  app.add_option("--gpu", f.gpu, "what-if: GPU model (a100-40g, a100-80g, h100-sxm, h800, h200, b200)");
+  app.add_option("--gpu", f.gpu,
+                 "what-if: GPU model (a100-40g, a100-80g, h100-sxm, h800, h200, b200)");
   app.add_option("--gpus-per-node", f.gpus_per_node, "what-if: GPUs per node");
-  app.add_option("--nic-bandwidth", f.nic_bandwidth, "what-if: network bandwidth per GPU, e.g. 400Gb/s");
+  app.add_option("--nic-bandwidth", f.nic_bandwidth,
+                 "what-if: network bandwidth per GPU, e.g. 400Gb/s");
   app.add_option("--nvlink-bandwidth", f.nvlink_bandwidth,
                  "what-if: NVLink bandwidth per GPU per direction, e.g. 450GB/s");
   app.add_option("--oversubscription", f.oversubscription,
@@ -49,9 +51,17 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
   app.add_option("--schedule", f.schedule,
                  "pipeline schedule: gpipe, 1f1b, interleaved, zb-h1, dualpipe");
   app.add_option("--cp-algorithm", f.cp_algorithm, "context parallelism: ring or ulysses");
-  app.add_option("--rank-order", f.rank_order,
-                 std::string("rank placement order, innermost first [default: ") +
-                     kDefaultRankOrder + "]");
+  app.add_option("--overlap-grad-reduce", f.overlap_grad_reduce,
+                 "expert: reduce gradients bucket by bucket during backward, on|off [default: on]");
+  app.add_option("--tp-comm-overlap", f.tp_comm_overlap,
+                 "expert: pipeline TP all-gather/reduce-scatter with GEMMs (needs SP), on|off "
+                 "[default: off]");
+  app.add_option("--ep-a2a-overlap", f.ep_a2a_overlap,
+                 "expert: overlap expert all-to-all with another micro-batch's compute by running "
+                 "forward and backward together, on|off [default: off]");
+  app.add_option(
+      "--rank-order", f.rank_order,
+      std::string("rank placement order, innermost first [default: ") + kDefaultRankOrder + "]");
 }
 
 Result<Schedule> parse_schedule(const std::string& s) {
@@ -59,8 +69,9 @@ Result<Schedule> parse_schedule(const std::string& s) {
                      Schedule::dualpipe}) {
     if (s == schedule_name(v)) return v;
   }
-  return InputError{"--schedule", "", "unknown schedule '" + s +
-                                          "'; use gpipe, 1f1b, interleaved, zb-h1 or dualpipe"};
+  return InputError{
+      "--schedule", "",
+      "unknown schedule '" + s + "'; use gpipe, 1f1b, interleaved, zb-h1 or dualpipe"};
 }
 
 Result<Recompute> parse_recompute(const std::string& s) {
@@ -94,7 +105,8 @@ Status positive(const std::optional<int>& v, const char* flag) {
 
 Result<ResolvedWorkload> resolve_workload(const ConfigFlags& f) {
   ResolvedWorkload w;
-  if (f.model.empty()) return InputError{"--model", "", "a model preset or config.json is required"};
+  if (f.model.empty())
+    return InputError{"--model", "", "a model preset or config.json is required"};
   auto model = load_model(f.model);
   if (!model) return model.error();
   w.model = std::move(*model);
@@ -112,14 +124,16 @@ Result<ResolvedWorkload> resolve_workload(const ConfigFlags& f) {
   } else if (f.precision == "fp8") {
     w.training.precision = Precision::fp8;
   } else {
-    return InputError{"--precision", "", "unknown precision '" + f.precision + "'; use bf16 or fp8"};
+    return InputError{"--precision", "",
+                      "unknown precision '" + f.precision + "'; use bf16 or fp8"};
   }
   if (f.attention == "flash") {
     w.training.attention = AttentionImpl::flash;
   } else if (f.attention == "unfused") {
     w.training.attention = AttentionImpl::unfused;
   } else {
-    return InputError{"--attention", "", "unknown attention '" + f.attention + "'; use flash or unfused"};
+    return InputError{"--attention", "",
+                      "unknown attention '" + f.attention + "'; use flash or unfused"};
   }
   if (f.moe_imbalance) {
     if (!(std::isfinite(*f.moe_imbalance) && *f.moe_imbalance >= 1)) {
@@ -136,7 +150,8 @@ Result<ResolvedWorkload> resolve_workload(const ConfigFlags& f) {
 
   if (!f.gpus) return InputError{"--gpus", "", "the number of GPUs is required"};
   if (*f.gpus < 1 || *f.gpus > 1000000) {
-    return InputError{"--gpus", "", "must be between 1 and 1000000, got " + std::to_string(*f.gpus)};
+    return InputError{"--gpus", "",
+                      "must be between 1 and 1000000, got " + std::to_string(*f.gpus)};
   }
   w.gpus = static_cast<int>(*f.gpus);
 
@@ -163,9 +178,14 @@ Result<ResolvedWorkload> resolve_workload(const ConfigFlags& f) {
 }
 
 Result<ParallelConfig> resolve_fixed_parallel(const ConfigFlags& f, const ResolvedWorkload& w) {
-  for (const auto& [v, flag] :
-       {std::pair{f.tp, "--tp"}, {f.pp, "--pp"}, {f.dp, "--dp"}, {f.cp, "--cp"}, {f.ep, "--ep"},
-        {f.etp, "--etp"}, {f.vpp, "--vpp"}, {f.micro_batch, "--micro-batch"}}) {
+  for (const auto& [v, flag] : {std::pair{f.tp, "--tp"},
+                                {f.pp, "--pp"},
+                                {f.dp, "--dp"},
+                                {f.cp, "--cp"},
+                                {f.ep, "--ep"},
+                                {f.etp, "--etp"},
+                                {f.vpp, "--vpp"},
+                                {f.micro_batch, "--micro-batch"}}) {
     if (auto s = positive(v, flag); !s) return s.error();
   }
   ParallelConfig p;
@@ -181,8 +201,9 @@ Result<ParallelConfig> resolve_fixed_parallel(const ConfigFlags& f, const Resolv
     p.dp = *f.dp;
   } else {
     if (w.gpus % model_parallel != 0) {
-      return InputError{"--gpus", "", std::to_string(w.gpus) + " GPUs are not divisible by tp x pp x cp = " +
-                                          std::to_string(model_parallel)};
+      return InputError{"--gpus", "",
+                        std::to_string(w.gpus) + " GPUs are not divisible by tp x pp x cp = " +
+                            std::to_string(model_parallel)};
     }
     p.dp = w.gpus / model_parallel;
   }
@@ -213,6 +234,15 @@ Result<ParallelConfig> resolve_fixed_parallel(const ConfigFlags& f, const Resolv
     p.cp_algorithm = *a;
   }
   if (f.rank_order) p.rank_order = *f.rank_order;
+  for (const auto& [value, flag, field] :
+       {std::tuple{&f.overlap_grad_reduce, "--overlap-grad-reduce", &p.overlap_grad_reduce},
+        std::tuple{&f.tp_comm_overlap, "--tp-comm-overlap", &p.tp_comm_overlap},
+        std::tuple{&f.ep_a2a_overlap, "--ep-a2a-overlap", &p.ep_a2a_overlap}}) {
+    if (!*value) continue;
+    auto on = parse_on_off(**value, flag);
+    if (!on) return on.error();
+    *field = *on;
+  }
   return p;
 }
 

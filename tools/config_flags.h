@@ -42,10 +42,12 @@ struct ConfigFlags {
   // Parallelism (each optional: pinned when given).
   std::optional<int> tp, pp, dp, cp, ep, etp, vpp, micro_batch, zero;
   std::optional<std::string> sequence_parallel, recompute, schedule, cp_algorithm, rank_order;
+  // Expert knobs: framework behaviours (on|off).
+  std::optional<std::string> overlap_grad_reduce, tp_comm_overlap, ep_a2a_overlap;
 };
 
-// Registers the flags on `app`. `model_required` makes --model mandatory (simulate); `gpus_required`
-// likewise for --gpus.
+// Registers the flags on `app`. `model_required` makes --model mandatory (simulate);
+// `gpus_required` likewise for --gpus.
 void add_config_flags(CLI::App& app, ConfigFlags& flags, bool model_required, bool gpus_required);
 
 // Everything the flags resolve to apart from the parallel layout.

@@ -38,6 +38,8 @@ std::string format_count(double v) {
   return printf_string("%.0f%s", v, "");
 }
 
-std::string format_percent(double f) { return printf_string("%.1f%s", f * 100, "%"); }
+std::string format_percent(double f) {
+  return printf_string("%.1f%s", f * 100, "%");
+}
 
 }  // namespace ptsim::cli

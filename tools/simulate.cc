@@ -31,11 +31,12 @@ void print_summary(const ResolvedWorkload& w, const ParallelConfig& p, const Ste
               w.cluster.name.c_str(), w.gpus, w.cluster.gpu.name.c_str(), w.cluster.gpus_per_node,
               w.cluster.nvlink_bandwidth_bytes_per_s / 1e9,
               w.cluster.nic_bandwidth_bytes_per_s * 8 / 1e9);
-  std::printf("layout      tp %d  pp %d  dp %d  cp %d  ep %d  etp %d  vpp %d  micro-batch %d "
-              "(%d per step)  sp %s  zero %d  recompute %s  schedule %s\n",
-              p.tp, p.pp, p.dp, p.cp, p.ep, p.etp, p.vpp, p.micro_batch, r.micro_batches,
-              p.sequence_parallel ? "on" : "off", p.zero_stage, recompute_name(p.recompute),
-              schedule_name(p.schedule));
+  std::printf(
+      "layout      tp %d  pp %d  dp %d  cp %d  ep %d  etp %d  vpp %d  micro-batch %d "
+      "(%d per step)  sp %s  zero %d  recompute %s  schedule %s\n",
+      p.tp, p.pp, p.dp, p.cp, p.ep, p.etp, p.vpp, p.micro_batch, r.micro_batches,
+      p.sequence_parallel ? "on" : "off", p.zero_stage, recompute_name(p.recompute),
+      schedule_name(p.schedule));
   std::printf("\n");
   std::printf("step time   %s\n", format_seconds(r.step_time_s).c_str());
   std::printf("tokens/s    %s (%s per GPU)\n", format_count(r.tokens_per_s).c_str(),
@@ -47,17 +48,19 @@ void print_summary(const ResolvedWorkload& w, const ParallelConfig& p, const Ste
               format_percent(r.memory.peak_bytes / r.memory.capacity_bytes).c_str(),
               r.memory.fits ? "fits" : "DOES NOT FIT");
   std::printf("  per stage");
-  for (double b : r.memory.per_stage_bytes) std::printf("  %s", format_bytes(b).c_str());
+  for (double b : r.memory.per_stage_bytes)
+    std::printf("  %s", format_bytes(b).c_str());
   std::printf("\n");
   const auto& s = r.breakdown.seconds;
   const double t = r.step_time_s;
-  std::printf("time        compute %s  optimizer %s  bubble %s", 
+  std::printf("time        compute %s  optimizer %s  bubble %s",
               format_percent(s[static_cast<std::size_t>(Category::compute)] / t).c_str(),
               format_percent(s[static_cast<std::size_t>(Category::optimizer)] / t).c_str(),
               format_percent(r.breakdown.bubble_s / t).c_str());
   std::printf("  exposed:");
   for (Category c : kCommCategories) {
-    std::printf(" %s %s", category_name(c), format_percent(s[static_cast<std::size_t>(c)] / t).c_str());
+    std::printf(" %s %s", category_name(c),
+                format_percent(s[static_cast<std::size_t>(c)] / t).c_str());
   }
   std::printf("\n");
   std::printf("comm/rank  ");
@@ -66,7 +69,8 @@ void print_summary(const ResolvedWorkload& w, const ParallelConfig& p, const Ste
                 format_bytes(r.comm_bytes_per_rank[i]).c_str());
   }
   std::printf("\n");
-  std::printf("# simulated %s ops, %s events in %s\n", format_count(static_cast<double>(r.ops)).c_str(),
+  std::printf("# simulated %s ops, %s events in %s\n",
+              format_count(static_cast<double>(r.ops)).c_str(),
               format_count(static_cast<double>(r.events)).c_str(),
               format_seconds(r.simulation_wall_s).c_str());
 }
@@ -123,7 +127,8 @@ int main(int argc, char** argv) {
                        {"simulation_wall_s", e.result->simulation_wall_s},
                        {"ops", e.result->ops},
                        {"events", e.result->events}};
-    if (auto s = write_file_atomically(json_path, j.dump(2) + "\n", Overwrite::allow, "--json"); !s) {
+    if (auto s = write_file_atomically(json_path, j.dump(2) + "\n", Overwrite::allow, "--json");
+        !s) {
       return fail(s.error());
     }
   }

@@ -29,7 +29,8 @@ std::vector<LinkUse> restrict_to(const std::vector<LinkUse>& all, const std::vec
   out.reserve(own.size());
   std::size_t j = 0;
   for (const LinkUse& u : all) {
-    while (j < own.size() && own[j].link.value < u.link.value) ++j;
+    while (j < own.size() && own[j].link.value < u.link.value)
+      ++j;
     if (j < own.size() && own[j].link.value == u.link.value) out.push_back(u);
   }
   return out;
@@ -41,10 +42,12 @@ GroupShape CollectiveFlows::shape(std::span<const int> members) const {
   GroupShape g;
   g.ranks = static_cast<int>(members.size());
   std::map<int, int> per_domain;
-  for (int m : members) ++per_domain[topology_.domain_of(m)];
+  for (int m : members)
+    ++per_domain[topology_.domain_of(m)];
   g.domains = static_cast<int>(per_domain.size());
   g.ranks_per_domain = 0;
-  for (const auto& [d, count] : per_domain) g.ranks_per_domain = std::max(g.ranks_per_domain, count);
+  for (const auto& [d, count] : per_domain)
+    g.ranks_per_domain = std::max(g.ranks_per_domain, count);
   return g;
 }
 
@@ -62,7 +65,8 @@ void CollectiveFlows::ring_uses(std::span<const int> ring, std::vector<LinkUse>&
   if (n < 2) return;
   // Members of each domain in ring order, to spread domain-crossing hops over their rails.
   std::map<int, std::vector<int>> by_domain;
-  for (int m : ring) by_domain[topology_.domain_of(m)].push_back(m);
+  for (int m : ring)
+    by_domain[topology_.domain_of(m)].push_back(m);
   for (std::size_t i = 0; i < n; ++i) {
     const int a = ring[i];
     const int b = ring[(i + 1) % n];
@@ -106,18 +110,22 @@ void CollectiveFlows::phase_uses(CollectiveKind kind, CollectiveAlgorithm algo, 
       return;
     case CollectiveAlgorithm::hierarchical: {
       std::map<int, std::vector<int>> by_domain;
-      for (int m : ring) by_domain[topology_.domain_of(m)].push_back(m);
+      for (int m : ring)
+        by_domain[topology_.domain_of(m)].push_back(m);
       if (phase == 1) {
         // All-reduce across domains, one ring per rail (the j-th GPU of every domain).
         std::size_t rails = SIZE_MAX;
-        for (const auto& [d, local] : by_domain) rails = std::min(rails, local.size());
+        for (const auto& [d, local] : by_domain)
+          rails = std::min(rails, local.size());
         for (std::size_t j = 0; j < rails; ++j) {
           std::vector<int> rail;
-          for (const auto& [d, local] : by_domain) rail.push_back(local[j]);
+          for (const auto& [d, local] : by_domain)
+            rail.push_back(local[j]);
           ring_uses(rail, out);
         }
       } else {
-        for (const auto& [d, local] : by_domain) ring_uses(local, out);
+        for (const auto& [d, local] : by_domain)
+          ring_uses(local, out);
       }
       return;
     }
@@ -147,7 +155,8 @@ CollectivePlan CollectiveFlows::plan(CollectiveKind kind, std::span<const int> m
     merge_link_uses(fp.uses);
     if (!replicas.empty()) {
       std::vector<LinkUse> all = fp.uses;
-      for (const auto& r : replicas) phase_uses(kind, plan.algorithm, phase, r, all);
+      for (const auto& r : replicas)
+        phase_uses(kind, plan.algorithm, phase, r, all);
       merge_link_uses(all);
       fp.uses = restrict_to(all, fp.uses);
     }
@@ -160,7 +169,7 @@ CollectivePlan CollectiveFlows::plan(CollectiveKind kind, std::span<const int> m
   switch (plan.algorithm) {
     case CollectiveAlgorithm::ring:
     case CollectiveAlgorithm::tree: {
-      const double factor = kind == CollectiveKind::all_reduce ? 2 * f
+      const double factor = kind == CollectiveKind::all_reduce  ? 2 * f
                             : kind == CollectiveKind::broadcast ? 1.0
                                                                 : f;
       add_phase(0, factor * bytes, eff, lat);
@@ -206,7 +215,8 @@ CollectivePlan CollectiveFlows::plan_transfer(int src, int dst,
   merge_link_uses(fp.uses);
   if (!replicas.empty()) {
     std::vector<LinkUse> all = fp.uses;
-    for (const auto& [a, b] : replicas) append_link_uses(topology_.route(a, b), 1.0, all);
+    for (const auto& [a, b] : replicas)
+      append_link_uses(topology_.route(a, b), 1.0, all);
     merge_link_uses(all);
     fp.uses = restrict_to(all, fp.uses);
   }

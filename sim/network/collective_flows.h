@@ -9,10 +9,10 @@
 // boundary hop is split over the g rails of the group's GPUs (NCCL runs a ring channel per NIC), so
 // each rail link carries weight 1/g. Latency (cost model) is paid before a phase's transfer.
 //
-// Reduced graphs: a collective of a representative rank stands for its replica groups too (graph.h);
-// their link uses are added to the flow's weights on the links the representative's group uses,
-// so a link shared by r symmetric groups carries r times the load. Links that only replicas use are
-// dropped: by symmetry they carry the same load as one the representative uses.
+// Reduced graphs: a collective of a representative rank stands for its replica groups too
+// (graph.h); their link uses are added to the flow's weights on the links the representative's
+// group uses, so a link shared by r symmetric groups carries r times the load. Links that only
+// replicas use are dropped: by symmetry they carry the same load as one the representative uses.
 //
 // Validated by tests/simulator/collective_flows_test.cc (closed forms on the topology: ring
 // all-reduce, all-gather, reduce-scatter, hierarchical all-reduce, pairwise all-to-all, two flows

@@ -17,32 +17,45 @@ OpLabel lbl(const Labels& l, int slot, int layer, int mb) {
 }  // namespace
 
 void StepBuilder::tp_enter(RankState& rs, PassState& ps, int layer, bool backward) {
-  if (p_.tp == 1) return;
+  // Forward: f is the identity without SP, an all-gather with SP. Backward: the conjugate of the
+  // block's exit, an all-gather of the output gradient with SP, the identity without.
+  if (p_.tp == 1 || !p_.sequence_parallel) return;
   const double bytes = shapes_.tokens_tp * m_.hidden * 2.0;
-  const int slot = backward ? kTpBwd : kTpFwd;
-  if (!backward) {
-    if (!p_.sequence_parallel) return;  // f: identity in forward
-    after(rs, ps,
-          collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp, p_.tp,
-                     bytes, lbl(labels_, slot, layer, ps.micro_batch), {front(rs, ps)}));
+  const OpId gather = collective(
+      rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp, p_.tp, bytes,
+      lbl(labels_, backward ? kTpBwd : kTpFwd, layer, ps.micro_batch), {front(rs, ps)});
+  if (tp_overlapped()) {
+    // Pipelined with the GEMM that consumes it (userbuffers): both start now.
+    ps.join_after_next = gather;
+    ps.has_join_after_next = true;
   } else {
-    // Conjugate of the forward exit: all-gather (SP) of the output gradient, identity otherwise.
-    if (!p_.sequence_parallel) return;
-    after(rs, ps,
-          collective(rs, streams_.tp, Category::tp, CollectiveKind::all_gather, rs.groups.tp, p_.tp,
-                     bytes, lbl(labels_, slot, layer, ps.micro_batch), {front(rs, ps)}));
+    after(rs, ps, gather);
   }
 }
 
 void StepBuilder::tp_leave(RankState& rs, PassState& ps, int layer, bool backward) {
+  // Forward: g is an all-reduce without SP, a reduce-scatter with SP. Backward: the conjugate of
+  // the block's entry, the same collective.
   if (p_.tp == 1) return;
   const double bytes = shapes_.tokens_tp * m_.hidden * 2.0;
-  const int slot = backward ? kTpBwd : kTpFwd;
   const CollectiveKind kind =
       p_.sequence_parallel ? CollectiveKind::reduce_scatter : CollectiveKind::all_reduce;
+  const OpLabel label = lbl(labels_, backward ? kTpBwd : kTpFwd, layer, ps.micro_batch);
+  if (tp_overlapped() && !ps.run.empty()) {
+    // Pipelined with the GEMM that produces it: take that GEMM out of the pending run, start the
+    // reduce-scatter with it, and make what follows wait for both.
+    const std::uint32_t gemm = ps.run.back();
+    ps.run.pop_back();
+    const OpId before = front(rs, ps);
+    ps.join_after_next = collective(rs, streams_.tp, Category::tp, kind, rs.groups.tp, p_.tp, bytes,
+                                    label, {before});
+    ps.has_join_after_next = true;
+    compute(rs, ps, gemm, ps.run_last_label);
+    return;
+  }
   after(rs, ps,
-        collective(rs, streams_.tp, Category::tp, kind, rs.groups.tp, p_.tp, bytes,
-                   lbl(labels_, slot, layer, ps.micro_batch), {front(rs, ps)}));
+        collective(rs, streams_.tp, Category::tp, kind, rs.groups.tp, p_.tp, bytes, label,
+                   {front(rs, ps)}));
 }
 
 void StepBuilder::linear_backward(RankState& rs, PassState& ps, const LinearKernels& k, int layer,

@@ -33,6 +33,18 @@ struct ParallelConfig {
   std::string rank_order = kDefaultRankOrder;
   // Gradient reduction bucket (PyTorch DDP default 25 MiB; Megatron ~40M parameters).
   double dp_bucket_bytes = 25.0 * 1024 * 1024;
+  // Framework behaviours that change timing:
+  // gradient reduction overlapped with backward, bucket by bucket (PyTorch DDP, Megatron-Core
+  // --overlap-grad-reduce); off: one reduction after the backward, as Megatron-LM did in 2021-22.
+  bool overlap_grad_reduce = true;
+  // Tensor-parallel all-gather / reduce-scatter pipelined with the adjacent GEMM
+  // (Megatron-Core --tp-comm-overlap with Transformer Engine userbuffers; needs sequence
+  // parallelism).
+  bool tp_comm_overlap = false;
+  // Expert all-to-all of one micro-batch overlapped with the computation of another by running a
+  // forward and a backward together in the 1F1B steady state (Megatron-Core's EP A2A overlap, the
+  // idea of DualPipe's overlapped chunks).
+  bool ep_a2a_overlap = false;
 
   int world_size() const { return tp * pp * dp * cp; }
   // Expert-data-parallel size: ranks holding the same experts (Megatron-Core).

@@ -194,7 +194,7 @@ OpId StepBuilder::after(RankState& rs, PassState& ps, OpId op) {
 OpId StepBuilder::compute(RankState& rs, PassState& ps, std::uint32_t kernel, OpLabel label,
                           Category c) {
   // Consecutive kernels of a pass with nothing else to wait for become one op.
-  const bool new_deps = ps.has_extra_dep || rs.has_pending_send;
+  const bool new_deps = ps.has_extra_dep || rs.has_pending_send || ps.has_join_after_next;
   if (!ps.run.empty() && (new_deps || c != ps.run_category)) flush(rs, ps);
   if (ps.run.empty()) {
     ps.run_dep_count = 0;
@@ -211,6 +211,15 @@ OpId StepBuilder::compute(RankState& rs, PassState& ps, std::uint32_t kernel, Op
     ps.run_category = c;
   }
   ps.run.push_back(kernel);
+  ps.run_last_label = label;
+  if (ps.has_join_after_next) {
+    // This kernel runs alongside a collective: make it its own op, and whatever follows waits for
+    // both.
+    flush(rs, ps);
+    ps.extra_dep = ps.join_after_next;
+    ps.has_extra_dep = true;
+    ps.has_join_after_next = false;
+  }
   return 0;
 }
 
@@ -224,11 +233,20 @@ void StepBuilder::flush(RankState& rs, PassState& ps) {
 
 OpId StepBuilder::front(RankState& rs, PassState& ps) {
   flush(rs, ps);
+  if (ps.has_extra_dep && ps.has_frontier) {
+    // A non-compute op must also wait for the pending extra dependency: join both in an
+    // instantaneous no-op (an empty workspace allocation).
+    const OpId d[] = {ps.frontier, ps.extra_dep};
+    after(rs, ps,
+          g_.add_memory(rs.rank, streams_.compute, true, MemoryTag::workspace, 0.0,
+                        OpLabel{labels_.join, -1, ps.micro_batch}, d));
+    ps.has_extra_dep = false;
+  }
   return ps.frontier;
 }
 
 std::span<const OpId> StepBuilder::front_deps(RankState& rs, PassState& ps) {
-  flush(rs, ps);
+  front(rs, ps);
   return std::span<const OpId>(&ps.frontier, ps.has_frontier ? 1 : 0);
 }
 
@@ -248,6 +266,16 @@ void StepBuilder::grad_ready(RankState& rs, double dense_params, double expert_p
                                          rs.groups.edp_size, 2.0 * expert_params,
                                          OpLabel{labels_.zero3_reduce, -1, -1}, {producer}));
     }
+    return;
+  }
+  // Without overlap the whole gradient is reduced once, after the backward (flush at the end).
+  if (!p_.overlap_grad_reduce && p_.zero_stage < 2) {
+    rs.dense_bucket.params += dense_params;
+    rs.dense_bucket.last_producer = producer;
+    rs.dense_bucket.has_producer = true;
+    rs.expert_bucket.params += expert_params;
+    rs.expert_bucket.last_producer = producer;
+    rs.expert_bucket.has_producer = true;
     return;
   }
   rs.dense_bucket.params += dense_params;
@@ -532,7 +560,8 @@ void StepBuilder::emit_pass_epilogue(RankState& rs, PassState& ps) {
     }
   }
   flush(rs, ps);
-  if (ps.reduce_grads && ps.pass != Pass::backward_input && ps.pass != Pass::forward) {
+  if (ps.reduce_grads && ps.pass != Pass::backward_input && ps.pass != Pass::forward &&
+      (p_.overlap_grad_reduce || p_.zero_stage >= 2)) {
     flush_buckets(rs, true);
   }
 }
@@ -667,7 +696,19 @@ void StepBuilder::emit_optimizer(RankState& rs) {
 void StepBuilder::emit_rank(RankState& rs) {
   emit_static_memory(rs);
   emit_param_gathers(rs);
-  const auto& work = plan_.work[static_cast<std::size_t>(rs.pipeline_rank)];
+  std::vector<PipelineWork> work = plan_.work[static_cast<std::size_t>(rs.pipeline_rank)];
+  if (p_.ep_a2a_overlap) {
+    // Steady-state forward + backward pairs run together so that one's all-to-all overlaps the
+    // other's computation.
+    for (std::size_t i = 0; i + 1 < work.size(); ++i) {
+      const bool next_is_backward =
+          work[i + 1].pass == Pass::backward || work[i + 1].pass == Pass::backward_input;
+      if (work[i].pass == Pass::forward && next_is_backward && !work[i].overlap_with_next) {
+        work[i].overlap_with_next = true;
+        ++i;
+      }
+    }
+  }
   // The last weight-producing pass of each chunk triggers the gradient reduction.
   std::vector<std::size_t> last_weight_pass(static_cast<std::size_t>(plan_.chunks_per_rank), 0);
   for (std::size_t i = 0; i < work.size(); ++i) {
@@ -761,6 +802,7 @@ StepGraph StepBuilder::build() {
   labels_.mem_free = g_.intern_label("mem.free L{0} mb{1}");
   labels_.zero3_gather = g_.intern_label("zero3.param_gather L{0} mb{1}");
   labels_.zero3_reduce = g_.intern_label("zero3.grad_reduce L{0} mb{1}");
+  labels_.join = g_.intern_label("join mb{1}");
 
   // Activation bytes per micro-batch.
   act_dense_ = layer_activation_bytes(m_, t_, p_, shapes_, false).total();

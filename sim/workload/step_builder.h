@@ -72,7 +72,7 @@ struct Labels {
   std::uint32_t embed_fwd, embed_bwd, embed_tp, head_fwd, head_bwd, head_tp, loss_fwd, loss_bwd,
       final_norm_fwd, final_norm_bwd, send_fwd, recv_fwd, send_bwd, recv_bwd, dp_reduce, dp_gather,
       ep_reduce, ep_gather, embed_sync, optimizer, mem_static, mem_act, mem_free, zero3_gather,
-      zero3_reduce;
+      zero3_reduce, join;
 };
 
 // Groups of one graph rank.
@@ -124,11 +124,16 @@ struct PassState {
   bool has_frontier = false;
   OpId extra_dep = 0;  // one more op the pass's next compute op must wait for
   bool has_extra_dep = false;
+  // Tensor-parallel overlap: a collective that runs alongside the next GEMM; the op after that
+  // GEMM waits for it.
+  OpId join_after_next = 0;
+  bool has_join_after_next = false;
   OpId zero3_prefetch = 0;  // ZeRO-3: all-gather already issued for the pass's next layer
   int zero3_prefetch_layer = -1;
   // Kernels waiting to become one compute op (flushed when anything must depend on them).
   std::vector<std::uint32_t> run;
   OpLabel run_label;
+  OpLabel run_last_label;
   Category run_category = Category::compute;
   std::array<OpId, 3> run_deps{};
   std::size_t run_dep_count = 0;
@@ -180,6 +185,7 @@ class StepBuilder {
   void attention_core_backward(RankState& rs, PassState& ps, int layer);
   void tp_enter(RankState& rs, PassState& ps, int layer, bool backward);  // AG (SP) / AR (bwd)
   void tp_leave(RankState& rs, PassState& ps, int layer, bool backward);  // RS (SP) / AR (fwd)
+  bool tp_overlapped() const { return p_.tp_comm_overlap && p_.sequence_parallel && p_.tp > 1; }
   void linear_backward(RankState& rs, PassState& ps, const LinearKernels& k, int layer,
                        std::uint32_t label_dgrad, std::uint32_t label_wgrad, bool weights_now);
   void embedding_forward(RankState& rs, PassState& ps);

@@ -1,0 +1,248 @@
+#include "planner/published_runs.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ptsim {
+
+double megatron_eq3_flops(double B, double s, double l, double h, double V) {
+  return 96 * B * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h));
+}
+
+double megatron_core_causal_flops(const ModelSpec& m, int seq_len, int global_batch) {
+  const double h = m.hidden;
+  const double s = seq_len;
+  const double q = static_cast<double>(m.head_dim) * m.heads;
+  const double kv = static_cast<double>(m.head_dim) * m.kv_heads;
+  const double ffn_expansion = m.mlp == MlpKind::swiglu ? 3 : 2;
+  // Per token and layer, forward + backward (3) x multiply-add (2).
+  const double attention = 6 * (h * (q + 2 * kv) + q * s / 2 * 2 + q * h);
+  const double dense_mlp = 6 * ffn_expansion * h * m.ffn_hidden;
+  double moe_mlp = 0;
+  if (m.is_moe()) {
+    moe_mlp = 6 * ffn_expansion * h *
+              (static_cast<double>(m.moe.expert_ffn_hidden) * m.moe.top_k +
+               static_cast<double>(m.moe.shared_experts) * m.moe.shared_expert_ffn_hidden);
+  }
+  const int moe_layers = m.moe_layer_count();
+  const double per_token = m.layers * attention + (m.layers - moe_layers) * dense_mlp +
+                           moe_layers * moe_mlp + 6 * h * m.vocab;
+  return per_token * s * global_batch;
+}
+
+namespace {
+
+bool is_null(const Json& r, const char* key) { return !r.contains(key) || r.at(key).is_null(); }
+
+template <class T>
+T get_or(const Json& r, const char* key, T fallback) {
+  return is_null(r, key) ? fallback : r.at(key).get<T>();
+}
+
+std::string family_of(const std::string& id) { return id.substr(0, id.find('_')); }
+
+}  // namespace
+
+Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& runs_source,
+                                          const Json& completions,
+                                          const std::string& completions_source) {
+  return catch_input_errors([&]() -> PublishedRuns {
+    if (!runs.is_array()) throw_input_error(runs_source, "/", "expected a list of run records");
+    StrictObject top(completions, completions_source, "");
+    if (top.integer("schema_version") != 1) top.fail("schema_version", "unsupported version");
+    top.ignore("about");
+    const Json& list = top.at("completions");
+    top.reject_unknown_keys();
+    if (!list.is_array()) top.fail("completions", "expected a list");
+
+    PublishedRuns out;
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      const std::string pointer = json_pointer_index("", i);
+      if (!runs[i].is_object()) throw_input_error(runs_source, pointer, "expected an object");
+      Json r = runs[i];
+      const std::string id = get_or<std::string>(r, "id", "");
+      if (id.empty()) throw_input_error(runs_source, pointer + "/id", "missing id");
+      // Apply completions.
+      std::vector<std::string> applied;
+      for (std::size_t c = 0; c < list.size(); ++c) {
+        StrictObject comp(list[c], completions_source, json_pointer_index("/completions", c));
+        const std::string match = comp.string("match");
+        const Json& fields = comp.at("fields");
+        const std::string why = comp.string("why");
+        std::vector<std::string> override_keys;
+        if (const Json* o = comp.find("override")) override_keys = o->get<std::vector<std::string>>();
+        comp.reject_unknown_keys();
+        if (id.rfind(match, 0) != 0) continue;
+        bool used = false;
+        for (auto it = fields.begin(); it != fields.end(); ++it) {
+          const bool forced =
+              std::find(override_keys.begin(), override_keys.end(), it.key()) != override_keys.end();
+          if (is_null(r, it.key().c_str()) || forced) {
+            r[it.key()] = it.value();
+            used = true;
+          }
+        }
+        if (used) applied.push_back(match + ": " + why);
+      }
+
+      PublishedRun run;
+      run.id = id;
+      run.family = family_of(id);
+      run.source = get_or<std::string>(r, "source", "");
+      run.completions = applied;
+      run.per_layer = get_or<std::string>(r, "record_type", "") == "per_layer";
+      auto skip = [&](const std::string& why) { out.skipped.push_back({id, why}); };
+      const char* required[] = {"num_layers", "hidden_size", "num_attention_heads", "vocab_size",
+                                "seq_length", "tp", "pp", "dp", "num_gpus"};
+      std::string missing;
+      for (const char* key : required) {
+        if (is_null(r, key)) missing += std::string(missing.empty() ? "" : ", ") + key;
+      }
+      if (!missing.empty()) {
+        skip("not stated: " + missing);
+        continue;
+      }
+
+      // Model.
+      ModelSpec& m = run.model;
+      m.name = get_or<std::string>(r, "model_name", id);
+      const bool moe = get_or<std::string>(r, "model_type", "dense") == "moe";
+      const bool gated = get_or<bool>(r, "gated_mlp", false);
+      m.hidden = r.at("hidden_size").get<int>();
+      m.layers = r.at("num_layers").get<int>();
+      m.heads = r.at("num_attention_heads").get<int>();
+      m.kv_heads = get_or<int>(r, "num_kv_heads", m.heads);
+      m.head_dim = get_or<int>(r, "head_dim", m.hidden / m.heads);
+      m.ffn_hidden = get_or<int>(r, "ffn_hidden_size", 4 * m.hidden);
+      m.vocab = r.at("vocab_size").get<int>();
+      m.max_positions = r.at("seq_length").get<int>();
+      if (gated) {
+        m.architecture = moe ? Architecture::mixtral : Architecture::llama;
+        m.mlp = MlpKind::swiglu;
+        m.norm = NormKind::rmsnorm;
+        m.position = PositionKind::rope;
+      } else {
+        m.architecture = Architecture::gpt2;
+        m.mlp = MlpKind::gelu;
+        m.norm = NormKind::layernorm;
+        m.position = PositionKind::learned;
+        m.tied_embeddings = true;
+        m.qkv_bias = m.linear_bias = m.attention_out_bias = m.mlp_bias = true;
+      }
+      const std::string position = get_or<std::string>(r, "position", "");
+      if (position == "alibi") m.position = PositionKind::alibi;
+      m.dropout = get_or<bool>(r, "dropout", false);
+      if (moe) {
+        m.moe.num_experts = get_or<int>(r, "moe_num_experts", 0);
+        m.moe.top_k = get_or<int>(r, "moe_top_k", 1);
+        m.moe.expert_ffn_hidden = get_or<int>(r, "moe_ffn_hidden_size", m.ffn_hidden);
+        m.moe.shared_experts = get_or<int>(r, "moe_shared_experts", 0);
+        m.moe.shared_expert_ffn_hidden = m.moe.expert_ffn_hidden;
+        m.moe.first_dense_layers = get_or<int>(r, "moe_dense_layers", 0);
+        if (m.moe.num_experts <= 0) {
+          skip("MoE record without an expert count");
+          continue;
+        }
+      }
+
+      // Training.
+      TrainingConfig& t = run.training;
+      t.seq_len = r.at("seq_length").get<int>();
+      t.global_batch = get_or<int>(r, "global_batch_size", 0);
+      const std::string precision = get_or<std::string>(r, "precision", "bf16");
+      t.precision = precision.find("fp8") != std::string::npos ? Precision::fp8 : Precision::bf16;
+      t.attention = get_or<std::string>(r, "attention", "flash") == "unfused" ? AttentionImpl::unfused
+                                                                              : AttentionImpl::flash;
+      t.moe_imbalance = get_or<double>(r, "moe_imbalance", 1.0);
+      t.moe_capacity_factor = get_or<double>(r, "moe_capacity_factor", 0.0);
+
+      // Layout.
+      ParallelConfig& p = run.parallel;
+      p.tp = r.at("tp").get<int>();
+      p.pp = r.at("pp").get<int>();
+      p.dp = r.at("dp").get<int>();
+      p.cp = get_or<int>(r, "cp", 1);
+      p.ep = get_or<int>(r, "ep", 1);
+      p.etp = get_or<int>(r, "etp", 1);
+      p.vpp = get_or<int>(r, "vpp", 1);
+      p.micro_batch = get_or<int>(r, "micro_batch_size", 1);
+      p.sequence_parallel = p.tp > 1 && get_or<bool>(r, "sequence_parallel", false);
+      const std::string recompute = get_or<std::string>(r, "activation_recompute", "none");
+      p.recompute = recompute.rfind("full", 0) == 0        ? Recompute::full
+                    : recompute.rfind("selective", 0) == 0 ? Recompute::selective
+                                                           : Recompute::none;
+      p.zero_stage = get_or<int>(r, "zero_stage", get_or<bool>(r, "distributed_optimizer", false) ? 1 : 0);
+      p.overlap_grad_reduce = get_or<bool>(r, "overlap_grad_reduce", true);
+      p.tp_comm_overlap = get_or<bool>(r, "tp_comm_overlap", false);
+      p.ep_a2a_overlap = get_or<bool>(r, "ep_a2a_overlap", false);
+      if (p.pp == 1) p.vpp = 1;
+      // Interleaving needs the micro-batches to be a multiple of pp and the layers of pp x vpp.
+      if (p.vpp > 1 && m.layers % (p.pp * p.vpp) != 0) p.vpp = 1;
+      p.schedule = p.vpp > 1 ? Schedule::interleaved : Schedule::one_f_one_b;
+      if (t.global_batch < 1) {
+        skip("global batch not stated");
+        continue;
+      }
+      if (p.vpp > 1 && (t.global_batch / (p.micro_batch * p.dp)) % p.pp != 0) {
+        p.vpp = 1;
+        p.schedule = Schedule::one_f_one_b;
+      }
+      run.gpus = r.at("num_gpus").get<int>();
+
+      // Hardware.
+      const std::string gpu_type = get_or<std::string>(r, "gpu_type", "");
+      if (gpu_type.rfind("A100", 0) == 0) {
+        run.cluster = "dgx-a100";
+        run.gpu = get_or<int>(r, "gpu_memory_gb", 80) == 40 ? "a100-40g" : "a100-80g";
+      } else if (gpu_type.rfind("H100", 0) == 0) {
+        run.cluster = "dgx-h100";
+        run.gpu = "h100-sxm";
+      } else {
+        skip("no cluster profile for GPU '" + gpu_type + "'");
+        continue;
+      }
+      run.gpu = get_or<std::string>(r, "gpu", run.gpu);
+      run.nic_bandwidth = get_or<std::string>(r, "nic_bandwidth", "");
+
+      // Measurement.
+      const double n = run.gpus;
+      const double tokens = static_cast<double>(t.global_batch) * t.seq_len;
+      if (run.per_layer) {
+        if (is_null(r, "step_time_s")) {
+          skip("per-layer record without a time");
+          continue;
+        }
+        run.measured = r.at("step_time_s").get<double>();
+        run.measured_from = "per-layer forward + backward time";
+      } else if (!is_null(r, "step_time_s")) {
+        run.measured = tokens / r.at("step_time_s").get<double>() / n;
+        run.measured_from = "step_time_s";
+      } else if (!is_null(r, "tokens_per_sec_per_gpu")) {
+        run.measured = r.at("tokens_per_sec_per_gpu").get<double>();
+        run.measured_from = "tokens_per_sec_per_gpu";
+      } else if (!is_null(r, "tflops_per_gpu")) {
+        const double x = r.at("tflops_per_gpu").get<double>() * 1e12;
+        const std::string kind = get_or<std::string>(r, "tflops_kind", "");
+        double flops = 0;
+        if (kind.rfind("megatron_eq3", 0) == 0) {
+          flops = megatron_eq3_flops(t.global_batch, t.seq_len, m.layers, m.hidden, m.vocab);
+          run.measured_from = "tflops_per_gpu via Megatron eq. 3";
+        } else if (kind == "model" && run.family == "mzoo") {
+          flops = megatron_core_causal_flops(m, t.seq_len, t.global_batch);
+          run.measured_from = "tflops_per_gpu via Megatron-Core model FLOPs (causal)";
+        } else {
+          skip("no FLOP formula to invert for tflops_kind '" + kind + "'");
+          continue;
+        }
+        run.measured = tokens / (flops / (n * x)) / n;
+      } else {
+        skip("no measured throughput");
+        continue;
+      }
+      out.runs.push_back(std::move(run));
+    }
+    return out;
+  });
+}
+
+}  // namespace ptsim
