@@ -32,14 +32,18 @@ double megatron_core_causal_flops(const ModelSpec& m, int seq_len, int global_ba
 
 namespace {
 
-bool is_null(const Json& r, const char* key) { return !r.contains(key) || r.at(key).is_null(); }
+bool is_null(const Json& r, const char* key) {
+  return !r.contains(key) || r.at(key).is_null();
+}
 
 template <class T>
 T get_or(const Json& r, const char* key, T fallback) {
   return is_null(r, key) ? fallback : r.at(key).get<T>();
 }
 
-std::string family_of(const std::string& id) { return id.substr(0, id.find('_')); }
+std::string family_of(const std::string& id) {
+  return id.substr(0, id.find('_'));
+}
 
 }  // namespace
 
@@ -70,13 +74,14 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
         const Json& fields = comp.at("fields");
         const std::string why = comp.string("why");
         std::vector<std::string> override_keys;
-        if (const Json* o = comp.find("override")) override_keys = o->get<std::vector<std::string>>();
+        if (const Json* o = comp.find("override"))
+          override_keys = o->get<std::vector<std::string>>();
         comp.reject_unknown_keys();
         if (id.rfind(match, 0) != 0) continue;
         bool used = false;
         for (auto it = fields.begin(); it != fields.end(); ++it) {
-          const bool forced =
-              std::find(override_keys.begin(), override_keys.end(), it.key()) != override_keys.end();
+          const bool forced = std::find(override_keys.begin(), override_keys.end(), it.key()) !=
+                              override_keys.end();
           if (is_null(r, it.key().c_str()) || forced) {
             r[it.key()] = it.value();
             used = true;
@@ -92,8 +97,9 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       run.completions = applied;
       run.per_layer = get_or<std::string>(r, "record_type", "") == "per_layer";
       auto skip = [&](const std::string& why) { out.skipped.push_back({id, why}); };
-      const char* required[] = {"num_layers", "hidden_size", "num_attention_heads", "vocab_size",
-                                "seq_length", "tp", "pp", "dp", "num_gpus"};
+      const char* required[] = {"num_layers", "hidden_size", "num_attention_heads",
+                                "vocab_size", "seq_length",  "tp",
+                                "pp",         "dp",          "num_gpus"};
       std::string missing;
       for (const char* key : required) {
         if (is_null(r, key)) missing += std::string(missing.empty() ? "" : ", ") + key;
@@ -151,8 +157,9 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       t.global_batch = get_or<int>(r, "global_batch_size", 0);
       const std::string precision = get_or<std::string>(r, "precision", "bf16");
       t.precision = precision.find("fp8") != std::string::npos ? Precision::fp8 : Precision::bf16;
-      t.attention = get_or<std::string>(r, "attention", "flash") == "unfused" ? AttentionImpl::unfused
-                                                                              : AttentionImpl::flash;
+      t.attention = get_or<std::string>(r, "attention", "flash") == "unfused"
+                        ? AttentionImpl::unfused
+                        : AttentionImpl::flash;
       t.moe_imbalance = get_or<double>(r, "moe_imbalance", 1.0);
       t.moe_capacity_factor = get_or<double>(r, "moe_capacity_factor", 0.0);
 
@@ -171,7 +178,8 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       p.recompute = recompute.rfind("full", 0) == 0        ? Recompute::full
                     : recompute.rfind("selective", 0) == 0 ? Recompute::selective
                                                            : Recompute::none;
-      p.zero_stage = get_or<int>(r, "zero_stage", get_or<bool>(r, "distributed_optimizer", false) ? 1 : 0);
+      p.zero_stage =
+          get_or<int>(r, "zero_stage", get_or<bool>(r, "distributed_optimizer", false) ? 1 : 0);
       p.overlap_grad_reduce = get_or<bool>(r, "overlap_grad_reduce", true);
       p.tp_comm_overlap = get_or<bool>(r, "tp_comm_overlap", false);
       p.ep_a2a_overlap = get_or<bool>(r, "ep_a2a_overlap", false);

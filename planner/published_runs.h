@@ -31,13 +31,13 @@ struct PublishedRun {
   ModelSpec model;
   TrainingConfig training;
   ParallelConfig parallel;
-  std::string cluster;           // catalogue cluster name
-  std::string gpu;               // catalogue GPU name (overrides the cluster's)
-  std::string nic_bandwidth;     // "" = the cluster's
+  std::string cluster;        // catalogue cluster name
+  std::string gpu;            // catalogue GPU name (overrides the cluster's)
+  std::string nic_bandwidth;  // "" = the cluster's
   int gpus = 0;
   // Measured: tokens per second per GPU (end to end) or seconds per layer (per_layer).
   double measured = 0;
-  std::string measured_from;     // which field it came from
+  std::string measured_from;             // which field it came from
   std::vector<std::string> completions;  // reasons of the completions applied
 };
 

@@ -8,6 +8,8 @@ packages=(
   libboost-graph-dev nlohmann-json3-dev libfmt-dev libeigen3-dev libcli11-dev
   libgtest-dev libgmock-dev
   libopenmpi-dev openmpi-bin
+  # The SVG rendering test: Chromium draws the chart (in DejaVu Sans), zlib decodes the PNG.
+  zlib1g-dev chromium fonts-dejavu-core
 )
 
 missing=()

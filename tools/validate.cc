@@ -30,7 +30,8 @@ int fail(const InputError& e) {
 Result<Json> load(const std::string& path, std::string_view embedded_name) {
   if (!path.empty()) return read_json_file(path);
   for (const auto& [name, text] : embedded::validation_files()) {
-    if (name == embedded_name) return parse_json(text, std::string("(built-in) ") + std::string(name));
+    if (name == embedded_name)
+      return parse_json(text, std::string("(built-in) ") + std::string(name));
   }
   return InputError{std::string(embedded_name), "", "built-in file missing"};
 }
@@ -40,7 +41,8 @@ double layer_busy_s(const Graph& g, const SimulationResult& sim, int layer) {
   std::vector<std::pair<double, double>> spans;
   for (OpId i = 0; i < g.op_count(); ++i) {
     const Op& op = g.op(i);
-    if (op.rank != 0 || op.label.a != layer || op.kind == OpKind::alloc || op.kind == OpKind::free) continue;
+    if (op.rank != 0 || op.label.a != layer || op.kind == OpKind::alloc || op.kind == OpKind::free)
+      continue;
     spans.emplace_back(sim.op_start_s[i], sim.op_end_s[i]);
   }
   std::sort(spans.begin(), spans.end());
@@ -75,7 +77,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-error", max_error, "fail (exit 1) when one run's error exceeds this, in %");
   app.add_option("--only", only, "only runs whose id starts with this prefix");
   app.add_option("--json", json_path, "write per-run results as JSON to FILE ('-' for stdout)");
-  app.footer("Examples:\n  validate\n  validate --max-mape 10 --max-error 25\n  validate --only mcore08");
+  app.footer(
+      "Examples:\n  validate\n  validate --max-mape 10 --max-error 25\n  validate --only mcore08");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -87,15 +90,17 @@ int main(int argc, char** argv) {
   if (!runs_json) return fail(runs_json.error());
   auto comp_json = load(completions_path, "run_completions.json");
   if (!comp_json) return fail(comp_json.error());
-  auto runs = load_published_runs(*runs_json, runs_path.empty() ? "published_runs.json" : runs_path,
-                                  *comp_json,
-                                  completions_path.empty() ? "run_completions.json" : completions_path);
+  auto runs = load_published_runs(
+      *runs_json, runs_path.empty() ? "published_runs.json" : runs_path, *comp_json,
+      completions_path.empty() ? "run_completions.json" : completions_path);
   if (!runs) return fail(runs.error());
 
-  std::printf("# validate: %zu runs re-simulated, %zu skipped\n", runs->runs.size(), runs->skipped.size());
+  std::printf("# validate: %zu runs re-simulated, %zu skipped\n", runs->runs.size(),
+              runs->skipped.size());
   std::printf("# %-52s %6s  %-30s %12s %12s %8s\n", "run", "gpus", "layout (tp pp dp cp ep vpp mb)",
               "measured", "predicted", "error");
-  std::printf("# %-52s %6s  %-30s %12s %12s %8s\n", "", "", "", "(tok/s/GPU)", "(tok/s/GPU)", "(%)");
+  std::printf("# %-52s %6s  %-30s %12s %12s %8s\n", "", "", "", "(tok/s/GPU)", "(tok/s/GPU)",
+              "(%)");
   std::map<std::string, std::vector<double>> errors_by_family;
   std::vector<double> all_errors;
   Json results = Json::array();
@@ -118,14 +123,15 @@ int main(int argc, char** argv) {
     if (!topology) return fail(topology.error());
     EvaluationOptions options;
     options.keep_graph = run.per_layer;
-    Evaluation e = evaluate(run.model, run.training, run.parallel, *c, *topology, run.gpus, options);
+    Evaluation e =
+        evaluate(run.model, run.training, run.parallel, *c, *topology, run.gpus, options);
     char layout[64];
     std::snprintf(layout, sizeof layout, "%d %d %d %d %d %d %d", run.parallel.tp, run.parallel.pp,
                   run.parallel.dp, run.parallel.cp, run.parallel.ep, run.parallel.vpp,
                   run.parallel.micro_batch);
     if (!e.verdict.ok) {
-      std::printf("  %-52s %6d  %-30s %12s  not runnable: %s\n", run.id.c_str(), run.gpus, layout, "",
-                  e.verdict.reason.c_str());
+      std::printf("  %-52s %6d  %-30s %12s  not runnable: %s\n", run.id.c_str(), run.gpus, layout,
+                  "", e.verdict.reason.c_str());
       all_errors.push_back(1.0);
       errors_by_family[run.family].push_back(1.0);
       continue;
@@ -150,9 +156,14 @@ int main(int argc, char** argv) {
       std::printf("  %-52s %6d  %-30s %12.1f %12.1f %+7.1f\n", run.id.c_str(), run.gpus, layout,
                   run.measured, predicted, error * 100);
     }
-    Json j = {{"id", run.id}, {"family", run.family}, {"measured", run.measured},
-              {"measured_from", run.measured_from}, {"predicted", predicted},
-              {"error", error}, {"per_layer", run.per_layer}, {"completions", run.completions}};
+    Json j = {{"id", run.id},
+              {"family", run.family},
+              {"measured", run.measured},
+              {"measured_from", run.measured_from},
+              {"predicted", predicted},
+              {"error", error},
+              {"per_layer", run.per_layer},
+              {"completions", run.completions}};
     j["step_time_s"] = e.result->step_time_s;
     j["mfu"] = e.result->mfu;
     j["memory_peak_bytes"] = e.result->memory.peak_bytes;
@@ -161,7 +172,8 @@ int main(int argc, char** argv) {
   }
   auto mean = [](const std::vector<double>& v) {
     double s = 0;
-    for (double x : v) s += x;
+    for (double x : v)
+      s += x;
     return v.empty() ? 0.0 : s / static_cast<double>(v.size());
   };
   std::printf("#\n# %-12s %6s %10s %10s\n", "source", "runs", "MAPE", "worst");
@@ -171,12 +183,14 @@ int main(int argc, char** argv) {
                 *std::max_element(errs.begin(), errs.end()) * 100);
   }
   const double mape = mean(all_errors);
-  std::printf("  %-12s %6zu %10.1f %10.1f   (worst: %s)\n", "overall", all_errors.size(), mape * 100,
-              worst * 100, worst_id.c_str());
-  for (const auto& s : runs->skipped) std::printf("# skipped %s: %s\n", s.id.c_str(), s.reason.c_str());
+  std::printf("  %-12s %6zu %10.1f %10.1f   (worst: %s)\n", "overall", all_errors.size(),
+              mape * 100, worst * 100, worst_id.c_str());
+  for (const auto& s : runs->skipped)
+    std::printf("# skipped %s: %s\n", s.id.c_str(), s.reason.c_str());
   if (!json_path.empty()) {
     Json out = {{"runs", results}, {"mape", mape}, {"worst_error", worst}};
-    if (auto s = write_file_atomically(json_path, out.dump(2) + "\n", Overwrite::allow, "--json"); !s) {
+    if (auto s = write_file_atomically(json_path, out.dump(2) + "\n", Overwrite::allow, "--json");
+        !s) {
       return fail(s.error());
     }
   }
@@ -185,7 +199,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (max_error >= 0 && worst * 100 > max_error) {
-    std::printf("# FAIL: %s error %.1f%% exceeds --max-error %.1f%%\n", worst_id.c_str(), worst * 100, max_error);
+    std::printf("# FAIL: %s error %.1f%% exceeds --max-error %.1f%%\n", worst_id.c_str(),
+                worst * 100, max_error);
     return 1;
   }
   return 0;
