@@ -30,7 +30,8 @@ struct Event {
   void operator()() const;
 };
 
-enum EventKind : std::uint32_t { kOpDone, kNetworkWake, kPhaseStart, kFastDone };
+// kJoinSolver: a shared flow's latency has passed and it joins the max-min solver.
+enum EventKind : std::uint32_t { kOpDone, kNetworkWake, kJoinSolver, kFastDone };
 // kFastDone events carry the instance's fast-flow generation in the kind's upper bits.
 constexpr std::uint32_t kKindBits = 8;
 
@@ -111,6 +112,7 @@ class Run {
   void start_phase(std::uint32_t instance);
   void phase_done(std::uint32_t instance);
   void promote(std::uint32_t instance);
+  void join_solver(std::uint32_t instance, double bytes);
   void release_fast_links(std::uint32_t instance);
   void finish_instance(std::uint32_t instance);
   void wake_network();
@@ -154,7 +156,7 @@ class Run {
   std::vector<std::uint32_t> free_instances_;
   std::vector<std::optional<CollectivePlan>> collective_plans_;
   std::unordered_map<TransferPlanKey, CollectivePlan, TransferPlanKeyHash> transfer_plans_;
-  std::vector<std::uint32_t> flow_owner_;  // by FlowId index
+  std::vector<std::uint32_t> flow_owner_;       // by FlowId index
   std::vector<std::uint32_t> link_fast_owner_;  // instance + 1 of the exclusive flow on a link
   std::vector<double> link_capacity_;
   std::vector<char> link_shared_;  // shared policy with finite capacity: needs exclusivity
@@ -222,6 +224,7 @@ void Run::prepare() {
   std::unordered_map<std::uint64_t, std::uint32_t> issued;
   for (std::size_t i = 0; i < n; ++i) {
     if (ops[i].kind != OpKind::collective) continue;
+    if (present_[g_.collective_of(ops[i]).group] <= 1) continue;  // matched without issue order
     const std::uint64_t key =
         (static_cast<std::uint64_t>(g_.collective_of(ops[i]).group) << 32) | ops[i].rank;
     instance_seq_[i] = issued[key]++;
@@ -236,8 +239,8 @@ void Run::prepare() {
   link_shared_.resize(links);
   for (std::uint32_t l = 0; l < links; ++l) {
     link_capacity_[l] = sharing_.capacity_bytes_per_s(LinkId{l});
-    link_shared_[l] = sharing_.policy(LinkId{l}) == SharingPolicy::shared &&
-                      std::isfinite(link_capacity_[l]);
+    link_shared_[l] =
+        sharing_.policy(LinkId{l}) == SharingPolicy::shared && std::isfinite(link_capacity_[l]);
   }
   engine_.reserve(1024);
 }
@@ -447,14 +450,12 @@ void Run::launch(std::uint32_t iid) {
     return;
   }
   in.phase = 0;
-  const double lat = in.plan->phases[0].latency_s;
-  if (lat > 0) {
-    engine_.schedule_at(engine_.now_s() + lat, Event{this, kPhaseStart, iid});
-  } else {
-    start_phase(iid);
-  }
+  start_phase(iid);
 }
 
+// A phase pays its latency, then moves its bytes. An exclusive flow folds the latency into its
+// scheduled finish (the transfer holds its links from now + latency); a shared one waits for the
+// latency before it joins the solver.
 void Run::start_phase(std::uint32_t iid) {
   Instance& in = instances_[iid];
   const FlowPhase& phase = in.plan->phases[in.phase];
@@ -478,18 +479,32 @@ void Run::start_phase(std::uint32_t iid) {
     }
     in.fast = true;
     in.fast_rate = rate;
-    in.fast_start_s = now;
+    in.fast_start_s = now + phase.latency_s;
     in.fast_bytes = phase.bytes;
     ++in.fast_generation;
     for (const LinkUse& use : phase.uses) {
       if (link_shared_[use.link.value]) link_fast_owner_[use.link.value] = iid + 1;
     }
-    const double done = std::isfinite(rate) ? now + phase.bytes / rate : now;
+    const double done = in.fast_start_s + (std::isfinite(rate) ? phase.bytes / rate : 0.0);
     engine_.schedule_at(
         done, Event{this, kFastDone | ((in.fast_generation & 0xffffffu) << kKindBits), iid});
     return;
   }
-  const FlowId flow = sharing_.start_flow(now, phase.uses, phase.bytes);
+  if (phase.latency_s > 0) {
+    engine_.schedule_at(now + phase.latency_s, Event{this, kJoinSolver, iid});
+    return;
+  }
+  join_solver(iid, phase.bytes);
+}
+
+void Run::join_solver(std::uint32_t iid, double bytes) {
+  const Instance& in = instances_[iid];
+  // Exclusive flows that started on these links meanwhile now share them: they join too.
+  for (const LinkUse& use : in.plan->phases[in.phase].uses) {
+    const std::uint32_t owner = link_fast_owner_[use.link.value];
+    if (owner != 0 && owner != iid + 1) promote(owner - 1);
+  }
+  const FlowId flow = sharing_.start_flow(engine_.now_s(), in.plan->phases[in.phase].uses, bytes);
   if (flow_owner_.size() <= flow.index) flow_owner_.resize(flow.index + 1, 0);
   flow_owner_[flow.index] = iid;
   wake_network();
@@ -508,19 +523,19 @@ void Run::promote(std::uint32_t iid) {
   release_fast_links(iid);
   in.fast = false;
   ++in.fast_generation;  // its scheduled finish is now stale
+  if (now < in.fast_start_s) {
+    // Still in its latency: join the solver once the latency has passed, with every byte.
+    engine_.schedule_at(in.fast_start_s, Event{this, kJoinSolver, iid});
+    return;
+  }
   const double sent = in.fast_rate * (now - in.fast_start_s);
-  const double remaining = std::max(0.0, in.fast_bytes - sent);
-  const FlowId flow = sharing_.start_flow(now, in.plan->phases[in.phase].uses, remaining);
-  if (flow_owner_.size() <= flow.index) flow_owner_.resize(flow.index + 1, 0);
-  flow_owner_[flow.index] = iid;
-  wake_network();
+  join_solver(iid, std::max(0.0, in.fast_bytes - sent));
 }
 
 void Run::phase_done(std::uint32_t iid) {
   Instance& in = instances_[iid];
   if (++in.phase < in.plan->phases.size()) {
-    const double lat = in.plan->phases[in.phase].latency_s;
-    engine_.schedule_at(engine_.now_s() + lat, Event{this, kPhaseStart, iid});
+    start_phase(iid);
   } else {
     finish_instance(iid);
   }
@@ -559,14 +574,15 @@ void Run::on_event(std::uint32_t tagged_kind, std::uint32_t arg) {
     case kOpDone:
       complete(arg);
       break;
-    case kPhaseStart:
-      start_phase(arg);
+    case kJoinSolver:
+      join_solver(arg, instances_[arg].plan->phases[instances_[arg].phase].bytes);
       break;
     case kNetworkWake: {
       if (arg != static_cast<std::uint32_t>(wake_generation_)) return;  // superseded
       wake_at_s_ = std::numeric_limits<double>::infinity();
       const auto done = sharing_.finish_due(engine_.now_s());
-      for (const FlowId& f : done) phase_done(flow_owner_[f.index]);
+      for (const FlowId& f : done)
+        phase_done(flow_owner_[f.index]);
       wake_network();
       break;
     }
