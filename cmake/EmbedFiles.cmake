@@ -15,6 +15,7 @@ function(ptsim_embed_files)
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNAMESPACE=${ARG_NAMESPACE} -DFUNCTION=${ARG_FUNCTION}
             "-DFILES=${joined}" -P ${script}
     DEPENDS ${abs_files} ${script}
-    COMMENT "Embedding ${ARG_FUNCTION} files")
+    COMMENT "Embedding ${ARG_FUNCTION} files"
+    VERBATIM)
   target_sources(${ARG_TARGET} PRIVATE ${out})
 endfunction()

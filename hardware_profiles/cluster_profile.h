@@ -17,6 +17,7 @@ struct CollectiveTuning {
   EfficiencyCurve bus_bandwidth_efficiency;  // x = collective message bytes (nccl-tests S)
   double base_latency_s = 0;                 // per collective launch
   double step_latency_s = 0;                 // per algorithm step on this link class
+  friend bool operator==(const CollectiveTuning&, const CollectiveTuning&) = default;
 };
 
 // Memory the framework takes beside weights, gradients, optimizer state and activations.
@@ -24,6 +25,7 @@ struct MemoryOverheads {
   double cuda_context_bytes = 0;       // CUDA context, cuBLAS workspaces, kernels
   double nccl_buffer_bytes = 0;        // per communicator the rank belongs to
   double allocator_fragmentation = 0;  // fraction added to the peak of allocated tensors
+  friend bool operator==(const MemoryOverheads&, const MemoryOverheads&) = default;
 };
 
 struct ClusterProfile {
@@ -44,6 +46,7 @@ struct ClusterProfile {
   CollectiveTuning nvls_collectives;     // in-switch reduction (used when nvls)
   CollectiveTuning network_collectives;  // steps that cross the InfiniBand fabric
   MemoryOverheads memory;
+  friend bool operator==(const ClusterProfile&, const ClusterProfile&) = default;
 };
 
 }  // namespace ptsim

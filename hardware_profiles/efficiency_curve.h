@@ -17,6 +17,7 @@ struct EfficiencyCurve {
   // Efficiency at x: log-linear interpolation, constant beyond the first and last points.
   double at(double x) const;
   bool empty() const { return points.empty(); }
+  friend bool operator==(const EfficiencyCurve&, const EfficiencyCurve&) = default;
 };
 
 }  // namespace ptsim

@@ -27,6 +27,7 @@ struct GemmTiling {
   int tile_m = 128;
   int tile_n = 256;
   int ctas_per_sm = 1;
+  friend bool operator==(const GemmTiling&, const GemmTiling&) = default;
 };
 
 struct ComputeEfficiency {
@@ -42,6 +43,7 @@ struct ComputeEfficiency {
   // Fractional slowdown of compute kernels while communication kernels hold SMs on the same GPU
   // (0.05 = 5% longer).
   double comm_overlap_slowdown = 0;
+  friend bool operator==(const ComputeEfficiency&, const ComputeEfficiency&) = default;
 };
 
 struct GpuProfile {
@@ -56,6 +58,7 @@ struct GpuProfile {
 
   double peak(Dtype d) const { return peak_flops_per_s[static_cast<std::size_t>(d)]; }
   bool supports(Dtype d) const { return peak(d) > 0; }
+  friend bool operator==(const GpuProfile&, const GpuProfile&) = default;
 };
 
 }  // namespace ptsim

@@ -1,5 +1,8 @@
 #include "sim/graph/graph.h"
 
+#include <algorithm>
+#include <bit>
+
 #include "common/check.h"
 
 namespace ptsim {
@@ -18,22 +21,6 @@ const char* op_kind_name(OpKind k) {
       return "alloc";
     case OpKind::free:
       return "free";
-  }
-  return "?";
-}
-
-const char* collective_kind_name(CollectiveKind k) {
-  switch (k) {
-    case CollectiveKind::all_reduce:
-      return "all_reduce";
-    case CollectiveKind::all_gather:
-      return "all_gather";
-    case CollectiveKind::reduce_scatter:
-      return "reduce_scatter";
-    case CollectiveKind::all_to_all:
-      return "all_to_all";
-    case CollectiveKind::broadcast:
-      return "broadcast";
   }
   return "?";
 }
@@ -132,17 +119,55 @@ OpId Graph::push(Op op, std::span<const OpId> deps) {
   return id;
 }
 
-OpId Graph::add_compute(GraphRank rank, std::uint8_t stream, Category category,
-                        const Kernel& kernel, OpLabel label, std::span<const OpId> deps) {
+std::uint32_t Graph::intern_kernel(const Kernel& kernel) {
   auto [it, inserted] =
       kernel_index_.try_emplace(kernel, static_cast<std::uint32_t>(kernels_.size()));
   if (inserted) kernels_.push_back(kernel);
+  return it->second;
+}
+
+OpId Graph::add_compute(GraphRank rank, std::uint8_t stream, Category category,
+                        const Kernel& kernel, OpLabel label, std::span<const OpId> deps) {
+  return add_compute_interned(rank, stream, category, intern_kernel(kernel), label, deps);
+}
+
+OpId Graph::add_compute_interned(GraphRank rank, std::uint8_t stream, Category category,
+                                 std::uint32_t kernel, OpLabel label, std::span<const OpId> deps) {
+  return add_compute_sequence(rank, stream, category, std::span<const std::uint32_t>(&kernel, 1),
+                              label, deps);
+}
+
+OpId Graph::add_compute_sequence(GraphRank rank, std::uint8_t stream, Category category,
+                                 std::span<const std::uint32_t> kernels, OpLabel label,
+                                 std::span<const OpId> deps) {
+  PTSIM_CHECK(!kernels.empty(), "compute op without kernels");
+  std::uint64_t key = 1469598103934665603ULL;
+  for (std::uint32_t k : kernels) {
+    PTSIM_CHECK(k < kernels_.size(), "compute op with an unknown kernel");
+    key = (key ^ k) * 1099511628211ULL;
+  }
+  auto& bucket = sequence_index_[key];
+  std::uint32_t index = static_cast<std::uint32_t>(sequences_.size());
+  for (std::uint32_t candidate : bucket) {
+    const auto& [begin, count] = sequences_[candidate];
+    if (count == kernels.size() &&
+        std::equal(kernels.begin(), kernels.end(), sequence_kernels_.begin() + begin)) {
+      index = candidate;
+      break;
+    }
+  }
+  if (index == sequences_.size()) {
+    sequences_.emplace_back(static_cast<std::uint32_t>(sequence_kernels_.size()),
+                            static_cast<std::uint32_t>(kernels.size()));
+    sequence_kernels_.insert(sequence_kernels_.end(), kernels.begin(), kernels.end());
+    bucket.push_back(index);
+  }
   Op op;
   op.kind = OpKind::compute;
   op.category = category;
   op.stream = stream;
   op.rank = rank;
-  op.payload = it->second;
+  op.payload = index;
   op.label = label;
   return push(op, deps);
 }
@@ -152,13 +177,28 @@ OpId Graph::add_collective(GraphRank rank, std::uint8_t stream, Category categor
                            std::span<const OpId> deps) {
   PTSIM_CHECK(group < groups_.size(), "collective on an unknown group");
   PTSIM_CHECK(bytes >= 0, "collective with negative bytes");
-  collectives_.push_back(Collective{kind, group, bytes});
+  const Collective c{kind, group, bytes};
+  const std::uint64_t key = (std::bit_cast<std::uint64_t>(bytes) * 0x9e3779b97f4a7c15ULL) ^
+                            (static_cast<std::uint64_t>(group) << 8) ^
+                            static_cast<std::uint64_t>(kind);
+  auto& bucket = collective_index_[key];
+  std::uint32_t index = static_cast<std::uint32_t>(collectives_.size());
+  for (std::uint32_t candidate : bucket) {
+    if (collectives_[candidate] == c) {
+      index = candidate;
+      break;
+    }
+  }
+  if (index == collectives_.size()) {
+    collectives_.push_back(c);
+    bucket.push_back(index);
+  }
   Op op;
   op.kind = OpKind::collective;
   op.category = category;
   op.stream = stream;
   op.rank = rank;
-  op.payload = static_cast<std::uint32_t>(collectives_.size() - 1);
+  op.payload = index;
   op.label = label;
   return push(op, deps);
 }

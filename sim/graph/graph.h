@@ -3,8 +3,10 @@
 // Vocabulary (README glossary): an Op is one thing a GPU stream does: a compute kernel, a
 // collective over a Group, a point-to-point send or receive, or a memory event (allocate / free).
 // Ops on one (rank, stream) run in the order they were added, as on a CUDA stream; `deps` add
-// cross-stream and cross-rank order. A collective starts when every member present in the graph
-// has reached it, as NCCL does; a send starts when its matching receive has been reached.
+// cross-stream and cross-rank order. A compute op runs a sequence of one or more kernels back to
+// back (kernels with nothing to wait for between them), which keeps graphs and simulations small. A
+// collective starts when every member present in the graph has reached it, as NCCL does; a send
+// starts when its matching receive has been reached.
 //
 // Deps may only name ops that already exist, so every graph is acyclic by construction.
 //
@@ -23,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cost_models/collective_kind.h"
 #include "cost_models/kernel.h"
 
 namespace ptsim {
@@ -32,13 +35,6 @@ using GraphRank = std::uint32_t;
 using GroupId = std::uint32_t;
 
 enum class OpKind : std::uint8_t { compute, collective, send, recv, alloc, free };
-enum class CollectiveKind : std::uint8_t {
-  all_reduce,
-  all_gather,
-  reduce_scatter,
-  all_to_all,
-  broadcast,
-};
 
 // What an op's time counts as in a step's breakdown; communication is split by the parallel
 // dimension that issued it.
@@ -56,7 +52,6 @@ enum class MemoryTag : std::uint8_t {
 inline constexpr std::size_t kMemoryTagCount = 6;
 
 const char* op_kind_name(OpKind k);
-const char* collective_kind_name(CollectiveKind k);
 const char* category_name(Category c);
 const char* memory_tag_name(MemoryTag t);
 
@@ -74,7 +69,8 @@ struct Op {
   std::uint8_t stream = 0;
   std::uint8_t reserved = 0;
   GraphRank rank = 0;
-  std::uint32_t payload = 0;  // kernel, collective, transfer or memory-event index by kind
+  // Index by kind: kernel sequence (compute), collective, transfer or memory event.
+  std::uint32_t payload = 0;
   OpLabel label;
   std::uint32_t dep_begin = 0;
   std::uint32_t dep_count = 0;
@@ -82,7 +78,7 @@ struct Op {
 
 // nccl-tests' size convention: all-reduce and broadcast S = buffer bytes; all-gather and
 // reduce-scatter S = the full (gathered) buffer, n x each rank's shard; all-to-all S = bytes each
-// rank sends in total (including the 1/n it keeps).
+// rank sends in total (including the 1/n it keeps); ring_shift S = bytes each member sends.
 struct Collective {
   CollectiveKind kind = CollectiveKind::all_reduce;
   GroupId group = 0;
@@ -126,6 +122,14 @@ class Graph {
 
   OpId add_compute(GraphRank rank, std::uint8_t stream, Category category, const Kernel& kernel,
                    OpLabel label, std::span<const OpId> deps);
+  // Interns a kernel once so that hot loops can add ops by kernel index.
+  std::uint32_t intern_kernel(const Kernel& kernel);
+  OpId add_compute_interned(GraphRank rank, std::uint8_t stream, Category category,
+                            std::uint32_t kernel, OpLabel label, std::span<const OpId> deps);
+  // One op running interned kernels back to back.
+  OpId add_compute_sequence(GraphRank rank, std::uint8_t stream, Category category,
+                            std::span<const std::uint32_t> kernels, OpLabel label,
+                            std::span<const OpId> deps);
   OpId add_collective(GraphRank rank, std::uint8_t stream, Category category, CollectiveKind kind,
                       GroupId group, double bytes, OpLabel label, std::span<const OpId> deps);
   OpId add_send(GraphRank rank, std::uint8_t stream, Category category, GraphRank peer,
@@ -155,7 +159,15 @@ class Graph {
   const std::vector<MemoryEvent>& memory_events() const { return memory_events_; }
   const std::vector<std::string>& labels() const { return labels_; }
 
-  const Kernel& kernel_of(const Op& op) const { return kernels_[op.payload]; }
+  // Interned kernel indices a compute op runs, in order.
+  std::span<const std::uint32_t> kernels_of(const Op& op) const {
+    const auto& seq = sequences_[op.payload];
+    return {sequence_kernels_.data() + seq.first, seq.second};
+  }
+  const Kernel& kernel(std::uint32_t index) const { return kernels_[index]; }
+  std::size_t sequence_count() const { return sequences_.size(); }
+  // Collectives are interned: ops with equal (kind, group, bytes) share one entry, so the simulator
+  // plans each distinct collective's flows once.
   const Collective& collective_of(const Op& op) const { return collectives_[op.payload]; }
   const Transfer& transfer_of(const Op& op) const { return transfers_[op.payload]; }
   const MemoryEvent& memory_of(const Op& op) const { return memory_events_[op.payload]; }
@@ -177,7 +189,12 @@ class Graph {
   std::vector<Group> groups_;
   std::vector<Kernel> kernels_;
   std::unordered_map<Kernel, std::uint32_t, KernelHash> kernel_index_;
+  // Kernel sequences: (begin, count) into sequence_kernels_, interned by content.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> sequences_;
+  std::vector<std::uint32_t> sequence_kernels_;
+  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> sequence_index_;
   std::vector<Collective> collectives_;
+  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> collective_index_;  // by hash
   std::vector<Transfer> transfers_;
   std::vector<MemoryEvent> memory_events_;
   std::vector<std::string> labels_;

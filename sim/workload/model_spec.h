@@ -69,7 +69,12 @@ struct ModelSpec {
   bool tied_embeddings = false;
   bool qkv_bias = false;     // bias on q, k, v projections (Qwen2, GPT-2)
   bool linear_bias = false;  // bias on every other linear layer and norms (GPT-2)
-  bool qk_norm = false;      // RMSNorm on q and k per head (Qwen3)
+  // Finer-grained biases for configs that set them separately (Llama attention_bias / mlp_bias,
+  // Qwen3 attention_bias); linear_bias implies both.
+  bool attention_out_bias = false;  // bias on the attention output projection
+  bool mlp_bias = false;            // bias on every MLP / expert linear layer
+  bool qk_norm = false;             // RMSNorm on q and k per head (Qwen3)
+  bool dropout = false;  // trained with dropout (GPT-2/3 style); Llama-style models are not
   MlpKind mlp = MlpKind::swiglu;
   NormKind norm = NormKind::rmsnorm;
   PositionKind position = PositionKind::rope;

@@ -1,0 +1,74 @@
+// Collective algorithms and their cost on a cluster, in the manner of NCCL's tuner
+// (src/graph/tuning.cc: time = latency + bytes / bandwidth per algorithm; the algorithm with the
+// smallest predicted time wins; CALIBRATION_NOTES section 2).
+//
+// A group is described by its shape on the cluster: n ranks over `domains` NVLink domains with g
+// ranks in each. Per algorithm (Thakur et al. 2005 and NCCL, CALIBRATION_NOTES 3.1-3.3):
+//   ring (all-reduce, all-gather, reduce-scatter, broadcast): every rank forwards h bytes to its
+//     successor, h = 2(n-1)/n S (all-reduce), (n-1)/n S (all-gather, reduce-scatter), S
+//     (broadcast); across domains NCCL runs one ring channel per NIC, so each domain boundary is
+//     crossed on g rails at once: bottleneck bandwidth min(B_nvlink, g B_nic);
+//     2(n-1) (all-reduce) or n-1 steps of latency;
+//   tree (all-reduce across domains): ring's bandwidth, 2 (log2(domains) + g - 1) steps;
+//   nvls (all-reduce inside one NVSwitch domain with NVLink SHARP): each GPU sends S up and
+//     receives S down; one step;
+//   hierarchical (all-reduce across domains): reduce-scatter in the domain, all-reduce of S/g on
+//     each rail across domains, all-gather in the domain (ASTRA-sim's multi-dimensional
+//     decomposition; NCCL's NVLSTree is its NVLS form);
+//   pairwise (all-to-all): each rank sends S/n to every other; data leaving the domain goes out on
+//     the rail of its destination (PXN), so the domain's g NICs carry it;
+//   direct (ring shift, point-to-point): one hop per rank.
+// Time = base latency + steps x step latency (NVLink or network, per step) + h / (B x
+// efficiency(S)), the efficiency read from the profile's bus-bandwidth table of the link class the
+// algorithm's bottleneck sits on.
+//
+// The simulator decomposes the chosen algorithm into flows on the topology
+// (sim/network/collective_flows.h), where contention changes the bandwidth; this file's
+// predicted_time_s() is the contention-free time, also a lower bound the planner uses.
+// Validated by tests/cost_models/collective_cost_test.cc (ring all-reduce
+// 2(n-1)/n S/B + 2(n-1) alpha, all-gather, reduce-scatter, hierarchical closed forms; algorithm
+// choice at small and large sizes).
+#pragma once
+
+#include <cstdint>
+
+#include "cost_models/collective_kind.h"
+#include "hardware_profiles/cluster_profile.h"
+
+namespace ptsim {
+
+enum class CollectiveAlgorithm : std::uint8_t { ring, tree, nvls, hierarchical, pairwise, direct };
+const char* collective_algorithm_name(CollectiveAlgorithm a);
+
+struct GroupShape {
+  int ranks = 1;
+  int domains = 1;           // NVLink domains the group spans
+  int ranks_per_domain = 1;  // g (the largest count when uneven)
+};
+
+class CollectiveCostModel {
+ public:
+  explicit CollectiveCostModel(const ClusterProfile& cluster) : cluster_(cluster) {}
+
+  bool applicable(CollectiveKind kind, CollectiveAlgorithm algo, const GroupShape& g) const;
+  // The algorithm NCCL would pick: the applicable one with the smallest predicted time.
+  CollectiveAlgorithm choose(CollectiveKind kind, const GroupShape& g, double bytes) const;
+  // Contention-free time of one algorithm.
+  double predicted_time_s(CollectiveKind kind, CollectiveAlgorithm algo, const GroupShape& g,
+                          double bytes) const;
+  // The parts of predicted_time_s: latency, and bandwidth efficiency at this size.
+  double latency_s(CollectiveKind kind, CollectiveAlgorithm algo, const GroupShape& g) const;
+  double efficiency(CollectiveAlgorithm algo, const GroupShape& g, double bytes) const;
+  // Latency of one phase of the hierarchical algorithm (reduce-scatter / all-reduce /
+  // all-gather), for the simulator's phase-by-phase flows.
+  double ring_latency_s(int ranks, int domains, int steps_per_rank_factor) const;
+  // Point-to-point transfer latency (base + one step of the link class).
+  double p2p_latency_s(bool crosses_domains) const;
+
+  const ClusterProfile& cluster() const { return cluster_; }
+
+ private:
+  const ClusterProfile& cluster_;
+};
+
+}  // namespace ptsim

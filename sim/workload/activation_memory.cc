@@ -1,0 +1,84 @@
+#include "sim/workload/activation_memory.h"
+
+namespace ptsim {
+
+namespace {
+constexpr double kAct = 2.0;   // bytes per stored 16-bit activation
+constexpr double kMask = 1.0;  // bytes per dropout-mask element
+}  // namespace
+
+LayerActivationBytes layer_activation_bytes(const ModelSpec& m, const TrainingConfig& t,
+                                            const ParallelConfig& p, const RankShapes& s,
+                                            bool moe_layer) {
+  const double h = m.hidden;
+  const double sb_tp = s.tokens_tp;  // s*b on this context-parallel rank
+  const double sb_sp = s.tokens_sp;  // s*b in the sequence-parallel region (= sb_tp without SP)
+  const bool dropout = m.dropout;
+  LayerActivationBytes out;
+
+  if (p.recompute == Recompute::full) {
+    // Only the layer input (the residual stream, sequence-parallel when SP is on).
+    out.attention = kAct * sb_sp * h;
+    return out;
+  }
+
+  // ---- attention block ----
+  double attn = 0;
+  attn += kAct * sb_sp * h;  // norm input
+  attn += kAct * sb_sp * h;  // q/k/v projection input (norm output; re-gathered under SP)
+  double core = 0;           // what selective recompute drops
+  if (m.attention == AttentionKind::mla) {
+    const auto& a = m.mla;
+    if (a.q_lora_rank > 0) attn += 2 * kAct * sb_tp * a.q_lora_rank;  // latent q and its norm
+    attn += 2 * kAct * sb_tp * s.mla_kv_down_out;                     // latent kv and its norm
+  }
+  const double q = kAct * sb_tp * s.heads_local * s.head_dim_qk;
+  const double k = kAct * sb_tp * s.kv_heads_local * s.head_dim_qk;
+  const double v = kAct * sb_tp * s.kv_heads_local * s.head_dim_v;
+  attn += q + k + v;
+  const double heads_b = static_cast<double>(s.heads_local) * p.micro_batch;
+  if (t.attention == AttentionImpl::unfused) {
+    const double scores = heads_b * static_cast<double>(s.seq_local) * s.seq_local;
+    core += kAct * scores;                                // softmax output
+    if (dropout) core += kMask * scores + kAct * scores;  // dropout mask and output
+  } else {
+    core += 4.0 * heads_b * s.seq_local;  // fp32 log-sum-exp per query row
+  }
+  attn += kAct * sb_tp * s.attn_out_in_local;  // output-projection input (attention output)
+  if (dropout) attn += kMask * sb_sp * h;      // dropout mask after the projection
+  if (p.recompute == Recompute::none) attn += core;
+  out.attention = attn;
+
+  // ---- MLP / MoE block ----
+  double mlp = 0;
+  mlp += kAct * sb_sp * h;  // norm input
+  mlp += kAct * sb_sp * h;  // MLP input (norm output)
+  auto ffn_block = [&](double rows, double fc1_out, double ffn) {
+    return kAct * rows * fc1_out + kAct * rows * ffn;  // fc1 output(s) and activation output
+  };
+  if (moe_layer) {
+    const double routed_rows = s.local_experts * s.tokens_per_local_expert;
+    mlp += 4.0 * sb_sp * m.moe.num_experts;  // fp32 router probabilities
+    mlp += kAct * routed_rows * h;           // dispatched tokens (expert input)
+    mlp += ffn_block(routed_rows, s.expert_fc1_out_local, s.expert_ffn_local);
+    mlp += kAct * routed_rows * h;  // expert outputs, for the combine
+    if (s.shared_ffn_local > 0) mlp += ffn_block(sb_tp, s.shared_fc1_out_local, s.shared_ffn_local);
+  } else {
+    mlp += ffn_block(sb_tp, s.dense_fc1_out_local, s.dense_ffn_local);
+  }
+  if (dropout) mlp += kMask * sb_sp * h;
+  out.mlp = mlp;
+  return out;
+}
+
+double embedding_activation_bytes(const ModelSpec& m, const RankShapes& s) {
+  return kAct * s.tokens_sp * m.hidden;
+}
+
+double head_activation_bytes(const ModelSpec& m, const RankShapes& s) {
+  // Final norm input, output-layer input (gathered), fp32 logits over the vocabulary shard.
+  return kAct * s.tokens_sp * m.hidden + kAct * s.tokens_tp * m.hidden +
+         4.0 * s.tokens_tp * s.vocab_local;
+}
+
+}  // namespace ptsim

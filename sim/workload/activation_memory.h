@@ -1,0 +1,40 @@
+// Activation memory a rank keeps per micro-batch between a layer's forward and its backward,
+// counted tensor by tensor as Korthikanti et al. 2022 (arXiv:2205.05198, section 4, Table 2) do:
+// 16-bit activations, 1-byte dropout masks. For a GPT layer with unfused attention and dropout this
+// reproduces their closed forms exactly (tests/workload/activation_memory_test.cc):
+//   no parallelism            sbh (34 + 5as/h)
+//   tensor parallel           sbh (10 + 24/t + 5as/(ht))
+//   tensor + sequence par.    sbh (34 + 5as/h) / t
+//   + selective recompute     drops the 5as/h term
+//   full recompute            2sbh (the layer input only; 2sbh/t under sequence parallelism)
+// Other architectures are counted with the same rules: FlashAttention keeps q, k, v, the output and
+// the fp32 log-sum-exp instead of the s x s scores; SwiGLU keeps both fc1 halves; GQA keeps smaller
+// k and v; MLA keeps its latent projections; MoE keeps the dispatched tokens and expert
+// intermediates; models without dropout keep no masks.
+#pragma once
+
+#include "sim/workload/model_spec.h"
+#include "sim/workload/parallel_config.h"
+#include "sim/workload/rank_shapes.h"
+#include "sim/workload/training_config.h"
+
+namespace ptsim {
+
+struct LayerActivationBytes {
+  double attention = 0;  // attention block, its norm included
+  double mlp = 0;        // MLP or MoE block, its norm included
+  double total() const { return attention + mlp; }
+};
+
+// Bytes one rank keeps for one micro-batch of one layer under the configured recompute mode.
+LayerActivationBytes layer_activation_bytes(const ModelSpec& m, const TrainingConfig& t,
+                                            const ParallelConfig& p, const RankShapes& s,
+                                            bool moe_layer);
+
+// Bytes the first and last pipeline stages keep besides their layers (Korthikanti section 4.3):
+// the embedding output on the first, the final norm input, the output-layer input and the fp32
+// logits (4 s b v / t) on the last.
+double embedding_activation_bytes(const ModelSpec& m, const RankShapes& s);
+double head_activation_bytes(const ModelSpec& m, const RankShapes& s);
+
+}  // namespace ptsim

@@ -1,0 +1,140 @@
+#include "sim/workload/config_rules.h"
+
+#include <string>
+
+namespace ptsim {
+
+namespace {
+
+std::string s(int v) {
+  return std::to_string(v);
+}
+
+}  // namespace
+
+int micro_batches_per_step(const TrainingConfig& t, const ParallelConfig& p) {
+  const int per_step = p.micro_batch * p.dp;
+  return per_step > 0 ? t.global_batch / per_step : 0;
+}
+
+const std::vector<std::string>& config_rule_names() {
+  static const std::vector<std::string> names = {"positive_sizes",
+                                                 "world_size",
+                                                 "zero_stage",
+                                                 "tp_divides_heads",
+                                                 "tp_divides_kv_heads",
+                                                 "ep_needs_moe",
+                                                 "ep_divides_experts",
+                                                 "expert_layout",
+                                                 "moe_tp_needs_sp",
+                                                 "sp_needs_tp",
+                                                 "sp_divides_sequence",
+                                                 "cp_divides_sequence",
+                                                 "ulysses_heads",
+                                                 "cp_needs_flash",
+                                                 "batch_divides",
+                                                 "pp_layers",
+                                                 "schedule_needs_pp",
+                                                 "vpp_needs_interleaved",
+                                                 "interleaved_microbatches",
+                                                 "dualpipe_shape"};
+  return names;
+}
+
+Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const ParallelConfig& p,
+                     int gpus) {
+  if (p.tp < 1 || p.pp < 1 || p.dp < 1 || p.cp < 1 || p.ep < 1 || p.etp < 1 || p.vpp < 1 ||
+      p.micro_batch < 1 || t.seq_len < 1 || t.global_batch < 1) {
+    return Verdict::fail("positive_sizes",
+                         "every parallel size, the micro-batch, sequence length and global batch "
+                         "must be at least 1");
+  }
+  if (p.world_size() != gpus) {
+    return Verdict::fail("world_size", "tp x pp x dp x cp = " + s(p.world_size()) +
+                                           " but there are " + s(gpus) + " GPUs");
+  }
+  if (p.zero_stage < 0 || p.zero_stage > 3) {
+    return Verdict::fail("zero_stage", "ZeRO stage must be 0, 1, 2 or 3");
+  }
+  if (m.heads % p.tp != 0) {
+    return Verdict::fail("tp_divides_heads",
+                         "tp " + s(p.tp) + " does not divide " + s(m.heads) + " attention heads");
+  }
+  if (m.attention == AttentionKind::standard && m.kv_heads % p.tp != 0) {
+    return Verdict::fail("tp_divides_kv_heads", "tp " + s(p.tp) + " does not divide " +
+                                                    s(m.kv_heads) + " key/value heads");
+  }
+  if (!m.is_moe() && (p.ep > 1 || p.etp > 1)) {
+    return Verdict::fail("ep_needs_moe", "expert parallelism needs a mixture-of-experts model");
+  }
+  if (m.is_moe() && m.moe.num_experts % p.ep != 0) {
+    return Verdict::fail("ep_divides_experts",
+                         "ep " + s(p.ep) + " does not divide " + s(m.moe.num_experts) + " experts");
+  }
+  if ((p.tp * p.cp * p.dp) % (p.etp * p.ep) != 0) {
+    return Verdict::fail("expert_layout",
+                         "etp x ep = " + s(p.etp * p.ep) +
+                             " does not divide tp x cp x dp = " + s(p.tp * p.cp * p.dp));
+  }
+  if (m.is_moe() && p.tp > 1 && !p.sequence_parallel) {
+    return Verdict::fail("moe_tp_needs_sp",
+                         "mixture-of-experts layers with tp > 1 need sequence parallelism "
+                         "(as Megatron-Core requires)");
+  }
+  if (p.sequence_parallel && p.tp == 1) {
+    return Verdict::fail("sp_needs_tp", "sequence parallelism needs tp > 1");
+  }
+  if (p.sequence_parallel && (t.seq_len / p.cp) % p.tp != 0) {
+    return Verdict::fail("sp_divides_sequence", "tp " + s(p.tp) + " does not divide the " +
+                                                    s(t.seq_len / p.cp) +
+                                                    " tokens per context-parallel rank");
+  }
+  if (p.cp > 1 && t.seq_len % (2 * p.cp) != 0) {
+    return Verdict::fail("cp_divides_sequence",
+                         "sequence length " + s(t.seq_len) + " is not divisible by 2 x cp = " +
+                             s(2 * p.cp) + " (causal load balancing splits it into 2cp chunks)");
+  }
+  if (p.cp > 1 && p.cp_algorithm == CpAlgorithm::ulysses) {
+    const int kv = m.attention == AttentionKind::standard ? m.kv_heads : m.heads;
+    if ((m.heads / p.tp) % p.cp != 0 || (kv / p.tp) % p.cp != 0) {
+      return Verdict::fail("ulysses_heads", "Ulysses context parallelism needs cp " + s(p.cp) +
+                                                " to divide the heads per tensor-parallel rank");
+    }
+  }
+  if (p.cp > 1 && t.attention == AttentionImpl::unfused) {
+    return Verdict::fail("cp_needs_flash",
+                         "context parallelism needs fused (flash) attention, not the unfused path");
+  }
+  if (t.global_batch % (p.micro_batch * p.dp) != 0) {
+    return Verdict::fail("batch_divides",
+                         "global batch " + s(t.global_batch) +
+                             " is not divisible by micro-batch x dp = " + s(p.micro_batch * p.dp));
+  }
+  if (m.layers < p.pp * p.vpp) {
+    return Verdict::fail("pp_layers", s(m.layers) + " layers are fewer than pp x vpp = " +
+                                          s(p.pp * p.vpp) + " pipeline stages");
+  }
+  if (p.pp == 1 && p.schedule != Schedule::one_f_one_b) {
+    return Verdict::fail("schedule_needs_pp",
+                         std::string("schedule ") + schedule_name(p.schedule) + " needs pp > 1");
+  }
+  if ((p.vpp > 1) != (p.schedule == Schedule::interleaved)) {
+    return Verdict::fail("vpp_needs_interleaved",
+                         "virtual stages (vpp > 1) go with the interleaved schedule and only it");
+  }
+  const int m_count = micro_batches_per_step(t, p);
+  if (p.schedule == Schedule::interleaved && m_count % p.pp != 0) {
+    return Verdict::fail("interleaved_microbatches",
+                         "the interleaved schedule needs the " + s(m_count) +
+                             " micro-batches to be a multiple of pp " + s(p.pp));
+  }
+  if (p.schedule == Schedule::dualpipe &&
+      (p.pp % 2 != 0 || m_count < 2 * p.pp || m_count % 2 != 0)) {
+    return Verdict::fail("dualpipe_shape",
+                         "DualPipe needs an even pp and an even number of at "
+                         "least 2 x pp micro-batches");
+  }
+  return Verdict::pass();
+}
+
+}  // namespace ptsim

@@ -1,0 +1,66 @@
+// The workload builder: one training step of a (model, training, parallel) configuration as an
+// execution graph, in full form (every GPU a graph rank) or reduced form (one representative per
+// pipeline rank, standing for its tp x cp x dp symmetric peers).
+//
+// What one step contains, per rank (docs/workload.md has the op-by-op description):
+// * the pipeline schedule's passes (pipeline_schedule.h) over the layers of the rank's model
+// chunks;
+// * per layer: norms, projections, attention (FlashAttention-style fused kernels, or the unfused
+//   batched-GEMM + softmax path), MLP or MoE (router, permutation, dispatch/combine all-to-all,
+//   expert grouped GEMMs, shared experts); Megatron tensor parallelism (all-reduce, or all-gather
+//   and reduce-scatter under sequence parallelism); context parallelism (ring key/value rotation or
+//   Ulysses all-to-all); recomputation (selective: the attention core; full: the whole layer);
+// * embedding (vocabulary-parallel) on the first pipeline position and LM head + cross-entropy on
+//   the last; activation and gradient sends between pipeline positions;
+// * gradient reduction over data (and context) parallel ranks in buckets overlapped with backward
+//   (DDP all-reduce, ZeRO-1/2 reduce-scatter + parameter all-gather, ZeRO-3/FSDP per-layer
+//   all-gather before forward and backward with one-layer prefetch and reduce-scatter after),
+//   expert gradients over the expert-data-parallel group, and the Adam step on each rank's shard;
+// * memory events for weights, gradients, optimizer state, activations per micro-batch and
+//   communication buffers.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <vector>
+
+#include "sim/graph/graph.h"
+#include "sim/workload/model_spec.h"
+#include "sim/workload/parallel_config.h"
+#include "sim/workload/training_config.h"
+#include "sim/workload/verdict.h"
+
+namespace ptsim {
+
+enum class GraphMode : std::uint8_t { full, reduced };
+
+// Stream names every rank of a step graph has, in order.
+inline constexpr std::array<const char*, 9> kStepStreams = {
+    "compute", "tp", "cp", "ep", "dp", "pp_fwd_send", "pp_fwd_recv", "pp_bwd_send", "pp_bwd_recv"};
+
+struct StepGraph {
+  Graph graph;
+  GraphMode mode = GraphMode::reduced;
+  int micro_batches = 0;
+  int model_stages = 0;
+  std::vector<int> layers_per_model_stage;
+  std::vector<int> pipeline_rank;  // per graph rank
+  // Bytes each rank of a pipeline rank sends per step, by category (tp, cp, dp, pp, ep), counted as
+  // the standard algorithms move them: all-reduce 2(n-1)/n S, all-gather / reduce-scatter /
+  // all-to-all (n-1)/n S, ring shift and send S (see graph.h for S).
+  std::vector<std::array<double, kCategoryCount>> comm_bytes_by_pipeline_rank;
+  // Model state per rank of each pipeline rank (bytes): weights, gradients, optimizer.
+  std::vector<std::array<double, 3>> model_state_bytes_by_pipeline_rank;
+  // Parameters held per rank of each pipeline rank (elements).
+  std::vector<double> params_by_pipeline_rank;
+};
+
+struct BuildResult {
+  Verdict verdict;
+  std::optional<StepGraph> step;  // present when verdict.ok
+};
+
+BuildResult build_step_graph(const ModelSpec& model, const TrainingConfig& training,
+                             const ParallelConfig& parallel, int gpus, GraphMode mode);
+
+}  // namespace ptsim
