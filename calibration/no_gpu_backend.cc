@@ -4,9 +4,10 @@
 namespace ptsim {
 
 Result<std::unique_ptr<GpuBackend>> make_gpu_backend() {
-  return InputError{"calibrate", "",
-                    "built without CUDA: reconfigure with nvcc on PATH (or -DCMAKE_CUDA_COMPILER) "
-                    "to measure; --from-results fits a profile from an existing results file"};
+  return InputError{
+      "GPU", "",
+      "this build has no CUDA support: reconfigure with nvcc on PATH (or -DCMAKE_CUDA_COMPILER) "
+      "to measure; --from-results fits a profile from an existing results file"};
 }
 
 }  // namespace ptsim

@@ -27,12 +27,14 @@ Json collective_json(const CollectiveFit& c) {
   Json j;
   j["single_rank_launch_s"] = c.single_rank_launch_s;
   j["single_rank_points"] = c.single_rank_points;
+  j["simulated_rms_relative_error"] = c.simulated_rms_relative_error;
   j["groups"] = Json::array();
   for (const auto& g : c.groups) {
     Json gj;
     gj["collective"] = collective_name(g.collective);
     gj["ranks"] = g.ranks;
     gj["nodes"] = g.nodes;
+    gj["link_class"] = g.link_class;
     gj["points"] = g.points;
     gj["excluded_wrong"] = g.excluded;
     gj["rms_relative_error"] = g.rms_relative_error;
@@ -48,21 +50,21 @@ Json collective_json(const CollectiveFit& c) {
     }
     j["groups"].push_back(gj);
   }
-  for (const auto* link : {&c.nvlink, &c.network}) {
+  for (auto [name, link] : {std::pair{"nvlink", &c.nvlink}, std::pair{"nvls", &c.nvls},
+                            std::pair{"network", &c.network}}) {
     Json lj;
     lj["measured"] = link->measured;
     if (link->measured) {
-      lj["link_bandwidth_bytes_per_s"] = link->link_bandwidth_bytes_per_s;
       lj["base_latency_s"] = link->tuning.base_latency_s;
       lj["step_latency_s"] = link->tuning.step_latency_s;
       lj["latency_rms_relative_error"] = link->latency_rms_relative_error;
       lj["groups"] = link->groups;
       lj["points"] = link->points;
       lj["rms_relative_error"] = link->rms_relative_error;
-      lj["busbw_exceeds_link"] = link->busbw_exceeds_link;
+      lj["efficiency_above_one"] = link->efficiency_above_one;
       lj["efficiency"] = curve_json(link->tuning.bus_bandwidth_efficiency);
     }
-    j[link == &c.nvlink ? "nvlink" : "network"] = lj;
+    j[name] = lj;
   }
   return j;
 }
@@ -75,7 +77,7 @@ std::string percent(double x) {
 
 Result<FittedProfile> fit_profile(const MeasurementSet& data, const ClusterProfile& base,
                                   const FitOptions& options) {
-  if (data.measurements.empty()) return InputError{"calibrate", "", "no measurements to fit"};
+  if (data.measurements.empty()) return InputError{"measurements", "", "none to fit"};
   FittedProfile out;
   ClusterProfile& p = out.profile;
   p = base;
@@ -84,11 +86,11 @@ Result<FittedProfile> fit_profile(const MeasurementSet& data, const ClusterProfi
   if (dev.sm_count > 0) p.gpu.sm_count = dev.sm_count;
   if (dev.memory_bytes > 0) p.gpu.hbm_capacity_bytes = dev.memory_bytes;
   if (p.gpu.sm_count <= 0) {
-    return InputError{"calibrate", "/gpu/sm_count",
+    return InputError{"--base", "/gpu/sm_count",
                       "neither the measurements nor the base profile give an SM count"};
   }
   if (p.gpu.peak(Dtype::bf16) <= 0 || p.gpu.hbm_bandwidth_bytes_per_s <= 0) {
-    return InputError{"calibrate", "/gpu",
+    return InputError{"--base", "/gpu",
                       "base profile '" + base.name +
                           "' lacks the bf16 peak or HBM bandwidth the fit "
                           "divides by"};
@@ -102,33 +104,24 @@ Result<FittedProfile> fit_profile(const MeasurementSet& data, const ClusterProfi
   copt.bin_decades = options.bin_decades;
   copt.source = cite;
   const ComputeFit compute = fit_compute(data, p.gpu, copt);
-  ComputeEfficiency& eff = p.gpu.efficiency;
-  if (compute.launch_measured) {
-    eff.kernel_launch_s = compute.kernel_launch_s;
-  } else {
-    kept.push_back("gpu.efficiency.kernel_launch_s");
-  }
-  const auto take = [&](const ClassFit& f, EfficiencyCurve& dst, const char* name) {
-    if (f.points > 0 && !f.curve.empty()) {
-      dst = f.curve;
+  apply_compute_fit(compute, p.gpu);
+  if (!compute.launch_measured) kept.push_back("gpu.efficiency.kernel_launch");
+  const auto note = [&](const ClassFit& f, const char* name) {
+    if (f.points > 0) {
       residuals.push_back(fmt::format("{} {}", name, percent(f.rms_relative_error)));
     } else {
       kept.push_back(std::string("gpu.efficiency.") + name);
     }
   };
-  take(compute.gemm.fit, eff.gemm, "gemm");
-  if (compute.gemm.fit.points > 0) {
-    eff.tiling = compute.gemm.tiling;
-  } else {
-    kept.push_back("gpu.efficiency.tiling");
-  }
-  take(compute.attention_forward, eff.attention_forward, "attention_forward");
-  take(compute.attention_backward, eff.attention_backward, "attention_backward");
-  take(compute.memory, eff.memory, "memory");
+  note(compute.gemm.fit, "gemm");
+  if (compute.gemm.fit.points == 0) kept.push_back("gpu.efficiency.tiling");
+  note(compute.attention_forward, "attention_forward");
+  note(compute.attention_backward, "attention_backward");
+  note(compute.memory, "memory");
 
   const InterferenceFit interference = fit_interference(data, options.overlap_reference_sms);
   if (interference.measured) {
-    eff.comm_overlap_slowdown = interference.slowdown_at_reference;
+    p.gpu.efficiency.comm_overlap_slowdown = interference.slowdown_at_reference;
   } else {
     kept.push_back("gpu.efficiency.comm_overlap_slowdown");
   }
@@ -136,22 +129,17 @@ Result<FittedProfile> fit_profile(const MeasurementSet& data, const ClusterProfi
   CollectiveFitOptions colopt;
   colopt.bin_decades = options.bin_decades;
   colopt.source = cite;
-  const double nvlink_bw = p.nvlink_bandwidth_bytes_per_s > 0 ? p.nvlink_bandwidth_bytes_per_s
-                                                              : p.gpu.nvlink_bandwidth_bytes_per_s;
-  const CollectiveFit coll = fit_collectives(data, nvlink_bw, p.nic_bandwidth_bytes_per_s, colopt);
-  if (coll.nvlink.measured) {
-    p.nvlink_collectives = coll.nvlink.tuning;
-    residuals.push_back("NVLink collectives " + percent(coll.nvlink.rms_relative_error));
-  } else {
-    kept.push_back("nvlink_collectives");
+  const CollectiveFit coll = fit_collectives(data, p, colopt);
+  apply_collective_fit(coll, p);
+  for (auto [name, link] : {std::pair{"nvlink", &coll.nvlink}, std::pair{"nvls", &coll.nvls},
+                            std::pair{"network", &coll.network}}) {
+    if (link->measured) {
+      residuals.push_back(
+          fmt::format("{} collectives {}", name, percent(link->rms_relative_error)));
+    } else if (name != std::string("nvls") || p.nvls) {
+      kept.push_back(std::string("collectives.") + name);
+    }
   }
-  if (coll.network.measured) {
-    p.network_collectives = coll.network.tuning;
-    residuals.push_back("network collectives " + percent(coll.network.rms_relative_error));
-  } else {
-    kept.push_back("network_collectives");
-  }
-  kept.push_back("nvls_collectives");  // NVLS is not separated from other all-reduce algorithms
 
   const std::string fit_text = residuals.empty()
                                    ? std::string("nothing fitted")
@@ -185,6 +173,10 @@ Result<FittedProfile> fit_profile(const MeasurementSet& data, const ClusterProfi
                     {"tile_n", compute.gemm.tiling.tile_n},
                     {"ctas_per_sm", compute.gemm.tiling.ctas_per_sm}};
   gemm["mean_wave_model_gap"] = compute.gemm.mean_wave_model_gap;
+  gemm["profile_rms_relative_error_by_dtype"] = Json::object();
+  for (const auto& [d, e] : compute.gemm.profile_rms_by_dtype) {
+    gemm["profile_rms_relative_error_by_dtype"][dtype_name(d)] = e;
+  }
   gemm["tiling_candidates"] = Json::array();
   for (const auto& [t, rms] : compute.gemm.tiling_candidates) {
     gemm["tiling_candidates"].push_back({{"tile_m", t.tile_m},

@@ -10,12 +10,15 @@
 
 #include "calibration/fit/curve_fit.h"
 #include "calibration/fit/least_squares.h"
+#include "cost_models/collective_cost.h"
 
 namespace ptsim {
 
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+// As in the compute fits: a point whose transfer is under 5 % of its time (latency-bound, within
+// the noise) says nothing about bandwidth and stays out of the efficiency table.
 constexpr double kInformativeTransferFraction = 0.05;
 
 LineFit fit_range(const std::vector<double>& x, const std::vector<double>& y, std::size_t lo,
@@ -23,68 +26,114 @@ LineFit fit_range(const std::vector<double>& x, const std::vector<double>& y, st
   return fit_line_relative(std::span(x).subspan(lo, hi - lo), std::span(y).subspan(lo, hi - lo));
 }
 
-struct GroupPoints {
+CollectiveKind kind_of(Collective c) {
+  switch (c) {
+    case Collective::all_reduce:
+      return CollectiveKind::all_reduce;
+    case Collective::all_gather:
+      return CollectiveKind::all_gather;
+    case Collective::reduce_scatter:
+      return CollectiveKind::reduce_scatter;
+    case Collective::all_to_all:
+      return CollectiveKind::all_to_all;
+    case Collective::send_recv:
+      return CollectiveKind::ring_shift;
+  }
+  return CollectiveKind::all_reduce;
+}
+
+// A measured group as the cost model sees it.
+struct ModelGroup {
+  const CollectiveGroupFit* fit;
+  CollectiveKind kind;
+  CollectiveAlgorithm algo;
+  GroupShape shape;
   std::vector<double> bytes, times;
-  int excluded = 0;
 };
 
-void fit_link_class(const std::vector<const CollectiveGroupFit*>& groups,
-                    const std::map<std::tuple<int, int, int>, GroupPoints>& points, double link_bw,
-                    const CollectiveFitOptions& options, const std::string& what,
-                    LinkClassFit& out) {
-  out.link_bandwidth_bytes_per_s = link_bw;
-  if (groups.empty() || link_bw <= 0) return;
-  out.measured = true;
-  out.groups = static_cast<int>(groups.size());
-  // Latency: each group's small-size alpha against its step count.
-  std::vector<double> steps, alphas;
-  for (const auto* g : groups) {
-    steps.push_back(collective_steps(g->collective, g->ranks));
-    alphas.push_back(std::max(g->regimes.front().latency_s, 1e-9));
+GroupShape shape_of(int ranks, int nodes, const ClusterProfile& c) {
+  const int nodes_per_domain = std::max(1, c.nvlink_domain_gpus / std::max(1, c.gpus_per_node));
+  const int domains = (nodes + nodes_per_domain - 1) / nodes_per_domain;
+  return {ranks, domains, (ranks + domains - 1) / domains};
+}
+
+CollectiveAlgorithm algorithm_of(CollectiveKind kind, const GroupShape& g,
+                                 const CollectiveCostModel& model) {
+  switch (kind) {
+    case CollectiveKind::all_reduce:
+      return model.applicable(kind, CollectiveAlgorithm::nvls, g) ? CollectiveAlgorithm::nvls
+                                                                  : CollectiveAlgorithm::ring;
+    case CollectiveKind::all_to_all:
+      return CollectiveAlgorithm::pairwise;
+    case CollectiveKind::ring_shift:
+      return CollectiveAlgorithm::direct;
+    default:
+      return CollectiveAlgorithm::ring;
   }
-  const LineFit lat = fit_line_relative(steps, alphas);
-  out.tuning.base_latency_s = lat.intercept;
-  out.tuning.step_latency_s = lat.slope;
-  out.latency_rms_relative_error = lat.rms_relative_error;
-  // Efficiency against S, every point of the class, latency taken off.
-  std::vector<CurveSample> samples, all;
-  struct Pt {
-    double s, f, latency, t;
-  };
-  std::vector<Pt> pts;
-  for (const auto* g : groups) {
-    const auto& p = points.at({static_cast<int>(g->collective), g->ranks, g->nodes});
-    const double f = busbw_factor(g->collective, g->ranks);
-    const double latency = out.tuning.base_latency_s +
-                           collective_steps(g->collective, g->ranks) * out.tuning.step_latency_s;
-    for (std::size_t i = 0; i < p.bytes.size(); ++i) {
-      // As in the compute fits: a point whose transfer is under 5 % of its time (latency-bound,
-      // within the noise) says nothing about bandwidth and stays out of the table.
-      const double transfer = p.times[i] - latency;
-      const double floored = std::max(transfer, kInformativeTransferFraction * p.times[i]);
-      const double eff = p.bytes[i] * f / (floored * link_bw);
-      all.push_back({p.bytes[i], eff});
-      if (transfer >= kInformativeTransferFraction * p.times[i]) {
-        samples.push_back(all.back());
-        if (eff > 1.0) out.busbw_exceeds_link = true;
+}
+
+const char* class_name(const ModelGroup& g) {
+  if (g.algo == CollectiveAlgorithm::nvls) return "nvls";
+  return g.shape.domains > 1 ? "network" : "nvlink";
+}
+
+// Latency of group g with one latency parameter set to 1 and every other to 0: its coefficient in
+// the (linear) latency model.
+double coefficient(const ModelGroup& g, const ClusterProfile& base, double CollectiveTuning::*param,
+                   CollectiveTuning ClusterProfile::*table) {
+  ClusterProfile unit = base;
+  for (auto t : {&ClusterProfile::nvlink_collectives, &ClusterProfile::nvls_collectives,
+                 &ClusterProfile::network_collectives}) {
+    (unit.*t).base_latency_s = 0;
+    (unit.*t).step_latency_s = 0;
+  }
+  (unit.*table).*param = 1;
+  return CollectiveCostModel(unit).latency_s(g.kind, g.algo, g.shape);
+}
+
+// Fits one link class's efficiency table on `profile` (whose latencies are final) and reports it.
+void fit_efficiency(const std::vector<const ModelGroup*>& groups, ClusterProfile& profile,
+                    CollectiveTuning ClusterProfile::*table, const CollectiveFitOptions& options,
+                    const char* what, LinkClassFit& out) {
+  ClusterProfile unit = profile;  // every table at 100 %: predicted - latency = ideal transfer
+  for (auto t : {&ClusterProfile::nvlink_collectives, &ClusterProfile::nvls_collectives,
+                 &ClusterProfile::network_collectives}) {
+    (unit.*t).bus_bandwidth_efficiency = EfficiencyCurve{{{1.0, 1.0}}, "unit"};
+  }
+  const CollectiveCostModel unit_model(unit);
+  std::vector<CurveSample> informative, all;
+  for (const ModelGroup* g : groups) {
+    const double lat = unit_model.latency_s(g->kind, g->algo, g->shape);
+    for (std::size_t i = 0; i < g->bytes.size(); ++i) {
+      const double ideal =
+          unit_model.predicted_time_s(g->kind, g->algo, g->shape, g->bytes[i]) - lat;
+      const double transfer = g->times[i] - lat;
+      const double eff = ideal / std::max(transfer, kInformativeTransferFraction * g->times[i]);
+      all.push_back({g->bytes[i], eff});
+      if (transfer >= kInformativeTransferFraction * g->times[i]) {
+        informative.push_back(all.back());
+        if (eff > 1.0) out.efficiency_above_one = true;
       }
-      pts.push_back({p.bytes[i], f, latency, p.times[i]});
+      ++out.points;
     }
   }
-  out.tuning.bus_bandwidth_efficiency =
-      tabulate_efficiency(samples.empty() ? all : samples, options.bin_decades,
-                          options.source + "; " + what + " bus bandwidth efficiency");
+  (profile.*table).bus_bandwidth_efficiency =
+      tabulate_efficiency(informative.empty() ? all : informative, options.bin_decades,
+                          options.source + "; " + what + " collectives");
+  const CollectiveCostModel model(profile);
   std::vector<double> predicted, measured;
-  for (const auto& p : pts) {
-    predicted.push_back(p.latency +
-                        p.s * p.f / (link_bw * out.tuning.bus_bandwidth_efficiency.at(p.s)));
-    measured.push_back(p.t);
+  for (const ModelGroup* g : groups) {
+    for (std::size_t i = 0; i < g->bytes.size(); ++i) {
+      predicted.push_back(model.predicted_time_s(g->kind, g->algo, g->shape, g->bytes[i]));
+      measured.push_back(g->times[i]);
+    }
   }
-  out.points = static_cast<int>(pts.size());
   out.rms_relative_error = rms_relative_error(predicted, measured);
+  out.tuning = profile.*table;
   out.tuning.bus_bandwidth_efficiency.source +=
       fmt::format("; {} groups, {} points, RMS relative error {:.1f} %", out.groups, out.points,
                   100 * out.rms_relative_error);
+  (profile.*table).bus_bandwidth_efficiency.source = out.tuning.bus_bandwidth_efficiency.source;
 }
 
 }  // namespace
@@ -145,18 +194,21 @@ std::vector<CollectiveRegime> fit_regimes(const std::vector<double>& bytes,
   return out;
 }
 
-CollectiveFit fit_collectives(const MeasurementSet& data, double nvlink_bandwidth_bytes_per_s,
-                              double nic_bandwidth_bytes_per_s,
+CollectiveFit fit_collectives(const MeasurementSet& data, const ClusterProfile& cluster,
                               const CollectiveFitOptions& options) {
   CollectiveFit out;
-  std::map<std::tuple<int, int, int>, GroupPoints> groups;  // sorted: deterministic order
+  struct Points {
+    std::vector<double> bytes, times;
+    int excluded = 0;
+  };
+  std::map<std::tuple<int, int, int>, Points> by_group;  // sorted: deterministic order
   std::vector<double> single_rank;
   for (const auto& c : data.all<CollectiveMeasurement>()) {
     if (c.ranks == 1) {
       if (c.wrong == 0) single_rank.push_back(c.timing.median_s);
       continue;
     }
-    auto& g = groups[{static_cast<int>(c.collective), c.ranks, c.nodes}];
+    auto& g = by_group[{static_cast<int>(c.collective), c.ranks, c.nodes}];
     if (c.wrong != 0) {
       ++g.excluded;
       continue;
@@ -168,52 +220,141 @@ CollectiveFit fit_collectives(const MeasurementSet& data, double nvlink_bandwidt
     out.single_rank_launch_s = median(single_rank);
     out.single_rank_points = static_cast<int>(single_rank.size());
   }
-  for (auto& [key, g] : groups) {
-    // Sort the group's points by size.
-    std::vector<std::size_t> order(g.bytes.size());
+
+  // Per group: sort by size, fit regimes.
+  const CollectiveCostModel base_model(cluster);
+  std::vector<ModelGroup> model_groups;
+  out.groups.reserve(by_group.size());  // ModelGroup keeps pointers into out.groups
+  for (auto& [key, pts] : by_group) {
+    std::vector<std::size_t> order(pts.bytes.size());
     for (std::size_t i = 0; i < order.size(); ++i)
       order[i] = i;
     std::sort(order.begin(), order.end(),
-              [&](std::size_t a, std::size_t b) { return g.bytes[a] < g.bytes[b]; });
-    std::vector<double> b, t;
+              [&](std::size_t a, std::size_t b) { return pts.bytes[a] < pts.bytes[b]; });
+    ModelGroup mg{};
     for (std::size_t i : order) {
-      b.push_back(g.bytes[i]);
-      t.push_back(g.times[i]);
+      mg.bytes.push_back(pts.bytes[i]);
+      mg.times.push_back(pts.times[i]);
     }
-    g.bytes = b;
-    g.times = t;
     CollectiveGroupFit fit;
     fit.collective = static_cast<Collective>(std::get<0>(key));
     fit.ranks = std::get<1>(key);
     fit.nodes = std::get<2>(key);
-    fit.excluded = g.excluded;
-    fit.points = static_cast<int>(b.size());
-    if (b.empty()) {
-      out.groups.push_back(fit);
-      continue;
+    fit.excluded = pts.excluded;
+    fit.points = static_cast<int>(mg.bytes.size());
+    mg.kind = kind_of(fit.collective);
+    mg.shape = shape_of(fit.ranks, fit.nodes, cluster);
+    mg.algo = algorithm_of(mg.kind, mg.shape, base_model);
+    fit.link_class = class_name(mg);
+    if (!mg.bytes.empty()) {
+      const double f = busbw_factor(fit.collective, fit.ranks);
+      fit.regimes = fit_regimes(mg.bytes, mg.times, f, options);
+      std::vector<double> predicted;
+      for (std::size_t i = 0; i < mg.bytes.size(); ++i) {
+        const auto& r =
+            *std::find_if(fit.regimes.begin(), fit.regimes.end(),
+                          [&](const CollectiveRegime& x) { return mg.bytes[i] <= x.max_bytes; });
+        predicted.push_back(r.latency_s + (r.bus_bandwidth_bytes_per_s > 0
+                                               ? mg.bytes[i] * f / r.bus_bandwidth_bytes_per_s
+                                               : 0.0));
+        fit.peak_busbw_bytes_per_s =
+            std::max(fit.peak_busbw_bytes_per_s, mg.bytes[i] * f / mg.times[i]);
+      }
+      fit.rms_relative_error = rms_relative_error(predicted, mg.times);
     }
-    const double f = busbw_factor(fit.collective, fit.ranks);
-    fit.regimes = fit_regimes(b, t, f, options);
-    std::vector<double> predicted;
-    for (std::size_t i = 0; i < b.size(); ++i) {
-      const auto& r = *std::find_if(fit.regimes.begin(), fit.regimes.end(),
-                                    [&](const CollectiveRegime& x) { return b[i] <= x.max_bytes; });
-      predicted.push_back(r.latency_s + (r.bus_bandwidth_bytes_per_s > 0
-                                             ? b[i] * f / r.bus_bandwidth_bytes_per_s
-                                             : 0.0));
-      fit.peak_busbw_bytes_per_s = std::max(fit.peak_busbw_bytes_per_s, b[i] * f / t[i]);
-    }
-    fit.rms_relative_error = rms_relative_error(predicted, t);
     out.groups.push_back(fit);
+    mg.fit = &out.groups.back();
+    if (!mg.bytes.empty()) model_groups.push_back(std::move(mg));
   }
-  std::vector<const CollectiveGroupFit*> intra, inter;
-  for (const auto& g : out.groups) {
-    if (g.regimes.empty()) continue;
-    (g.nodes > 1 ? inter : intra).push_back(&g);
+
+  // Latencies, class by class: NVLink first (network latencies include NVLink steps).
+  ClusterProfile profile = cluster;
+  const auto groups_of = [&](const char* cls) {
+    std::vector<const ModelGroup*> v;
+    for (const auto& g : model_groups) {
+      if (std::string(class_name(g)) == cls) v.push_back(&g);
+    }
+    return v;
+  };
+  const auto nvlink = groups_of("nvlink");
+  const auto nvls = groups_of("nvls");
+  const auto network = groups_of("network");
+  using CT = CollectiveTuning;
+  using CP = ClusterProfile;
+  const auto alpha = [](const ModelGroup* g) {
+    return std::max(g->fit->regimes.front().latency_s, 1e-9);
+  };
+  if (!nvlink.empty()) {
+    std::vector<double> x, y;
+    for (const auto* g : nvlink) {
+      x.push_back(coefficient(*g, cluster, &CT::step_latency_s, &CP::nvlink_collectives));
+      y.push_back(alpha(g));
+    }
+    const LineFit lat = fit_line_relative(x, y);
+    profile.nvlink_collectives.base_latency_s = lat.intercept;
+    profile.nvlink_collectives.step_latency_s = lat.slope;
+    out.nvlink.measured = true;
+    out.nvlink.groups = static_cast<int>(nvlink.size());
+    out.nvlink.latency_rms_relative_error = lat.rms_relative_error;
   }
-  fit_link_class(intra, groups, nvlink_bandwidth_bytes_per_s, options, "NVLink", out.nvlink);
-  fit_link_class(inter, groups, nic_bandwidth_bytes_per_s, options, "network", out.network);
+  if (!nvls.empty()) {
+    // One step of unknown latency: all of it is the base.
+    std::vector<double> a;
+    for (const auto* g : nvls)
+      a.push_back(alpha(g));
+    profile.nvls_collectives.base_latency_s = median(a);
+    profile.nvls_collectives.step_latency_s = 0;
+    out.nvls.measured = true;
+    out.nvls.groups = static_cast<int>(nvls.size());
+  }
+  if (!network.empty()) {
+    std::vector<double> x, y;
+    for (const auto* g : network) {
+      const double nv_steps =
+          coefficient(*g, cluster, &CT::step_latency_s, &CP::nvlink_collectives) *
+              profile.nvlink_collectives.step_latency_s +
+          coefficient(*g, cluster, &CT::base_latency_s, &CP::nvlink_collectives) *
+              profile.nvlink_collectives.base_latency_s;
+      x.push_back(coefficient(*g, cluster, &CT::step_latency_s, &CP::network_collectives));
+      y.push_back(std::max(alpha(g) - nv_steps, 1e-9));
+    }
+    const LineFit lat = fit_line_relative(x, y);
+    profile.network_collectives.base_latency_s = lat.intercept;
+    profile.network_collectives.step_latency_s = lat.slope;
+    out.network.measured = true;
+    out.network.groups = static_cast<int>(network.size());
+    out.network.latency_rms_relative_error = lat.rms_relative_error;
+  }
+
+  // Efficiency tables on the final latencies.
+  if (out.nvlink.measured) {
+    fit_efficiency(nvlink, profile, &CP::nvlink_collectives, options, "NVLink", out.nvlink);
+  }
+  if (out.nvls.measured) {
+    fit_efficiency(nvls, profile, &CP::nvls_collectives, options, "NVLS", out.nvls);
+  }
+  if (out.network.measured) {
+    fit_efficiency(network, profile, &CP::network_collectives, options, "network", out.network);
+  }
+
+  // The simulator's view: the algorithm its cost model chooses, on the fitted profile.
+  const CollectiveCostModel model(profile);
+  std::vector<double> predicted, measured;
+  for (const auto& g : model_groups) {
+    for (std::size_t i = 0; i < g.bytes.size(); ++i) {
+      const auto algo = model.choose(g.kind, g.shape, g.bytes[i]);
+      predicted.push_back(model.predicted_time_s(g.kind, algo, g.shape, g.bytes[i]));
+      measured.push_back(g.times[i]);
+    }
+  }
+  out.simulated_rms_relative_error = rms_relative_error(predicted, measured);
   return out;
+}
+
+void apply_collective_fit(const CollectiveFit& fit, ClusterProfile& cluster) {
+  if (fit.nvlink.measured) cluster.nvlink_collectives = fit.nvlink.tuning;
+  if (fit.nvls.measured) cluster.nvls_collectives = fit.nvls.tuning;
+  if (fit.network.measured) cluster.network_collectives = fit.network.tuning;
 }
 
 }  // namespace ptsim

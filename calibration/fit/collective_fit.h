@@ -6,15 +6,21 @@
 //   (CALIBRATION_NOTES.md section 2), so one line cannot fit all sizes: the sorted sizes are split
 //   into at most three contiguous regimes by dynamic programming on the relative squared error,
 //   and the fewest regimes within 10 % (+0.2 points) of the three-regime error are kept;
-// * per link class (NVLink inside a node, the network across nodes): what the profile stores
-//   (hardware_profiles/cluster_profile.h CollectiveTuning), t = base + steps * step +
-//   S * f(n) / (link_bandwidth * eff(S)). base and step come from regressing each group's
-//   small-size latency on its step count (collective_steps); eff(S) is tabulated from every
-//   point of the class once that latency is taken off.
+// * per link class, what the profile stores (CollectiveTuning of hardware_profiles/
+//   cluster_profile.h), in the terms of the simulator's own cost model
+//   (cost_models/collective_cost.h): each measured group is mapped to the algorithm the model
+//   uses for it (ring for all-reduce, all-gather and reduce-scatter, pairwise for all-to-all,
+//   direct for send/recv, NVLS for all-reduce over more than two GPUs of one NVLink domain when
+//   the cluster has NVLink SHARP) and to its link class (NVLink, NVLS, or the network when the
+//   group spans NVLink domains). Base and per-step latencies come from regressing each group's
+//   small-size latency (its first regime's alpha) on the model's latency coefficients; the
+//   efficiency table is tabulated from every point of the class once the model's latency is
+//   taken off, against the model's transfer time at 100 % efficiency.
 //
-// Single-rank groups carry no traffic (busbw 0 by construction); their median time is reported
-// as NCCL's launch overhead. Validated by tests/calibration/collective_fit_test.cc on synthetic
-// alpha-beta measurements with known parameters.
+// Residuals are the cost model's: each measured point is timed by CollectiveCostModel on the
+// fitted profile. Single-rank groups carry no traffic (busbw 0 by construction); their median
+// time is reported as NCCL's launch overhead. Validated by
+// tests/calibration/collective_fit_test.cc on synthetic measurements with known parameters.
 #pragma once
 
 #include <string>
@@ -39,6 +45,7 @@ struct CollectiveGroupFit {
   Collective collective = Collective::all_reduce;
   int ranks = 0;
   int nodes = 0;
+  std::string link_class;                 // "nvlink", "nvls" or "network"
   std::vector<CollectiveRegime> regimes;  // by increasing size
   int points = 0;
   int excluded = 0;  // wrong results
@@ -48,20 +55,22 @@ struct CollectiveGroupFit {
 
 struct LinkClassFit {
   bool measured = false;
-  double link_bandwidth_bytes_per_s = 0;  // the profile's per-GPU bandwidth the curve scales
   CollectiveTuning tuning;
   int groups = 0;
   int points = 0;
-  double latency_rms_relative_error = 0;  // of base + steps * step against group latencies
-  double rms_relative_error = 0;          // of predicted against measured times
-  bool busbw_exceeds_link = false;        // e.g. NVLS in-switch reduction (BUSBW.md)
+  double latency_rms_relative_error = 0;  // of the latency model against group latencies
+  double rms_relative_error = 0;          // of the cost model against measured times
+  bool efficiency_above_one = false;      // e.g. NVLS counted as a ring (BUSBW.md); clamped
 };
 
 struct CollectiveFit {
   std::vector<CollectiveGroupFit> groups;  // sorted by (collective, ranks, nodes)
-  LinkClassFit nvlink;                     // groups inside one node
-  LinkClassFit network;                    // groups spanning nodes
-  double single_rank_launch_s = 0;         // median over 1-rank measurements; 0 if none
+  LinkClassFit nvlink;
+  LinkClassFit nvls;
+  LinkClassFit network;
+  // Every multi-rank point timed with the algorithm the cost model chooses on the fitted profile.
+  double simulated_rms_relative_error = 0;
+  double single_rank_launch_s = 0;  // median over 1-rank measurements; 0 if none
   int single_rank_points = 0;
 };
 
@@ -72,9 +81,12 @@ struct CollectiveFitOptions {
   std::string source;
 };
 
-CollectiveFit fit_collectives(const MeasurementSet& data, double nvlink_bandwidth_bytes_per_s,
-                              double nic_bandwidth_bytes_per_s,
+// `cluster` supplies bandwidths, topology and NVLS; its tables are not read.
+CollectiveFit fit_collectives(const MeasurementSet& data, const ClusterProfile& cluster,
                               const CollectiveFitOptions& options);
+
+// Copies every measured link class's tuning into `cluster`.
+void apply_collective_fit(const CollectiveFit& fit, ClusterProfile& cluster);
 
 // Alpha-beta regimes of one group's points (S, t) sorted by S (exposed for tests).
 std::vector<CollectiveRegime> fit_regimes(const std::vector<double>& bytes,

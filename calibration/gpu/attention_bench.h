@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "calibration/gpu/self_test.h"
 #include "calibration/measurement.h"
 #include "calibration/plan.h"
 
@@ -21,12 +22,6 @@ std::optional<AttentionMeasurement> measure_attention(const AttentionMeasurement
                                                       const HarnessSettings& settings,
                                                       cudaStream_t stream,
                                                       std::string& why_skipped);
-
-struct AttentionCheck {
-  std::int64_t checked = 0;  // output elements compared
-  std::int64_t wrong = 0;    // outside tolerance
-  double max_abs_error = 0;
-};
 
 // Runs forward then backward once and compares every output element with the reference.
 AttentionCheck check_attention_fully(const AttentionMeasurement& shape, std::uint64_t seed,

@@ -25,16 +25,22 @@ int attribute(cudaDeviceAttr a, int device) {
 }
 }  // namespace
 
+std::string source_location(const char* file, int line) {
+  const std::string f(file);
+  const auto at = f.rfind("calibration/");
+  return fmt::format("{}:{}", at == std::string::npos ? f : f.substr(at), line);
+}
+
 void throw_cuda_error(cudaError_t e, const char* call, const char* file, int line) {
   throw_input_error(
-      "calibrate", fmt::format("{}:{}", file, line),
+      "CUDA", source_location(file, line),
       fmt::format("{} failed: {} ({})", call, cudaGetErrorString(e), static_cast<int>(e)));
 }
 
 void throw_cublas_error(cublasStatus_t s, const char* call, const char* file, int line) {
   throw_input_error(
-      "calibrate", fmt::format("{}:{}", file, line),
-      fmt::format("{} failed: {} ({})", call, cublasGetStatusString(s), static_cast<int>(s)));
+      "cuBLASLt", source_location(file, line),
+      fmt::format("{} failed: {} ({})", call, cublasLtGetStatusString(s), static_cast<int>(s)));
 }
 
 Result<int> cuda_device_count() {
@@ -42,11 +48,11 @@ Result<int> cuda_device_count() {
   const cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) {
     cudaGetLastError();  // clear the error so later calls do not report it again
-    return InputError{"calibrate", "",
+    return InputError{"GPU", "",
                       fmt::format("no GPU found (cudaGetDeviceCount: {}, error {})",
                                   cudaGetErrorString(e), static_cast<int>(e))};
   }
-  if (count == 0) return InputError{"calibrate", "", "no GPU found (no CUDA device visible)"};
+  if (count == 0) return InputError{"GPU", "", "no GPU found (no CUDA device visible)"};
   return count;
 }
 

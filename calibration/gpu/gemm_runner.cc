@@ -36,7 +36,7 @@ Types types_for(Dtype dtype) {
     default:
       break;
   }
-  throw_input_error("calibrate", "gemm",
+  throw_input_error("--what", "gemm",
                     std::string("no GEMM benchmark for dtype ") + dtype_name(dtype));
 }
 

@@ -34,7 +34,7 @@ MPI_Comm comm_of(const std::vector<void*>& comms, int handle) {
   return c;
 }
 void check_mpi(int rc, const char* what) {
-  if (rc != MPI_SUCCESS) throw_input_error("calibrate", "mpi", std::string(what) + " failed");
+  if (rc != MPI_SUCCESS) throw_input_error("MPI", "", std::string(what) + " failed");
 }
 }  // namespace
 
@@ -154,7 +154,7 @@ void MpiWorld::broadcast_bytes(int comm, void* data, int bytes) const {
 MpiWorld::MpiWorld() {
   if (started_by_mpi_launcher() && std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr &&
       std::atoi(std::getenv("OMPI_COMM_WORLD_SIZE")) > 1) {
-    throw_input_error("calibrate", "mpi",
+    throw_input_error("MPI", "",
                       "started by mpirun, but this build has no MPI support (install an MPI "
                       "development package and reconfigure)");
   }

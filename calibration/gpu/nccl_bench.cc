@@ -18,7 +18,7 @@
     const ncclResult_t ptsim_nr_ = (call);                                     \
     if (ptsim_nr_ != ncclSuccess) {                                            \
       ::ptsim::throw_input_error(                                              \
-          "calibrate", fmt::format("{}:{}", __FILE__, __LINE__),               \
+          "NCCL", ::ptsim::gpu::source_location(__FILE__, __LINE__),           \
           fmt::format("{} failed: {}", #call, ncclGetErrorString(ptsim_nr_))); \
     }                                                                          \
   } while (false)

@@ -9,6 +9,8 @@
 #include <cmath>
 
 #include "calibration/results_io.h"
+#include "cost_models/collective_cost.h"
+#include "hardware_profiles/catalogue.h"
 #include "tests/calibration/synthetic_data.h"
 
 namespace ptsim {
@@ -26,8 +28,18 @@ const MeasurementSet& data() {
   return set;
 }
 
+// The catalogue's DGX H100 (450 GB/s NVLink per GPU and direction, as the synthetic data), with
+// or without NVLink SHARP.
+ClusterProfile dgx_h100(bool nvls) {
+  auto c = load_cluster("dgx-h100");
+  EXPECT_TRUE(c.ok());
+  ClusterProfile out = c.ok() ? c.value() : ClusterProfile{};
+  out.nvls = nvls;
+  return out;
+}
+
 const CollectiveFit& fitted() {
-  static const CollectiveFit fit = fit_collectives(data(), syn::kNvlinkBandwidth, 50e9, {});
+  static const CollectiveFit fit = fit_collectives(data(), dgx_h100(false), {});
   return fit;
 }
 
@@ -46,7 +58,9 @@ TEST(UnitCollectiveFit, OneLineFitsExactAlphaBetaDataInOneRegime) {
 
 TEST(ValidationCollectiveFit, FindsTheTwoProtocolRegimesOfEveryGroup) {
   ASSERT_EQ(fitted().groups.size(), 15u);  // 5 collectives x 3 group sizes
+  EXPECT_DOUBLE_EQ(dgx_h100(false).nvlink_bandwidth_bytes_per_s, syn::kNvlinkBandwidth);
   for (const auto& g : fitted().groups) {
+    EXPECT_EQ(g.link_class, "nvlink");
     SCOPED_TRACE(std::string(collective_name(g.collective)) + " ranks " + std::to_string(g.ranks));
     ASSERT_EQ(g.regimes.size(), 2u);
     const double alpha =
@@ -72,6 +86,7 @@ TEST(ValidationCollectiveFit, SplitsGroupLatencyIntoBaseAndPerStepLatency) {
   const LinkClassFit& nv = fitted().nvlink;
   ASSERT_TRUE(nv.measured);
   EXPECT_FALSE(fitted().network.measured);
+  EXPECT_FALSE(fitted().nvls.measured);
   EXPECT_NEAR(nv.tuning.base_latency_s, syn::kBaseLatencyS, 0.05 * syn::kBaseLatencyS);
   EXPECT_NEAR(nv.tuning.step_latency_s, syn::kStepLatencyS, 0.05 * syn::kStepLatencyS);
   EXPECT_EQ(nv.groups, 15);
@@ -87,6 +102,29 @@ TEST(ValidationCollectiveFit, LinkEfficiencyTableApproachesBulkBusbwOverLinkBand
   // (the bulk protocol's extra latency depends on the group's busbw factor); the structural
   // error stays below 15 %.
   EXPECT_LT(fitted().nvlink.rms_relative_error, 0.15);
+  EXPECT_LT(fitted().simulated_rms_relative_error, 0.15);
+}
+
+TEST(ValidationCollectiveFit, WithNvlsAllReduceOverMoreThanTwoGpusFitsTheNvlsTable) {
+  // The cost model runs all-reduce over 4 and 8 GPUs of an NVLS domain as NVLS: those groups
+  // tune the NVLS class; 2-GPU all-reduce and the other collectives stay on the NVLink ring.
+  const CollectiveFit fit = fit_collectives(data(), dgx_h100(true), {});
+  ASSERT_TRUE(fit.nvls.measured);
+  EXPECT_EQ(fit.nvls.groups, 2);
+  EXPECT_EQ(fit.nvlink.groups, 13);
+  // NVLS latency: the median of the 4- and 8-GPU all-reduce latencies, 8 + 6 and 8 + 14 us.
+  EXPECT_NEAR(fit.nvls.tuning.base_latency_s, syn::kBaseLatencyS + 10 * syn::kStepLatencyS,
+              0.05 * (syn::kBaseLatencyS + 10 * syn::kStepLatencyS));
+  // At 8 GiB, S / (t - latency) is the bulk protocol's busbw over the busbw factor: 370 / 1.5
+  // GB/s for 4 GPUs, 370 / 1.75 for 8; the table's bin holds both, so its median is their mean,
+  // over 450 GB/s of NVLink.
+  const double expected =
+      (syn::kBulkBusbw / 1.5 + syn::kBulkBusbw / 1.75) / 2 / syn::kNvlinkBandwidth;
+  EXPECT_NEAR(fit.nvls.tuning.bus_bandwidth_efficiency.at(8e9), expected, 0.03);
+  for (const auto& g : fit.groups) {
+    const bool nvls = g.collective == Collective::all_reduce && g.ranks > 2;
+    EXPECT_EQ(g.link_class, nvls ? "nvls" : "nvlink");
+  }
 }
 
 TEST(ValidationCollectiveFit, ReportsTheSingleRankLaunchOverheadSeparately) {
@@ -98,7 +136,7 @@ TEST(ValidationCollectiveFit, ReportsTheSingleRankLaunchOverheadSeparately) {
   one.count = 256;
   one.timing = {4e-6, 4e-6, 4e-6, 5, 20};
   set.measurements.push_back(one);
-  const CollectiveFit fit = fit_collectives(set, syn::kNvlinkBandwidth, 50e9, {});
+  const CollectiveFit fit = fit_collectives(set, dgx_h100(false), {});
   EXPECT_EQ(fit.single_rank_points, 1);
   EXPECT_DOUBLE_EQ(fit.single_rank_launch_s, 4e-6);
   EXPECT_EQ(fit.groups.size(), 15u);  // the 1-rank point forms no group

@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "calibration/fit/compute_fit.h"
 #include "calibration/gemm_shapes.h"
 #include "calibration/plan.h"
 #include "common/rng.h"
+#include "cost_models/compute_cost.h"
 
 namespace ptsim::synthetic {
 
@@ -51,17 +51,6 @@ Timing timing(double t, Rng& rng, double noise) {
   return out;
 }
 
-double peak(Dtype d) {
-  switch (d) {
-    case Dtype::fp8:
-      return kPeakFp8;
-    case Dtype::tf32:
-      return kPeakTf32;
-    default:
-      return kPeakBf16;
-  }
-}
-
 }  // namespace
 
 double gemm_efficiency(Dtype d, double flops) {
@@ -94,19 +83,49 @@ double interference_slowdown(int held_sms) {
   return 1.1 * held_sms / kSmCount + 0.02;
 }
 
+// The true curves tabulated at 40 points per decade: the log-linear interpolation error of such a
+// table is below 0.1 %.
+GpuProfile true_gpu(Dtype gemm_dtype) {
+  GpuProfile g;
+  g.name = "synthetic-h100";
+  g.peak_flops_per_s[static_cast<std::size_t>(Dtype::bf16)] = kPeakBf16;
+  g.peak_flops_per_s[static_cast<std::size_t>(Dtype::fp8)] = kPeakFp8;
+  g.peak_flops_per_s[static_cast<std::size_t>(Dtype::tf32)] = kPeakTf32;
+  g.hbm_bandwidth_bytes_per_s = kHbmBandwidth;
+  g.sm_count = kSmCount;
+  g.efficiency.tiling = kTiling;
+  g.efficiency.kernel_launch_s = kLaunchS;
+  const auto table = [](double lo, double hi, auto f) {
+    EfficiencyCurve c;
+    for (double x = lo; x <= hi * 1.0001; x *= std::pow(10.0, 1.0 / 40))
+      c.points.push_back({x, f(x)});
+    return c;
+  };
+  g.efficiency.gemm = table(1e6, 1e15, [&](double f) { return gemm_efficiency(gemm_dtype, f); });
+  g.efficiency.attention_forward =
+      table(1e8, 1e15, [](double f) { return attention_efficiency(false, f); });
+  g.efficiency.attention_backward =
+      table(1e8, 1e15, [](double f) { return attention_efficiency(true, f); });
+  g.efficiency.memory = table(1e3, 1e11, memory_efficiency);
+  return g;
+}
+
 MeasurementSet compute_set() {
   MeasurementSet set;
   set.provenance = synthetic_provenance("GEMM, attention and memory-bound kernels");
   Rng rng(kSeed);
   // GEMM shapes: every built-in model at TP 1, 2, 8 and micro-batch 1, 4, forward and backward,
-  // plus a grid; three dtypes.
+  // plus the full plan's grid; three dtypes. Times are the simulator's cost model on the true
+  // GPU (compute_cost.h: roofline of the GEMM table after tile and wave quantisation and the
+  // memory table, plus launch), with noise.
   GemmShapeOptions opt;
   opt.tensor_parallel = {1, 2, 8};
   opt.micro_batch = {1, 4};
-  opt.grid = {384, 1024, 2944, 8192, 16384};  // the full plan's grid
   opt.max_flops = std::int64_t{1} << 44;
   const auto shapes = generate_gemm_shapes(opt);
   for (Dtype d : {Dtype::bf16, Dtype::fp8, Dtype::tf32}) {
+    const GpuProfile gpu = true_gpu(d);
+    const ComputeCostModel model(gpu);
     for (const GemmShape& s : shapes) {
       if (d == Dtype::fp8 && (s.m % 16 || s.n % 16 || s.k % 16)) continue;  // as the plan does
       GemmMeasurement g;
@@ -115,9 +134,7 @@ MeasurementSet compute_set() {
       g.k = s.k;
       g.dtype = d;
       g.origin = s.origin;
-      const double q = gemm_quantisation_efficiency(s.m, s.n, kTiling, kSmCount);
-      const double t = kLaunchS + g.flops() / (peak(d) * gemm_efficiency(d, g.flops()) * q);
-      g.timing = timing(t, rng, kComputeNoise);
+      g.timing = timing(model.gemm_time_s(GemmKernel{s.m, s.n, s.k, 1, d}), rng, kComputeNoise);
       g.best_s = g.timing.median_s * 0.97;
       g.best_index = 1;
       g.candidates = 8;
@@ -128,20 +145,29 @@ MeasurementSet compute_set() {
       set.measurements.push_back(g);
     }
   }
+  const GpuProfile gpu = true_gpu(Dtype::bf16);
+  const ComputeCostModel model(gpu);
   CalibrationSettings settings;
   settings.what = {Area::attention, Area::memory};
   const CalibrationPlan plan = make_plan(settings);
   for (AttentionMeasurement a : plan.attention) {
     a.implementation = "synthetic";
-    const double t =
-        kLaunchS + a.flops() / (kPeakBf16 * attention_efficiency(a.backward, a.flops()));
-    a.timing = timing(t, rng, kComputeNoise);
+    AttentionKernel k;
+    k.batch = a.batch;
+    k.heads = a.heads;
+    k.kv_heads = a.kv_heads;
+    k.q_len = k.kv_len = a.seq;
+    k.head_dim_qk = k.head_dim_v = a.head_dim;
+    k.causal = a.causal;
+    k.backward = a.backward;
+    a.timing = timing(model.attention_time_s(k), rng, kComputeNoise);
     set.measurements.push_back(a);
   }
   for (MemoryMeasurement m : plan.memory) {
-    const double t = m.op == MemoryOp::empty
-                         ? kLaunchS
-                         : kLaunchS + m.bytes / (kHbmBandwidth * memory_efficiency(m.bytes));
+    const double t =
+        m.op == MemoryOp::empty
+            ? kLaunchS
+            : model.memory_bound_time_s(MemoryBoundKernel{MemoryBoundKind::copy, m.bytes, 0});
     m.timing = timing(t, rng, kComputeNoise);
     set.measurements.push_back(m);
   }

@@ -23,7 +23,8 @@ inline constexpr double kHbmBandwidth = 3.35e12;
 inline constexpr double kNvlinkBandwidth = 450e9;
 inline constexpr std::uint64_t kSeed = 7;
 
-// Compute truth.
+// Compute truth: the simulator's own cost model (cost_models/compute_cost.h) on a GPU with these
+// curves, launch overhead and tiling.
 inline constexpr double kLaunchS = 2.5e-6;
 inline constexpr GemmTiling kTiling{128, 256, 1};
 inline constexpr double kComputeNoise = 0.02;
@@ -33,6 +34,8 @@ double gemm_efficiency(Dtype d, double flops);
 double attention_efficiency(bool backward, double flops);
 // Memory-bound: 0.9 / (1 + (256 KiB / bytes)^0.9).
 double memory_efficiency(double bytes);
+// That GPU, with the GEMM table of `gemm_dtype`.
+GpuProfile true_gpu(Dtype gemm_dtype);
 
 // Collective truth: each group's latency is base + steps * step; NCCL-like protocols: the faster
 // of a low-latency one (bus bandwidth kLowLatencyBusbw) and a bulk one (kBulkExtraLatencyS more
