@@ -91,13 +91,12 @@ Result<ClusterProfile> resolve_base(const CalibrateOptions& o, const Provenance&
 }
 
 Result<CalibrateOutcome> fit_and_write(const CalibrateOptions& o, const MeasurementSet& data,
-                                       CalibrateOutcome outcome, std::ostream& out) {
-  auto base = resolve_base(o, data.provenance);
-  if (!base.ok()) return base.error();
+                                       const ClusterProfile& base, CalibrateOutcome outcome,
+                                       std::ostream& out) {
   FitOptions fo;
   fo.profile_name = o.name;
   fo.gemm_use_best = o.gemm_use_best;
-  auto fitted = fit_profile(data, *base, fo);
+  auto fitted = fit_profile(data, base, fo);
   if (!fitted.ok()) return fitted.error();
   const Overwrite ow = o.force ? Overwrite::allow : Overwrite::refuse;
   outcome.profile_path = o.out;
@@ -116,7 +115,7 @@ Result<CalibrateOutcome> fit_and_write(const CalibrateOptions& o, const Measurem
   out << "# " << fitted->profile.source << "\n";
   const Json& kept = fitted->report["kept_from_base"];
   if (!kept.empty()) {
-    out << "# not measured, kept from '" << base->name << "': ";
+    out << "# not measured, kept from '" << base.name << "': ";
     for (std::size_t i = 0; i < kept.size(); ++i) {
       out << (i ? ", " : "") << kept[i].get<std::string>();
     }
@@ -131,7 +130,7 @@ Json outcome_json(const CalibrateOutcome& c) {
               {"resumed_points", c.resumed}, {"wrong", c.wrong}};
 }
 
-Result<CalibrateOutcome> run(const CalibrateOptions& o, std::ostream& out) {
+Result<CalibrateOutcome> run(const CalibrateOptions& o, GpuBackend* given, std::ostream& out) {
   if (o.out.empty()) return InputError{"--out", "", "is required (the profile to write)"};
   if (auto s = o.settings.validate(); !s.ok()) return s.error();
   const std::string report = report_path_for(o.out);
@@ -144,21 +143,33 @@ Result<CalibrateOutcome> run(const CalibrateOptions& o, std::ostream& out) {
     }
     auto data = load_measurements(o.from_results);
     if (!data.ok()) return data.error();
+    auto base = resolve_base(o, data->provenance);
+    if (!base.ok()) return base.error();
     out << "# fitting " << data->measurements.size() << " measurements from " << o.from_results
         << "\n";
-    return fit_and_write(o, *data, CalibrateOutcome{}, out);
+    return fit_and_write(o, *data, *base, CalibrateOutcome{}, out);
   }
 
-  auto backend_or = make_gpu_backend();
-  if (!backend_or.ok()) return backend_or.error();
-  std::unique_ptr<GpuBackend> backend = std::move(backend_or).value();
+  std::unique_ptr<GpuBackend> owned;
+  GpuBackend* backend = given;
+  if (backend == nullptr) {
+    auto made = make_gpu_backend();
+    if (!made.ok()) return made.error();
+    owned = std::move(made).value();
+    backend = owned.get();
+  }
   Provenance provenance = backend->environment();
   provenance.command_line = o.command_line;
   provenance.args = o.settings.to_json();
   const bool writer = backend->world_rank() == 0;
 
   std::unique_ptr<Checkpoint> checkpoint;
+  ClusterProfile base;
   if (writer) {
+    // The base profile first: a GPU without a catalogue cluster fails now, not after an hour.
+    auto b = resolve_base(o, provenance);
+    if (!b.ok()) return b.error();
+    base = std::move(b).value();
     for (auto [path, flag] :
          {std::pair{results, "--results"}, std::pair{o.out, "--out"}, std::pair{report, "--out"}}) {
       if (auto s = refuse_existing(path, flag, o.force); !s.ok()) return s.error();
@@ -192,7 +203,7 @@ Result<CalibrateOutcome> run(const CalibrateOptions& o, std::ostream& out) {
   out << fmt::format("#\n# results {} ({} measured, {} resumed)\n# wrong elements: {} {}\n",
                      results, outcome.measured, outcome.resumed, outcome.wrong,
                      outcome.wrong == 0 ? "OK" : "(points with wrong results are not fitted)");
-  return fit_and_write(o, data, outcome, out);
+  return fit_and_write(o, data, base, outcome, out);
 }
 
 }  // namespace
@@ -208,7 +219,12 @@ std::string report_path_for(const std::string& out) {
 }
 
 Result<CalibrateOutcome> run_calibrate(const CalibrateOptions& options, std::ostream& out) {
-  auto r = catch_input_errors([&] { return run(options, out); });
+  return run_calibrate_on(options, nullptr, out);
+}
+
+Result<CalibrateOutcome> run_calibrate_on(const CalibrateOptions& options, GpuBackend* backend,
+                                          std::ostream& out) {
+  auto r = catch_input_errors([&] { return run(options, backend, out); });
   if (!r.ok()) return r.error();
   Result<CalibrateOutcome> inner = std::move(r).value();
   if (inner.ok() && !options.json.empty()) {

@@ -50,4 +50,10 @@ std::string report_path_for(const std::string& out);
 
 Result<CalibrateOutcome> run_calibrate(const CalibrateOptions& options, std::ostream& out);
 
+class GpuBackend;
+// run_calibrate on a given backend instead of this machine's (nullptr: this machine's); tests
+// use it to run the measuring path with a backend that needs no GPU.
+Result<CalibrateOutcome> run_calibrate_on(const CalibrateOptions& options, GpuBackend* backend,
+                                          std::ostream& out);
+
 }  // namespace ptsim

@@ -28,8 +28,10 @@ void add_gemms(const CalibrationSettings& s, CalibrationPlan& plan) {
     // The default grid's values that are not multiples of 256 (384, 2944) tell 128- from
     // 256-wide tiles apart in the tiling fit (fit/compute_fit.h); model shapes are mostly
     // multiples of 256.
-    opt.max_flops = std::int64_t{1} << 44;  // about 20 ms in bf16 on an H100
-    plan.gemm_candidates = 8;
+    // At most about 10 ms per bf16 GEMM on an H100, and the top 4 candidates: about 2,400 points
+    // x 4 candidates x 105 launches (defaults) = 2e18 FLOPs, an hour of GEMMs on an H100.
+    opt.max_flops = std::int64_t{1} << 43;
+    plan.gemm_candidates = 4;
   }
   const auto shapes = generate_gemm_shapes(opt);
   for (Dtype dtype : {Dtype::bf16, Dtype::fp8, Dtype::tf32}) {

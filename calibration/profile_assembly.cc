@@ -39,6 +39,9 @@ Json collective_json(const CollectiveFit& c) {
     gj["excluded_wrong"] = g.excluded;
     gj["rms_relative_error"] = g.rms_relative_error;
     gj["peak_busbw_bytes_per_s"] = g.peak_busbw_bytes_per_s;
+    gj["busbw_by_size"] = Json::array();
+    for (const auto& [bytes, busbw] : g.busbw_by_size)
+      gj["busbw_by_size"].push_back({bytes, busbw});
     gj["regimes"] = Json::array();
     for (const auto& r : g.regimes) {
       gj["regimes"].push_back({{"min_bytes", r.min_bytes},

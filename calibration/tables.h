@@ -14,7 +14,7 @@ namespace ptsim {
 
 // Header and units rows of a section's table.
 std::vector<std::string> table_header(Section section);
-// One table row; `resumed` marks a point taken over from a checkpoint.
+// One table row.
 std::string table_row(const Measurement& m);
 
 class TablePrinter {

@@ -60,7 +60,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-bytes", max_bytes,
                  "Largest collective size S in bytes, K/M/G suffixes; also caps the memory-bound "
                  "sweep")
-      ->default_str("8G (64M with --quick)");
+      ->default_str(ptsim::format_byte_size(static_cast<double>(ptsim::kDefaultMaxBytes)) + " (" +
+                    ptsim::format_byte_size(static_cast<double>(ptsim::kQuickMaxBytes)) +
+                    " with --quick)");
   app.add_option("--iters", o.settings.iters, "Timed launches per repetition")
       ->default_val(ptsim::kDefaultIters);
   app.add_option("--warmup", o.settings.warmup, "Untimed launches before timing")

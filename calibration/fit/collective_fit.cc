@@ -257,8 +257,9 @@ CollectiveFit fit_collectives(const MeasurementSet& data, const ClusterProfile& 
         predicted.push_back(r.latency_s + (r.bus_bandwidth_bytes_per_s > 0
                                                ? mg.bytes[i] * f / r.bus_bandwidth_bytes_per_s
                                                : 0.0));
-        fit.peak_busbw_bytes_per_s =
-            std::max(fit.peak_busbw_bytes_per_s, mg.bytes[i] * f / mg.times[i]);
+        const double busbw = mg.bytes[i] * f / mg.times[i];
+        fit.peak_busbw_bytes_per_s = std::max(fit.peak_busbw_bytes_per_s, busbw);
+        fit.busbw_by_size.push_back({mg.bytes[i], busbw});
       }
       fit.rms_relative_error = rms_relative_error(predicted, mg.times);
     }

@@ -23,6 +23,7 @@
 // tests/calibration/collective_fit_test.cc on synthetic measurements with known parameters.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,7 @@ struct CollectiveGroupFit {
   int excluded = 0;  // wrong results
   double rms_relative_error = 0;
   double peak_busbw_bytes_per_s = 0;
+  std::vector<std::array<double, 2>> busbw_by_size;  // [S, measured busbw] by increasing S
 };
 
 struct LinkClassFit {

@@ -87,9 +87,9 @@ TEST(UnitPlan, QuickPlanIsSmallAndFullPlanCoversEveryArea) {
   EXPECT_LT(q.points(), full.points() / 4);
   EXPECT_GT(q.gemms.size(), 20u);
   EXPECT_EQ(q.gemm_candidates, 4);
-  EXPECT_EQ(full.gemm_candidates, 8);
+  EXPECT_EQ(full.gemm_candidates, 4);
   for (const auto& g : full.gemms) {
-    EXPECT_LE(g.flops(), std::pow(2.0, 44)) << g.m << "x" << g.n << "x" << g.k;
+    EXPECT_LE(g.flops(), std::pow(2.0, 43)) << g.m << "x" << g.n << "x" << g.k;
     if (g.dtype == Dtype::fp8) {
       EXPECT_TRUE(g.m % 16 == 0 && g.n % 16 == 0 && g.k % 16 == 0);
     }
