@@ -135,8 +135,7 @@ class AttentionBenchmark : public Benchmark {
         index.push_back(base + d);
     }
     index_dev_ = DeviceBuffer(index.size() * sizeof(std::int64_t));
-    PTSIM_CUDA(
-        cudaMemcpy(index_dev_.get(), index.data(), index_dev_.bytes(), cudaMemcpyHostToDevice));
+    copy_to_device(index_dev_, index.data(), index_dev_.bytes(), stream_);
     gathered_ = DeviceBuffer(index.size() * 2);
     grad_scale_ = rms(expected_);
     PTSIM_CUDA(cudaStreamSynchronize(stream_));

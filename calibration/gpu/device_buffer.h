@@ -44,6 +44,15 @@ class DeviceBuffer {
   std::size_t bytes_ = 0;
 };
 
+// Copies `bytes` of host data into `dst` on `stream` and waits for it. A plain cudaMemcpy from
+// pageable memory may return before its DMA lands and is not ordered with non-blocking streams,
+// so kernels on those streams could read the buffer too early.
+inline void copy_to_device(const DeviceBuffer& dst, const void* src, std::size_t bytes,
+                           cudaStream_t stream) {
+  PTSIM_CUDA(cudaMemcpyAsync(dst.get(), src, bytes, cudaMemcpyHostToDevice, stream));
+  PTSIM_CUDA(cudaStreamSynchronize(stream));
+}
+
 // Free device memory now, in bytes.
 inline std::size_t free_device_memory() {
   std::size_t free_b = 0, total_b = 0;

@@ -105,8 +105,9 @@ GemmRunner::GemmRunner(const LtContext& lt, std::int64_t m, std::int64_t n, std:
   std::erase_if(heuristics_, [](const cublasLtMatmulHeuristicResult_t& h) {
     return h.state != CUBLAS_STATUS_SUCCESS;
   });
-  prepare_expected(static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) <=
-                   kCheckAllMacs);
+  prepare_expected(
+      static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) <= kCheckAllMacs,
+      stream);
   PTSIM_CUDA(cudaStreamSynchronize(stream));
 }
 
@@ -126,7 +127,7 @@ void GemmRunner::launch(int candidate, int iteration, cudaStream_t stream) {
                               lt_.workspace(), lt_.workspace_bytes(), stream));
 }
 
-void GemmRunner::prepare_expected(bool all) {
+void GemmRunner::prepare_expected(bool all, cudaStream_t stream) {
   expected_all_ = all;
   positions_ = sample_positions(m_ * n_, all ? m_ * n_ : kSampledOutputs, seed_ ^ 0x5eed);
   expected_.clear();
@@ -143,13 +144,12 @@ void GemmRunner::prepare_expected(bool all) {
     expected_.push_back(bf16_out ? round_to_bf16(sum) : sum);
   }
   positions_dev_ = DeviceBuffer(positions_.size() * sizeof(std::int64_t));
-  PTSIM_CUDA(cudaMemcpy(positions_dev_.get(), positions_.data(), positions_dev_.bytes(),
-                        cudaMemcpyHostToDevice));
+  copy_to_device(positions_dev_, positions_.data(), positions_dev_.bytes(), stream);
   gathered_dev_ = DeviceBuffer(positions_.size() * 4);
 }
 
 std::int64_t GemmRunner::check(int iteration, cudaStream_t stream, bool all) {
-  if (all && !expected_all_) prepare_expected(true);
+  if (all && !expected_all_) prepare_expected(true, stream);
   const bool bf16_out = dtype_ != Dtype::tf32;
   const int bytes = bf16_out ? 2 : 4;
   const std::size_t n = positions_.size();

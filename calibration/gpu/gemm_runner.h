@@ -61,7 +61,7 @@ class GemmRunner {
   std::int64_t check(int iteration, cudaStream_t stream, bool all = false);
 
  private:
-  void prepare_expected(bool all);
+  void prepare_expected(bool all, cudaStream_t stream);
 
   const LtContext& lt_;
   std::int64_t m_, n_, k_;

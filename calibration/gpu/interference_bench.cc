@@ -68,6 +68,9 @@ class GemmShared : public GemmAlone {
                      static_cast<std::int64_t>(c_.src->bytes() / 16), c_.ctas, c_.smem, stop(),
                      started(), copied(), c_.stream);
     PTSIM_CUDA(cudaEventRecord(c_.end, c_.stream));
+    // The GEMM stream waits for the flags' reset (recorded as `begin`), then spins until every
+    // CTA of the copy kernel is resident.
+    PTSIM_CUDA(cudaStreamWaitEvent(s_, c_.begin, 0));
     launch_wait_for_start(started(), static_cast<unsigned long long>(c_.ctas), kStartTimeoutS,
                           timed_out(), s_);
   }
@@ -84,7 +87,7 @@ std::int64_t check_copy(const DeviceBuffer& dst, std::uint64_t seed, cudaStream_
   const auto n = static_cast<std::int64_t>(dst.bytes() / 4);
   const auto pos = sample_positions(n, kCommChecks, seed ^ 0xc033);
   DeviceBuffer idx(pos.size() * sizeof(std::int64_t)), got(pos.size() * 4);
-  PTSIM_CUDA(cudaMemcpy(idx.get(), pos.data(), idx.bytes(), cudaMemcpyHostToDevice));
+  copy_to_device(idx, pos.data(), idx.bytes(), s);
   gather_elements(dst.get(), 4, idx.as<std::int64_t>(), static_cast<std::int64_t>(pos.size()),
                   got.get(), s);
   std::vector<float> host(pos.size());

@@ -113,7 +113,7 @@ void MemoryBenchmark::init() {
             static_cast<std::int32_t>(verifiable_hash(seed_, kStreamMemB, r) % row_);
       }
       targets_ = DeviceBuffer(t.size() * 4);
-      PTSIM_CUDA(cudaMemcpy(targets_.get(), t.data(), targets_.bytes(), cudaMemcpyHostToDevice));
+      copy_to_device(targets_, t.data(), targets_.bytes(), stream_);
       out_a_ = DeviceBuffer(static_cast<std::size_t>(4 * rows));  // loss
       out_b_ = DeviceBuffer(static_cast<std::size_t>(2 * n_));    // dlogits
       break;
@@ -138,8 +138,7 @@ void MemoryBenchmark::init() {
   }
   for (Expected& e : expected_) {
     e.index_dev = DeviceBuffer(e.index.size() * sizeof(std::int64_t));
-    PTSIM_CUDA(
-        cudaMemcpy(e.index_dev.get(), e.index.data(), e.index_dev.bytes(), cudaMemcpyHostToDevice));
+    copy_to_device(e.index_dev, e.index.data(), e.index_dev.bytes(), stream_);
     e.gathered = DeviceBuffer(e.index.size() * 4);
   }
   PTSIM_CUDA(cudaStreamSynchronize(stream_));
