@@ -110,9 +110,15 @@ Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const Parallel
                          "global batch " + s(t.global_batch) +
                              " is not divisible by micro-batch x dp = " + s(p.micro_batch * p.dp));
   }
-  if (m.layers < p.pp * p.vpp) {
-    return Verdict::fail("pp_layers", s(m.layers) + " layers are fewer than pp x vpp = " +
-                                          s(p.pp * p.vpp) + " pipeline stages");
+  // The first and last model stages also hold the embedding and the LM head, and may hold only
+  // them (Megatron's --account-for-embedding/loss-in-pipeline-split); every other stage needs a
+  // layer.
+  const int stages = p.pp * p.vpp;
+  const int layers_needed = stages > 2 ? stages - 2 : stages;
+  if (m.layers < layers_needed) {
+    return Verdict::fail("pp_layers", s(m.layers) + " layers cannot fill pp x vpp = " + s(stages) +
+                                          " pipeline stages (" + s(layers_needed) +
+                                          " needed: only the first and last may hold no layer)");
   }
   if (p.pp == 1 && p.schedule != Schedule::one_f_one_b) {
     return Verdict::fail("schedule_needs_pp",

@@ -6,6 +6,7 @@
 #include "common/check.h"
 #include "sim/workload/activation_memory.h"
 #include "sim/workload/config_rules.h"
+#include "sim/workload/layer_split.h"
 #include "sim/workload/model_state_memory.h"
 
 namespace ptsim::builder {
@@ -25,21 +26,8 @@ StepBuilder::StepBuilder(const ModelSpec& m, const TrainingConfig& t, const Para
 }
 
 void StepBuilder::assign_layers() {
-  // Layers over model stages as Megatron splits them, and as Llama 3 405B did (126 layers on 16
-  // stages: one layer fewer on the first and last stage): an even share each, the remainder going
-  // to the middle stages first because the first and last also carry embedding and LM head.
   const int stages = plan_.model_stages;
-  const int base = m_.layers / stages;
-  int extra = m_.layers - base * stages;
-  stage_layer_count_.assign(static_cast<std::size_t>(stages), base);
-  for (int s = 1; s + 1 < stages && extra > 0; ++s, --extra)
-    ++stage_layer_count_[static_cast<std::size_t>(s)];
-  for (int s : {stages - 1, 0}) {
-    if (extra > 0 && stages > 0) {
-      ++stage_layer_count_[static_cast<std::size_t>(s)];
-      --extra;
-    }
-  }
+  stage_layer_count_ = split_layers_over_stages(m_.layers, stages);
   stage_first_layer_.assign(static_cast<std::size_t>(stages), 0);
   for (int s = 1; s < stages; ++s) {
     stage_first_layer_[static_cast<std::size_t>(s)] =
@@ -774,7 +762,7 @@ StepGraph StepBuilder::build() {
       "L{0}.shared_fc1.fwd mb{1}",   "L{0}.shared_fc1.dgrad mb{1}", "L{0}.shared_fc1.wgrad mb{1}",
       "L{0}.shared_fc2.fwd mb{1}",   "L{0}.shared_fc2.dgrad mb{1}", "L{0}.shared_fc2.wgrad mb{1}",
       "L{0}.recompute mb{1}",        "L{0}.mla_down.fwd mb{1}",     "L{0}.mla_up.fwd mb{1}",
-      "L{0}.mla.bwd mb{1}"};
+      "L{0}.mla.bwd mb{1}",          "L{0}.residual.fwd mb{1}",     "L{0}.residual.bwd mb{1}"};
   for (int i = 0; i < kLayerOpLabelCount; ++i)
     labels_.layer_op[i] = g_.intern_label(kLayerLabels[i]);
   labels_.embed_fwd = g_.intern_label("embed.fwd mb{1}");
