@@ -7,10 +7,11 @@
 //   ways the simulator departs from it.
 // * The step is at least the busiest compute stream's work: a stream runs its ops one at a time,
 //   so its kernels' total time, computed here with the compute cost model, is a lower bound.
-// * Peak memory grows (weakly) with the micro-batch size at a fixed global batch: activations per
-//   micro-batch grow linearly while 1F1B keeps at most min(p - k, m) micro-batches in flight on
-//   stage k (Narayanan et al. 2021, section 2.2.1; Korthikanti et al. 2022, section 4.2.3), and
-//   min(p, G/(b d)) x b never falls as b grows.
+// * Peak memory grows (weakly) with the micro-batch size b at a fixed global batch G: activations
+//   per micro-batch grow linearly while 1F1B keeps at most min(p - k, m) micro-batches in flight on
+//   stage k and GPipe all m = G/(b d) (Narayanan et al. 2021, section 2.2.1; Korthikanti et al.
+//   2022, section 4.2.3), and neither min(p, G/(b d)) x b nor G/d falls as b grows. ZeRO-3 breaks
+//   it slightly (DISABLED_PeakMemoryGrowsWeaklyWithMicroBatchSizeUnderZero3).
 // Determinism and full-vs-reduced agreement are in determinism_test.cc and full_reduced_test.cc.
 #include <gtest/gtest.h>
 

@@ -12,8 +12,7 @@
 //     plans: one compute op per pass running one memory-bound kernel of a fixed time, zero-byte
 //     sends and receives between positions. Only the simulator's semantics (in-order streams,
 //     dependencies, send/recv matching) stand between the plan and the formula, so the agreement
-//     is exact up to floating-point rounding (asserted to 1e-9 relative, far inside the 0.5% the
-//     product spec asks for).
+//     is exact up to floating-point rounding (asserted to 1e-9 relative, far inside a 0.5% bound).
 // (b) the workload builder (build_step_graph) on a hand-made uniform model, simulated on a cluster
 //     whose communication is free. Stages then differ only by the embedding (first stage) and the
 //     LM head and loss (last stage), which the formula does not model; see
@@ -25,7 +24,6 @@
 #include <string>
 #include <vector>
 
-#include "cost_models/compute_cost.h"
 #include "sim/simulator.h"
 #include "sim/workload/graph_builder.h"
 #include "sim/workload/pipeline_schedule.h"

@@ -83,7 +83,7 @@ std::string RandomConfig::describe() const {
     << ") sp " << p.sequence_parallel << " zero " << p.zero_stage << " recompute "
     << recompute_name(p.recompute) << " " << schedule_name(p.schedule) << " cp-"
     << cp_algorithm_name(p.cp_algorithm) << " overlap " << p.overlap_grad_reduce
-    << p.tp_comm_overlap << p.ep_a2a_overlap;
+    << p.tp_comm_overlap << p.ep_a2a_overlap << " order " << p.rank_order;
   return s.str();
 }
 
@@ -107,6 +107,11 @@ RandomConfig random_config(Rng& rng, const RandomConfigOptions& options) {
     p.recompute = pick_of(rng, {Recompute::none, Recompute::selective, Recompute::full});
     p.sequence_parallel = p.tp > 1 && (c.model.is_moe() || rng.uniform01() < 0.7);
     p.cp_algorithm = pick_of(rng, {CpAlgorithm::ring, CpAlgorithm::ulysses});
+    p.rank_order = rng.pick(options.rank_orders);
+    // MoE models only with pp outermost: otherwise the expert layout's pipeline groups differ from
+    // the decoder's and expert-data-parallel groups span stages (completion_test.cc,
+    // DISABLED_MoeRankOrderWithPipelineInsideKeepsExpertGroupsInOneStage).
+    if (c.model.is_moe() && !p.rank_order.ends_with("pp")) p.rank_order = kDefaultRankOrder;
     p.overlap_grad_reduce = rng.uniform01() < 0.8;
     p.tp_comm_overlap = p.sequence_parallel && rng.uniform01() < 0.3;
     if (p.pp == 1) {

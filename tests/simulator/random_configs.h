@@ -31,6 +31,8 @@ struct RandomConfigOptions {
   bool allow_moe = true;
   bool allow_fp8 = true;
   std::vector<int> zero_stages = {0, 1, 2, 3};
+  // Rank placement orders to draw from (innermost first, sim/workload/rank_layout.h).
+  std::vector<std::string> rank_orders = {kDefaultRankOrder};
   // Micro-batches per pipeline are drawn so that halving them (doubling the micro-batch size)
   // still gives a valid configuration.
   bool even_micro_batches = false;
