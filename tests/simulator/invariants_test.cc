@@ -12,6 +12,7 @@
 //   stage k and GPipe all m = G/(b d) (Narayanan et al. 2021, section 2.2.1; Korthikanti et al.
 //   2022, section 4.2.3), and neither min(p, G/(b d)) x b nor G/d falls as b grows. ZeRO-3 breaks
 //   it slightly (DISABLED_PeakMemoryGrowsWeaklyWithMicroBatchSizeUnderZero3).
+// * The breakdown's parts sum to the step time (sim/breakdown.h).
 // Determinism and full-vs-reduced agreement are in determinism_test.cc and full_reduced_test.cc.
 #include <gtest/gtest.h>
 
@@ -172,6 +173,25 @@ TEST(PropertySimulator, StepTimeIsAtLeastTheBusiestComputeStreamsWork) {
     ASSERT_GT(busiest, 0) << c.describe();
     EXPECT_GE(e.result->step_time_s, busiest * (1 - kRelSlack))
         << "busiest compute stream " << busiest << " s: " << c.describe();
+  }
+}
+
+TEST(PropertySimulator, BreakdownPartsSumToTheStepTime) {
+  // sim/breakdown.h: every instant of the critical rank's step counts once, as compute, optimizer,
+  // exposed communication of some dimensions, or bubble, so the parts sum to the step time. The
+  // sum runs over a sweep of op edges; 1e-9 relative covers its rounding.
+  Rng rng(606);
+  for (int i = 0; i < 300; ++i) {
+    RandomConfig c = random_config(rng);
+    const ClusterProfile cluster = cluster_for(rng, c);
+    const Evaluation e = run(c, cluster, GraphMode::reduced);
+    ASSERT_TRUE(e.result) << c.describe();
+    const StepResult& r = *e.result;
+    EXPECT_NEAR(r.breakdown.total_s(), r.step_time_s, 1e-9 * r.step_time_s) << c.describe();
+    for (double part : r.breakdown.seconds)
+      EXPECT_GE(part, 0) << c.describe();
+    EXPECT_GE(r.breakdown.bubble_s, 0) << c.describe();
+    EXPECT_GT(r.breakdown.seconds[static_cast<std::size_t>(Category::compute)], 0) << c.describe();
   }
 }
 
