@@ -1,0 +1,193 @@
+// Every step the builder emits must run to the end: a step graph that deadlocks (an op that never
+// becomes ready) is a bug in the builder, which simulate_graph reports as completed = false and
+// evaluate() turns into a failed PTSIM_CHECK. These tests sweep the schedules and the framework
+// overlap options on a small mixture-of-experts model, where every option has something to do.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "sim/simulator.h"
+#include "sim/workload/config_rules.h"
+#include "sim/workload/graph_builder.h"
+#include "sim/workload/rank_layout.h"
+#include "tests/simulator/sim_fixtures.h"
+
+namespace ptsim {
+namespace {
+
+// Mixtral style: every layer MoE, top-2 of 4 experts.
+ModelSpec small_moe() {
+  ModelSpec m;
+  m.name = "moe-completion";
+  m.architecture = Architecture::mixtral;
+  m.layers = 8;
+  m.hidden = 256;
+  m.heads = 8;
+  m.kv_heads = 4;
+  m.head_dim = 32;
+  m.ffn_hidden = 512;
+  m.vocab = 1000;
+  m.moe.num_experts = 4;
+  m.moe.top_k = 2;
+  m.moe.expert_ffn_hidden = 512;
+  return m;
+}
+
+struct Completion {
+  bool ran = false;  // the configuration is valid and was simulated
+  bool completed = false;
+  std::string stuck;
+};
+
+Completion run_step(Schedule schedule, int pp, int micro_batches, bool ep_a2a_overlap,
+                    bool tp_comm_overlap, bool overlap_grad_reduce) {
+  const ModelSpec model = small_moe();
+  TrainingConfig training;
+  training.seq_len = 512;
+  training.global_batch = micro_batches * 2;
+  ParallelConfig p;
+  p.tp = 2;
+  p.pp = pp;
+  p.dp = 2;
+  p.ep = 2;
+  p.sequence_parallel = true;
+  p.schedule = schedule;
+  p.vpp = schedule == Schedule::interleaved ? 2 : 1;
+  p.ep_a2a_overlap = ep_a2a_overlap;
+  p.tp_comm_overlap = tp_comm_overlap;
+  p.overlap_grad_reduce = overlap_grad_reduce;
+  const int gpus = p.world_size();
+  Completion out;
+  if (!check_config(model, training, p, gpus).ok) return out;
+  const ClusterProfile cluster = testing::ideal_cluster();
+  const Topology topology = testing::build_topology(cluster, gpus);
+  const BuildResult built = build_step_graph(model, training, p, gpus, GraphMode::reduced);
+  if (!built.step) return out;
+  const SimulationResult sim = simulate_graph(built.step->graph, cluster, topology);
+  out.ran = true;
+  out.completed = sim.completed;
+  out.stuck = sim.stuck;
+  return out;
+}
+
+std::string describe(Schedule s, int pp, int m, bool a2a, bool tp, bool grad) {
+  return std::string(schedule_name(s)) + " pp " + std::to_string(pp) + " m " + std::to_string(m) +
+         " ep-a2a-overlap " + (a2a ? "on" : "off") + " tp-comm-overlap " + (tp ? "on" : "off") +
+         " overlap-grad-reduce " + (grad ? "on" : "off");
+}
+
+TEST(UnitStepCompletion, EveryScheduleCompletesWithEveryOverlapOption) {
+  int ran = 0;
+  for (Schedule s : {Schedule::gpipe, Schedule::one_f_one_b, Schedule::interleaved, Schedule::zb_h1,
+                     Schedule::dualpipe}) {
+    for (int pp : {2, 4}) {
+      for (int m : {1, 2, 4, 8, 16}) {
+        for (bool a2a : {false, true}) {
+          // Known deadlocks, shown by the DISABLED_ tests below.
+          if (a2a && (s == Schedule::gpipe || m < pp || (s == Schedule::interleaved && m == pp))) {
+            continue;
+          }
+          for (bool tp : {false, true}) {
+            for (bool grad : {false, true}) {
+              const Completion c = run_step(s, pp, m, a2a, tp, grad);
+              if (!c.ran) continue;
+              ++ran;
+              EXPECT_TRUE(c.completed) << describe(s, pp, m, a2a, tp, grad) << ": " << c.stuck;
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(ran, 150);  // most combinations are valid configurations
+}
+
+// Disabled: with --ep-a2a-overlap on, the builder (StepBuilder::emit_rank) pairs every forward
+// with the backward that follows it in the rank's schedule and interleaves their ops on the
+// compute stream. Under GPipe the turn-around pair is the forward and the backward of the same
+// micro-batch m-1; on every rank but the last, that backward's first op waits for a gradient that
+// needs this very forward to reach the last stage, yet it sits on the stream ahead of the
+// forward's remaining layers. The step deadlocks for every m (pp 2 or 4, m 1..16): simulate_graph
+// returns completed = false, stuck on rank 0 at a backward op of micro-batch m-1 ("L1.unpermute
+// mb3" for pp 4, m 4; "L1.fc2.dgrad mb3" on a dense model), and evaluate() aborts with
+// "simulation deadlocked" (so `simulate --schedule gpipe --ep-a2a-overlap on` crashes).
+TEST(UnitStepCompletion, DISABLED_EpA2aOverlapWithGpipeCompletes) {
+  for (int pp : {2, 4}) {
+    for (int m : {1, 4, 8}) {
+      const Completion c = run_step(Schedule::gpipe, pp, m, true, false, true);
+      ASSERT_TRUE(c.ran);
+      EXPECT_TRUE(c.completed) << describe(Schedule::gpipe, pp, m, true, false, true) << ": "
+                               << c.stuck;
+    }
+  }
+}
+
+// Disabled: the same pairing when the warm-up is clipped to the whole step on adjacent ranks:
+// 1F1B with fewer micro-batches than stages (m < pp), and the interleaved schedule with m = pp
+// (pp 4; Megatron's warm-up of rank r, 2(pp-r-1) + (v-1) pp forwards, covers all m v of them on
+// ranks 0 and 1). Adjacent ranks then both pair their last forward with their first backward
+// (m = 1: the forward and backward of the same micro-batch); rank r's backward waits for rank
+// r+1's, which sits behind rank r+1's forward, which waits for rank r's forward, which sits behind
+// rank r's backward. Deadlocks for 1F1B pp 2 m 1 and pp 4 m 1, 2, 3, and interleaved pp 4 m 4
+// with v 2 or 3; the same schedules complete with m >= pp (1F1B) and m >= 2 pp (interleaved).
+TEST(UnitStepCompletion, DISABLED_EpA2aOverlapWithAClippedWarmUpCompletes) {
+  struct Case {
+    Schedule schedule;
+    int pp, m;
+  };
+  for (const Case& c : {Case{Schedule::one_f_one_b, 2, 1}, Case{Schedule::one_f_one_b, 4, 1},
+                        Case{Schedule::one_f_one_b, 4, 2}, Case{Schedule::one_f_one_b, 4, 3},
+                        Case{Schedule::interleaved, 4, 4}}) {
+    const Completion r = run_step(c.schedule, c.pp, c.m, true, false, true);
+    ASSERT_TRUE(r.ran);
+    EXPECT_TRUE(r.completed) << describe(c.schedule, c.pp, c.m, true, false, true) << ": "
+                             << r.stuck;
+  }
+}
+
+// Disabled: for a mixture-of-experts model, a rank order with the pipeline dimension inside (not
+// outermost) gives the expert layout pipeline groups that differ from the decoder layout's, so an
+// expert-data-parallel group spans pipeline stages. 8 GPUs, tp 4, pp 2, dp 1, order
+// "tp-pp-cp-ep-dp": pp groups {0,4} {1,5} {2,6} {3,7} (stage 0 = ranks 0-3), but edp groups
+// {0,2,4,6} {1,3,5,7}. Megatron-Core asserts that the expert and non-expert pipeline groups are
+// the same (parallel_state's RankGenerator pair); here check_config accepts the layout, and with
+// ZeRO-3 the per-layer expert all-gathers over those groups never match up: the step deadlocks
+// ("rank 0 stream compute: join mb0") for GPipe, 1F1B and ZB-H1, and evaluate() aborts. Either
+// RankLayout keeps pp consistent between the two layouts or check_config rejects such orders.
+TEST(UnitStepCompletion, DISABLED_MoeRankOrderWithPipelineInsideKeepsExpertGroupsInOneStage) {
+  ParallelConfig p;
+  p.tp = 4;
+  p.pp = 2;
+  p.dp = 1;
+  p.sequence_parallel = true;
+  p.zero_stage = 3;
+  p.rank_order = "tp-pp-cp-ep-dp";
+  const ModelSpec model = small_moe();
+  TrainingConfig training;
+  training.seq_len = 512;
+  training.global_batch = 4;
+  ASSERT_TRUE(check_config(model, training, p, 8).ok);
+  auto layout = RankLayout::make(p);
+  ASSERT_TRUE(layout.ok()) << layout.error().one_line();
+  // Pipeline stage of each rank, from the decoder layout's pp groups (member i is stage i).
+  std::vector<int> stage(8, -1);
+  for (const auto& group : layout->pp_groups()) {
+    for (std::size_t i = 0; i < group.size(); ++i)
+      stage[static_cast<std::size_t>(group[i])] = static_cast<int>(i);
+  }
+  for (const auto& group : layout->edp_groups()) {
+    for (int r : group) {
+      EXPECT_EQ(stage[static_cast<std::size_t>(r)], stage[static_cast<std::size_t>(group[0])])
+          << "expert-data-parallel group spans pipeline stages at rank " << r;
+    }
+  }
+  const BuildResult built = build_step_graph(model, training, p, 8, GraphMode::reduced);
+  if (!built.step) return;  // rejecting the layout is a fix too
+  const ClusterProfile cluster = testing::ideal_cluster();
+  const Topology topology = testing::build_topology(cluster, 8);
+  const SimulationResult sim = simulate_graph(built.step->graph, cluster, topology);
+  EXPECT_TRUE(sim.completed) << sim.stuck;
+}
+
+}  // namespace
+}  // namespace ptsim
