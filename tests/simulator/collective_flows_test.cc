@@ -149,13 +149,14 @@ TEST(UnitCollectiveFlows, AllGatherAndReduceScatterAreHalfARingAllReduce) {
 // ((g-1)/g S / B_nvlink + (g-1) alpha_nvlink), all-reduce of S/g across domains on each rail
 // (2(d-1)/d (S/g) / B_nic + 2(d-1) alpha_net), all-gather in each domain (as the reduce-scatter).
 // Each phase is Thakur's ring form (2D/hierarchical decomposition as in ASTRA-sim's
-// multi-dimensional collectives; NCCL's NVLSTree is its NVLS form).
+// multi-dimensional collectives; NCCL's NVLSTree is its NVLS form). The three phases are three
+// collective launches, each paying its fabric's base latency.
 double hierarchical_closed_form(const FabricSpec& f, int d, int g, double bytes) {
   const double intra = static_cast<double>(g - 1) / g * bytes / f.nvlink_bytes_per_s +
                        (g - 1) * f.nvlink_step_latency_s;
   const double inter = 2.0 * (d - 1) / d * (bytes / g) / f.nic_bytes_per_s +
                        2.0 * (d - 1) * f.network_step_latency_s;
-  return f.nvlink_base_latency_s + intra + f.network_base_latency_s + inter + intra;
+  return 2.0 * f.nvlink_base_latency_s + intra + f.network_base_latency_s + inter + intra;
 }
 
 TEST(UnitCollectiveFlows, HierarchicalAllReduceIsReduceScatterAllReduceAllGather) {
