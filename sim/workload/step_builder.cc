@@ -8,6 +8,7 @@
 #include "sim/workload/config_rules.h"
 #include "sim/workload/layer_split.h"
 #include "sim/workload/model_state_memory.h"
+#include "sim/workload/overlap_pairing.h"
 
 namespace ptsim::builder {
 
@@ -22,6 +23,7 @@ StepBuilder::StepBuilder(const ModelSpec& m, const TrainingConfig& t, const Para
       g_(p.world_size()) {
   micro_batches_ = micro_batches_per_step(t_, p_);
   plan_ = make_pipeline_plan(p_.schedule, p_.pp, p_.vpp, micro_batches_);
+  if (p_.ep_a2a_overlap) pair_forward_backward_passes(plan_);
   gemm_dtype_ = t_.precision == Precision::fp8 ? Dtype::fp8 : Dtype::bf16;
 }
 
@@ -684,19 +686,7 @@ void StepBuilder::emit_optimizer(RankState& rs) {
 void StepBuilder::emit_rank(RankState& rs) {
   emit_static_memory(rs);
   emit_param_gathers(rs);
-  std::vector<PipelineWork> work = plan_.work[static_cast<std::size_t>(rs.pipeline_rank)];
-  if (p_.ep_a2a_overlap) {
-    // Steady-state forward + backward pairs run together so that one's all-to-all overlaps the
-    // other's computation.
-    for (std::size_t i = 0; i + 1 < work.size(); ++i) {
-      const bool next_is_backward =
-          work[i + 1].pass == Pass::backward || work[i + 1].pass == Pass::backward_input;
-      if (work[i].pass == Pass::forward && next_is_backward && !work[i].overlap_with_next) {
-        work[i].overlap_with_next = true;
-        ++i;
-      }
-    }
-  }
+  const std::vector<PipelineWork>& work = plan_.work[static_cast<std::size_t>(rs.pipeline_rank)];
   // The last weight-producing pass of each chunk triggers the gradient reduction.
   std::vector<std::size_t> last_weight_pass(static_cast<std::size_t>(plan_.chunks_per_rank), 0);
   for (std::size_t i = 0; i < work.size(); ++i) {

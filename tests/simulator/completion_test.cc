@@ -83,10 +83,6 @@ TEST(UnitStepCompletion, EveryScheduleCompletesWithEveryOverlapOption) {
     for (int pp : {2, 4}) {
       for (int m : {1, 2, 4, 8, 16}) {
         for (bool a2a : {false, true}) {
-          // Known deadlocks, shown by the DISABLED_ tests below.
-          if (a2a && (s == Schedule::gpipe || m < pp || (s == Schedule::interleaved && m == pp))) {
-            continue;
-          }
           for (bool tp : {false, true}) {
             for (bool grad : {false, true}) {
               const Completion c = run_step(s, pp, m, a2a, tp, grad);
@@ -111,7 +107,7 @@ TEST(UnitStepCompletion, EveryScheduleCompletesWithEveryOverlapOption) {
 // returns completed = false, stuck on rank 0 at a backward op of micro-batch m-1 ("L1.unpermute
 // mb3" for pp 4, m 4; "L1.fc2.dgrad mb3" on a dense model), and evaluate() aborts with
 // "simulation deadlocked" (so `simulate --schedule gpipe --ep-a2a-overlap on` crashes).
-TEST(UnitStepCompletion, DISABLED_EpA2aOverlapWithGpipeCompletes) {
+TEST(UnitStepCompletion, EpA2aOverlapWithGpipeCompletes) {
   for (int pp : {2, 4}) {
     for (int m : {1, 4, 8}) {
       const Completion c = run_step(Schedule::gpipe, pp, m, true, false, true);
@@ -130,7 +126,7 @@ TEST(UnitStepCompletion, DISABLED_EpA2aOverlapWithGpipeCompletes) {
 // r+1's, which sits behind rank r+1's forward, which waits for rank r's forward, which sits behind
 // rank r's backward. Deadlocks for 1F1B pp 2 m 1 and pp 4 m 1, 2, 3, and interleaved pp 4 m 4
 // with v 2 or 3; the same schedules complete with m >= pp (1F1B) and m >= 2 pp (interleaved).
-TEST(UnitStepCompletion, DISABLED_EpA2aOverlapWithAClippedWarmUpCompletes) {
+TEST(UnitStepCompletion, EpA2aOverlapWithAClippedWarmUpCompletes) {
   struct Case {
     Schedule schedule;
     int pp, m;
@@ -145,48 +141,58 @@ TEST(UnitStepCompletion, DISABLED_EpA2aOverlapWithAClippedWarmUpCompletes) {
   }
 }
 
-// Disabled: for a mixture-of-experts model, a rank order with the pipeline dimension inside (not
-// outermost) gives the expert layout pipeline groups that differ from the decoder layout's, so an
-// expert-data-parallel group spans pipeline stages. 8 GPUs, tp 4, pp 2, dp 1, order
-// "tp-pp-cp-ep-dp": pp groups {0,4} {1,5} {2,6} {3,7} (stage 0 = ranks 0-3), but edp groups
-// {0,2,4,6} {1,3,5,7}. Megatron-Core asserts that the expert and non-expert pipeline groups are
-// the same (parallel_state's RankGenerator pair); here check_config accepts the layout, and with
-// ZeRO-3 the per-layer expert all-gathers over those groups never match up: the step deadlocks
-// ("rank 0 stream compute: join mb0") for GPipe, 1F1B and ZB-H1, and evaluate() aborts. Either
-// RankLayout keeps pp consistent between the two layouts or check_config rejects such orders.
-TEST(UnitStepCompletion, DISABLED_MoeRankOrderWithPipelineInsideKeepsExpertGroupsInOneStage) {
-  ParallelConfig p;
-  p.tp = 4;
-  p.pp = 2;
-  p.dp = 1;
-  p.sequence_parallel = true;
-  p.zero_stage = 3;
-  p.rank_order = "tp-pp-cp-ep-dp";
+// A mixture-of-experts rank order with pp inside another dimension gives the expert layout other
+// pipeline groups than the decoder's (8 GPUs, tp 4, pp 2, order "tp-pp-cp-ep-dp": pp groups
+// {0,4} {1,5} {2,6} {3,7}, expert-data-parallel groups {0,2,4,6} {1,3,5,7}), so expert groups
+// would span stages. Megatron-Core asserts the two layouts' pipeline groups agree; check_config
+// rejects the order, and every MoE order it accepts keeps expert groups inside one stage and
+// completes.
+TEST(UnitStepCompletion, MoeRankOrdersKeepExpertGroupsInOneStageOrAreRejected) {
   const ModelSpec model = small_moe();
   TrainingConfig training;
   training.seq_len = 512;
   training.global_batch = 4;
-  ASSERT_TRUE(check_config(model, training, p, 8).ok);
-  auto layout = RankLayout::make(p);
-  ASSERT_TRUE(layout.ok()) << layout.error().one_line();
-  // Pipeline stage of each rank, from the decoder layout's pp groups (member i is stage i).
-  std::vector<int> stage(8, -1);
-  for (const auto& group : layout->pp_groups()) {
-    for (std::size_t i = 0; i < group.size(); ++i)
-      stage[static_cast<std::size_t>(group[i])] = static_cast<int>(i);
-  }
-  for (const auto& group : layout->edp_groups()) {
-    for (int r : group) {
-      EXPECT_EQ(stage[static_cast<std::size_t>(r)], stage[static_cast<std::size_t>(group[0])])
-          << "expert-data-parallel group spans pipeline stages at rank " << r;
+  int accepted = 0, rejected = 0;
+  for (const char* order :
+       {"tp-pp-cp-ep-dp", "tp-cp-ep-dp-pp", "pp-tp-cp-ep-dp", "tp-cp-pp-ep-dp", "tp-ep-cp-dp-pp"}) {
+    ParallelConfig p;
+    p.tp = 4;
+    p.pp = 2;
+    p.dp = 1;
+    p.sequence_parallel = true;
+    p.zero_stage = 3;
+    p.rank_order = order;
+    SCOPED_TRACE(order);
+    const Verdict v = check_config(model, training, p, 8);
+    auto layout = RankLayout::make(p);
+    ASSERT_TRUE(layout.ok()) << layout.error().one_line();
+    std::vector<int> stage(8, -1);
+    for (const auto& group : layout->pp_groups()) {
+      for (std::size_t i = 0; i < group.size(); ++i)
+        stage[static_cast<std::size_t>(group[i])] = static_cast<int>(i);
     }
+    bool spans = false;
+    for (const auto& group : layout->edp_groups()) {
+      for (int r : group)
+        spans |= stage[static_cast<std::size_t>(r)] != stage[static_cast<std::size_t>(group[0])];
+    }
+    if (!v.ok) {
+      EXPECT_EQ(v.rule, "expert_pipeline_groups") << v.reason;
+      EXPECT_TRUE(spans) << "rejected an order whose expert groups stay in one stage";
+      ++rejected;
+      continue;
+    }
+    EXPECT_FALSE(spans);
+    ++accepted;
+    const BuildResult built = build_step_graph(model, training, p, 8, GraphMode::reduced);
+    ASSERT_TRUE(built.step.has_value()) << built.verdict.reason;
+    const ClusterProfile cluster = testing::ideal_cluster();
+    const Topology topology = testing::build_topology(cluster, 8);
+    const SimulationResult sim = simulate_graph(built.step->graph, cluster, topology);
+    EXPECT_TRUE(sim.completed) << sim.stuck;
   }
-  const BuildResult built = build_step_graph(model, training, p, 8, GraphMode::reduced);
-  if (!built.step) return;  // rejecting the layout is a fix too
-  const ClusterProfile cluster = testing::ideal_cluster();
-  const Topology topology = testing::build_topology(cluster, 8);
-  const SimulationResult sim = simulate_graph(built.step->graph, cluster, topology);
-  EXPECT_TRUE(sim.completed) << sim.stuck;
+  EXPECT_GE(accepted, 2);
+  EXPECT_GE(rejected, 1);
 }
 
 }  // namespace

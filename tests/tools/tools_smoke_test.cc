@@ -208,7 +208,7 @@ TEST(UnitSimulateBadInput, Fp8OnA100IsExitTwoNamingThePrecisionRule) {
 // forward/backward pairing deadlocks under GPipe (tests/simulator/completion_test.cc,
 // UnitStepCompletion.DISABLED_EpA2aOverlapWithGpipeCompletes). Either the builder pairs only
 // independent passes, or check_config rejects the combination with a rule (then exit 2).
-TEST(UnitSimulateBadInput, DISABLED_EpA2aOverlapWithGpipeNeverCrashes) {
+TEST(UnitSimulateBadInput, EpA2aOverlapWithGpipeNeverCrashes) {
   const ToolRun r = run_tool(
       "simulate", {"--model", "mixtral-8x7b", "--gpus", "16", "--pp", "2", "--schedule", "gpipe",
                    "--ep-a2a-overlap", "on", "--global-batch", "8", "--seq-len", "512"});
