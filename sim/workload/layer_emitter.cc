@@ -405,6 +405,9 @@ void StepBuilder::layer_backward_attention(RankState& rs, PassState& ps, int lay
   tp_leave(rs, ps, layer, true);
   compute(rs, ps, k.norm_bwd, lbl(labels_, kNorm1Bwd, layer, mb));
   compute(rs, ps, k.residual_bwd, lbl(labels_, kResidualBwd, layer, mb));
+  // The weight-gradient pass (dW = X^T dY, zero-bubble schedules) does not read the parameters:
+  // their gathered copy goes when the input gradients are done.
+  if (!weights_now) zero3_after_layer(rs, ps, layer, true);
   if (weights_now) {
     const double dense =
         moe_layer ? shapes_.layer_moe_params_dense_part : shapes_.layer_dense_params;
@@ -454,7 +457,6 @@ void StepBuilder::layer_weight_grads(RankState& rs, PassState& ps, int layer) {
   const double dense = moe_layer ? shapes_.layer_moe_params_dense_part : shapes_.layer_dense_params;
   const double expert = moe_layer ? shapes_.layer_moe_params_expert_part : 0.0;
   if (ps.reduce_grads) grad_ready(rs, dense, expert, front(rs, ps));
-  zero3_after_layer(rs, ps, layer, true);
   double bytes = moe_layer ? act_moe_ : act_dense_;
   if (p_.recompute == Recompute::full) bytes += moe_layer ? act_moe_full_ : act_dense_full_;
   after(rs, ps,

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "hardware_profiles/catalogue.h"
 #include "sim/simulator.h"
 #include "sim/workload/config_rules.h"
 #include "sim/workload/graph_builder.h"
@@ -98,15 +99,9 @@ TEST(UnitStepCompletion, EveryScheduleCompletesWithEveryOverlapOption) {
   EXPECT_GT(ran, 150);  // most combinations are valid configurations
 }
 
-// Disabled: with --ep-a2a-overlap on, the builder (StepBuilder::emit_rank) pairs every forward
-// with the backward that follows it in the rank's schedule and interleaves their ops on the
-// compute stream. Under GPipe the turn-around pair is the forward and the backward of the same
-// micro-batch m-1; on every rank but the last, that backward's first op waits for a gradient that
-// needs this very forward to reach the last stage, yet it sits on the stream ahead of the
-// forward's remaining layers. The step deadlocks for every m (pp 2 or 4, m 1..16): simulate_graph
-// returns completed = false, stuck on rank 0 at a backward op of micro-batch m-1 ("L1.unpermute
-// mb3" for pp 4, m 4; "L1.fc2.dgrad mb3" on a dense model), and evaluate() aborts with
-// "simulation deadlocked" (so `simulate --schedule gpipe --ep-a2a-overlap on` crashes).
+// With --ep-a2a-overlap on, GPipe's turn-around (forward and backward of micro-batch m-1, the
+// backward waiting for a gradient that needs this very forward to reach the last stage) must run
+// unpaired; pairing it deadlocked every m (sim/workload/overlap_pairing.h).
 TEST(UnitStepCompletion, EpA2aOverlapWithGpipeCompletes) {
   for (int pp : {2, 4}) {
     for (int m : {1, 4, 8}) {
@@ -118,14 +113,11 @@ TEST(UnitStepCompletion, EpA2aOverlapWithGpipeCompletes) {
   }
 }
 
-// Disabled: the same pairing when the warm-up is clipped to the whole step on adjacent ranks:
-// 1F1B with fewer micro-batches than stages (m < pp), and the interleaved schedule with m = pp
-// (pp 4; Megatron's warm-up of rank r, 2(pp-r-1) + (v-1) pp forwards, covers all m v of them on
-// ranks 0 and 1). Adjacent ranks then both pair their last forward with their first backward
-// (m = 1: the forward and backward of the same micro-batch); rank r's backward waits for rank
-// r+1's, which sits behind rank r+1's forward, which waits for rank r's forward, which sits behind
-// rank r's backward. Deadlocks for 1F1B pp 2 m 1 and pp 4 m 1, 2, 3, and interleaved pp 4 m 4
-// with v 2 or 3; the same schedules complete with m >= pp (1F1B) and m >= 2 pp (interleaved).
+// The same when the warm-up is clipped to the whole step on adjacent ranks: 1F1B with fewer
+// micro-batches than stages (m < pp), and the interleaved schedule with m = pp. Pairing adjacent
+// ranks' last forward with their first backward would make rank r's backward wait for rank r+1's,
+// which sits behind rank r+1's forward, which waits for rank r's forward, which sits behind rank
+// r's backward.
 TEST(UnitStepCompletion, EpA2aOverlapWithAClippedWarmUpCompletes) {
   struct Case {
     Schedule schedule;
@@ -193,6 +185,48 @@ TEST(UnitStepCompletion, MoeRankOrdersKeepExpertGroupsInOneStageOrAreRejected) {
   }
   EXPECT_GE(accepted, 2);
   EXPECT_GE(rejected, 1);
+}
+
+// A network-level regression: when a flow finished and its instance's next phase started a flow
+// that took over the finished flow's index, the next finished flow in the same batch was credited
+// to the wrong collective, completing one op twice and skipping another; the step then stalled.
+// Seen on this DualPipe step on dgx-a100 (the shipped profile's timing), with full recompute.
+TEST(UnitStepCompletion, FlowsFinishingTogetherCompleteTheirOwnCollectives) {
+  ModelSpec m;
+  m.name = "gpt-regression";
+  m.architecture = Architecture::gpt2;
+  m.layers = 5;
+  m.hidden = 512;
+  m.heads = 8;
+  m.kv_heads = 8;
+  m.head_dim = 64;
+  m.ffn_hidden = 2048;
+  m.vocab = 32000;
+  m.max_positions = 1024;
+  m.mlp = MlpKind::gelu;
+  m.norm = NormKind::layernorm;
+  m.position = PositionKind::learned;
+  m.tied_embeddings = true;
+  m.dropout = true;
+  TrainingConfig training;
+  training.seq_len = 1024;
+  training.global_batch = 64;
+  ParallelConfig p;
+  p.tp = 4;
+  p.pp = 2;
+  p.dp = 4;
+  p.micro_batch = 2;
+  p.sequence_parallel = true;
+  p.recompute = Recompute::full;
+  p.schedule = Schedule::dualpipe;
+  ASSERT_TRUE(check_config(m, training, p, 32).ok);
+  auto cluster = load_cluster("dgx-a100");
+  ASSERT_TRUE(cluster.ok());
+  const Topology topology = testing::build_topology(*cluster, 32);
+  const BuildResult built = build_step_graph(m, training, p, 32, GraphMode::reduced);
+  ASSERT_TRUE(built.step.has_value()) << built.verdict.reason;
+  const SimulationResult sim = simulate_graph(built.step->graph, *cluster, topology);
+  EXPECT_TRUE(sim.completed) << sim.stuck;
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// The communication-overlap slowdown of compute ops (sim/simulator.h: a compute op is
-// 1 + comm_overlap_slowdown longer when it starts while a communication op of its rank is in
+// The communication-overlap slowdown of compute ops (sim/simulator.h: a compute op progresses at
+// 1 / (1 + comm_overlap_slowdown) of its speed while a communication op of its rank is in
 // progress, because NCCL kernels hold SMs), on a two-rank graph whose times are known by hand.
 //
 // Rank 0 runs A, a memory-bound kernel of 1 ms (bytes / HBM bandwidth), then B, 10 ms of fp32
@@ -45,28 +45,34 @@ Outcome run(double hbm_scale) {
   return {sim.step_time_s, sim.op_end_s[op_b] - sim.op_start_s[op_b]};
 }
 
-TEST(UnitOverlapSlowdown, AComputeOpStartingDuringCommunicationTakesOnePlusTheSlowdownLonger) {
-  // Base: B starts at 1 ms, after the transfer: 10 ms, step 11 ms.
+TEST(UnitOverlapSlowdown, AComputeOpIsSlowedOnlyWhileCommunicationOverlapsIt) {
+  // Slowed work: what a span of wall time at 1/1.1 speed leaves undone.
+  const auto lost = [](double wall_s) { return wall_s - wall_s / (1 + kSlowdown); };
+  // Base: the transfer [0.4, 0.6] ms falls inside A, which ends at 1 ms + lost(0.2 ms); B then
+  // runs alone for 10 ms.
   const Outcome base = run(1.0);
   EXPECT_NEAR(base.b_duration_s, 10e-3, 1e-12);
-  EXPECT_NEAR(base.step_s, 11e-3, 1e-12);
-  // HBM twice as fast: A takes 0.5 ms and B starts inside the transfer: 10 ms x 1.1.
+  EXPECT_NEAR(base.step_s, 1e-3 + lost(0.2e-3) + 10e-3, 1e-12);
+  // HBM twice as fast: A (0.5 ms of work) has 0.1 ms left at 0.4 ms, done at 1/1.1 speed by
+  // 0.4 + 0.11 = 0.51 ms; B overlaps the rest of the transfer, 0.09 ms.
   const Outcome fast = run(2.0);
-  EXPECT_NEAR(fast.b_duration_s, 10e-3 * (1 + kSlowdown), 1e-12);
+  const double a_end_s = 0.4e-3 + 0.1e-3 * (1 + kSlowdown);
+  EXPECT_NEAR(fast.b_duration_s, 10e-3 + lost(0.6e-3 - a_end_s), 1e-12);
+  // HBM four times as fast: B starts at 0.25 ms and the whole 0.2 ms transfer falls inside it.
+  const Outcome faster = run(4.0);
+  EXPECT_NEAR(faster.b_duration_s, 10e-3 + lost(0.2e-3), 1e-12);
 }
 
-// Disabled: a faster GPU makes this step slower. With HBM twice as fast, A ends at 0.5 ms, B
-// starts inside the 0.2 ms transfer and is slowed for its whole 10 ms, so the step grows from
-// 11.0 ms to 0.5 + 11.0 = 11.5 ms (+4.5%). Were the slowdown applied only while communication
-// overlaps the kernel (0.1 ms of B here), B would end at about 10.51 ms. The whole-op rule also
-// misses communication that starts just after a kernel: both make the simulated step
-// non-monotone in hardware speed (PropertySimulator.DISABLED_MoreBandwidthOrAFasterGpuIsNeverSlower
-// meets it on random configurations).
-TEST(UnitOverlapSlowdown, DISABLED_AFasterGpuNeverSlowsTheStepThroughTheOverlapSlowdown) {
+// Slowing a kernel only while communication overlaps it keeps a faster GPU from slowing this step
+// (a whole-op rule, slowing B for all 10 ms because it started inside the transfer, made 2x HBM
+// take 11.5 ms instead of 11).
+TEST(UnitOverlapSlowdown, AFasterGpuNeverSlowsTheStepThroughTheOverlapSlowdown) {
   const Outcome base = run(1.0);
-  const Outcome fast = run(2.0);
-  EXPECT_LE(fast.step_s, base.step_s)
-      << "2x HBM: " << base.step_s << " s -> " << fast.step_s << " s";
+  for (double scale : {1.5, 2.0, 4.0, 8.0}) {
+    const Outcome fast = run(scale);
+    EXPECT_LE(fast.step_s, base.step_s)
+        << scale << "x HBM: " << base.step_s << " s -> " << fast.step_s << " s";
+  }
 }
 
 }  // namespace
