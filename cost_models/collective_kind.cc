@@ -36,4 +36,16 @@ double wire_bytes_per_rank(CollectiveKind k, int n, double s) {
   return 0;
 }
 
+double domain_hit_probability(const DomainDedup& d, double domain_slots) {
+  // Product form of the binomial ratio: prod_{i<copies} (slots - domain_slots - i) / (slots - i).
+  const double s = d.slots;
+  double miss = 1.0;
+  for (std::uint32_t i = 0; i < d.copies; ++i) {
+    const double left = s - domain_slots - i;
+    if (left <= 0) return 1.0;
+    miss *= left / (s - i);
+  }
+  return 1.0 - miss;
+}
+
 }  // namespace ptsim

@@ -19,6 +19,20 @@ enum class CollectiveKind : std::uint8_t {
   ring_shift,
 };
 
+// An all-to-all whose payload is items each sent to `copies` distinct destination slots out of
+// `slots`, spread evenly over the group's members, may travel once per destination domain and fan
+// out inside it (DeepEP-style dispatch: a token goes once to each node holding one of its top-k
+// experts). copies = 0: a plain collective.
+struct DomainDedup {
+  std::uint32_t copies = 0;
+  std::uint32_t slots = 0;
+  friend bool operator==(const DomainDedup&, const DomainDedup&) = default;
+};
+
+// Probability that an item's `copies` distinct slots, drawn uniformly from `slots`, include at
+// least one of a domain's `domain_slots`: 1 - C(slots - domain_slots, copies) / C(slots, copies).
+double domain_hit_probability(const DomainDedup& d, double domain_slots);
+
 const char* collective_kind_name(CollectiveKind k);
 
 // Bytes each rank puts on the wire for a collective of size S over n ranks with the standard

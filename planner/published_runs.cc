@@ -183,6 +183,13 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       p.overlap_grad_reduce = get_or<bool>(r, "overlap_grad_reduce", true);
       p.tp_comm_overlap = get_or<bool>(r, "tp_comm_overlap", false);
       p.ep_a2a_overlap = get_or<bool>(r, "ep_a2a_overlap", false);
+      const std::string dispatcher = get_or<std::string>(r, "moe_dispatcher", "alltoall");
+      if (dispatcher == moe_dispatcher_name(MoeDispatcher::deepep)) {
+        p.moe_dispatcher = MoeDispatcher::deepep;
+      } else if (dispatcher != moe_dispatcher_name(MoeDispatcher::all_to_all)) {
+        throw_input_error(runs_source, pointer + "/moe_dispatcher",
+                          "unknown dispatcher '" + dispatcher + "'; use alltoall or deepep");
+      }
       if (p.pp == 1) p.vpp = 1;
       // Layers that do not divide over pp x vpp model stages go as Megatron's
       // --account-for-embedding/loss-in-pipeline-split puts them: one fewer on the first and last

@@ -34,6 +34,10 @@ Json config_json(const ConfigDescription& c) {
   j["schedule"] = schedule_name(p.schedule);
   j["cp_algorithm"] = cp_algorithm_name(p.cp_algorithm);
   j["rank_order"] = p.rank_order;
+  j["overlap_grad_reduce"] = p.overlap_grad_reduce;
+  j["tp_comm_overlap"] = p.tp_comm_overlap;
+  j["ep_a2a_overlap"] = p.ep_a2a_overlap;
+  j["moe_dispatcher"] = moe_dispatcher_name(p.moe_dispatcher);
   j["dp_bucket_bytes"] = p.dp_bucket_bytes;
   return j;
 }

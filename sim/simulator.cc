@@ -276,7 +276,7 @@ const CollectivePlan& Run::collective_plan(std::uint32_t collective) {
   if (!slot) {
     const Collective& c = g_.collectives()[collective];
     const Group& group = g_.groups()[c.group];
-    slot = flows_.plan(c.kind, group.ranks, group.replicas, c.bytes);
+    slot = flows_.plan(c.kind, group.ranks, group.replicas, c.bytes, c.dedup);
   }
   return *slot;
 }

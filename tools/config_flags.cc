@@ -59,6 +59,9 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
   app.add_option("--ep-a2a-overlap", f.ep_a2a_overlap,
                  "expert: overlap expert all-to-all with another micro-batch's compute by running "
                  "forward and backward together, on|off [default: off]");
+  app.add_option("--ep-dispatcher", f.ep_dispatcher,
+                 "expert: how tokens reach their experts: alltoall (one all-to-all) or deepep "
+                 "(once per node, then NVLink) [default: alltoall]");
   app.add_option(
       "--rank-order", f.rank_order,
       std::string("rank placement order, innermost first [default: ") + kDefaultRankOrder + "]");
@@ -271,6 +274,16 @@ Result<ParallelConfig> resolve_fixed_parallel(const ConfigFlags& f, const Resolv
     p.cp_algorithm = *a;
   }
   if (f.rank_order) p.rank_order = *f.rank_order;
+  if (f.ep_dispatcher) {
+    if (*f.ep_dispatcher == moe_dispatcher_name(MoeDispatcher::all_to_all)) {
+      p.moe_dispatcher = MoeDispatcher::all_to_all;
+    } else if (*f.ep_dispatcher == moe_dispatcher_name(MoeDispatcher::deepep)) {
+      p.moe_dispatcher = MoeDispatcher::deepep;
+    } else {
+      return InputError{"--ep-dispatcher", "",
+                        "unknown dispatcher '" + *f.ep_dispatcher + "'; use alltoall or deepep"};
+    }
+  }
   for (const auto& [value, flag, field] :
        {std::tuple{&f.overlap_grad_reduce, "--overlap-grad-reduce", &p.overlap_grad_reduce},
         std::tuple{&f.tp_comm_overlap, "--tp-comm-overlap", &p.tp_comm_overlap},

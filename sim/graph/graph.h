@@ -84,6 +84,7 @@ struct Collective {
   CollectiveKind kind = CollectiveKind::all_reduce;
   GroupId group = 0;
   double bytes = 0;
+  DomainDedup dedup;
   friend bool operator==(const Collective&, const Collective&) = default;
 };
 
@@ -136,7 +137,8 @@ class Graph {
                             std::span<const std::uint32_t> kernels, OpLabel label,
                             std::span<const OpId> deps);
   OpId add_collective(GraphRank rank, std::uint8_t stream, Category category, CollectiveKind kind,
-                      GroupId group, double bytes, OpLabel label, std::span<const OpId> deps);
+                      GroupId group, double bytes, OpLabel label, std::span<const OpId> deps,
+                      DomainDedup dedup = {});
   OpId add_send(GraphRank rank, std::uint8_t stream, Category category, GraphRank peer,
                 std::uint32_t match, double bytes, OpLabel label, std::span<const OpId> deps);
   OpId add_recv(GraphRank rank, std::uint8_t stream, Category category, GraphRank peer,

@@ -141,12 +141,14 @@ void CollectiveFlows::phase_uses(CollectiveKind kind, CollectiveAlgorithm algo, 
 }
 
 CollectivePlan CollectiveFlows::plan(CollectiveKind kind, std::span<const int> members,
-                                     std::span<const std::vector<int>> replicas,
-                                     double bytes) const {
+                                     std::span<const std::vector<int>> replicas, double bytes,
+                                     DomainDedup dedup) const {
   CollectivePlan plan;
   const int n = static_cast<int>(members.size());
   if (n < 2 || bytes <= 0) return plan;
   const GroupShape g = shape(members);
+  if (kind == CollectiveKind::all_to_all && dedup.copies > 0 && g.domains > 1)
+    return plan_dedup(members, replicas, bytes, dedup);
   plan.algorithm = cost_.choose(kind, g, bytes);
   const double f = static_cast<double>(n - 1) / n;
   auto add_phase = [&](int phase, double hop_bytes, double efficiency, double latency_s) {
@@ -200,6 +202,76 @@ CollectivePlan CollectiveFlows::plan(CollectiveKind kind, std::span<const int> m
       add_phase(0, bytes, c.efficiency, c.latency_s);
       break;
   }
+  return plan;
+}
+
+void CollectiveFlows::dedup_inter_uses(std::span<const int> members, DomainDedup dedup,
+                                       std::vector<LinkUse>& out) const {
+  std::map<int, std::vector<int>> by_domain;
+  for (int m : members)
+    by_domain[topology_.domain_of(m)].push_back(m);
+  const double slots_per_member = static_cast<double>(dedup.slots) / members.size();
+  for (const auto& [da, local] : by_domain) {
+    for (std::size_t i = 0; i < local.size(); ++i) {
+      for (const auto& [db, remote] : by_domain) {
+        if (db == da) continue;
+        const double hit = domain_hit_probability(dedup, slots_per_member * remote.size());
+        append_link_uses(topology_.route(local[i], remote[i % remote.size()]), hit, out);
+      }
+    }
+  }
+}
+
+void CollectiveFlows::dedup_intra_uses(std::span<const int> members,
+                                       std::vector<LinkUse>& out) const {
+  std::map<int, std::vector<int>> by_domain;
+  for (int m : members)
+    by_domain[topology_.domain_of(m)].push_back(m);
+  for (const auto& [d, local] : by_domain) {
+    for (int a : local) {
+      for (int b : local) {
+        if (a != b) append_link_uses(topology_.route(a, b), 1.0, out);
+      }
+    }
+  }
+}
+
+CollectivePlan CollectiveFlows::plan_dedup(std::span<const int> members,
+                                           std::span<const std::vector<int>> replicas, double bytes,
+                                           DomainDedup dedup) const {
+  CollectivePlan plan;
+  plan.algorithm = CollectiveAlgorithm::pairwise;
+  const GroupShape g = shape(members);
+  auto add_phase = [&](auto uses_of, double unit_bytes, const CollectiveCostModel::Cost& c) {
+    FlowPhase fp;
+    uses_of(members, fp.uses);
+    merge_link_uses(fp.uses);
+    if (!replicas.empty()) {
+      std::vector<LinkUse> all = fp.uses;
+      for (const auto& r : replicas)
+        uses_of(r, all);
+      merge_link_uses(all);
+      fp.uses = restrict_to(all, fp.uses);
+    }
+    fp.bytes = unit_bytes / c.efficiency;
+    fp.latency_s = c.latency_s;
+    plan.phases.push_back(std::move(fp));
+  };
+  // Phase 1: one item (bytes / copies per member) to each remote domain hit, over the rails; the
+  // link weights carry the hit probabilities. Latency and efficiency of a pairwise exchange among
+  // one member per domain.
+  const GroupShape across{g.domains, g.domains, 1};
+  const double item_bytes = bytes / dedup.copies;
+  add_phase(
+      [&](std::span<const int> m, std::vector<LinkUse>& out) { dedup_inter_uses(m, dedup, out); },
+      item_bytes,
+      cost_.cost(CollectiveKind::all_to_all, CollectiveAlgorithm::pairwise, across,
+                 item_bytes * (g.domains - 1)));
+  // Phase 2: pairwise inside each domain; progress unit the bytes of one (sender, receiver) pair.
+  const GroupShape inside{g.ranks_per_domain, 1, g.ranks_per_domain};
+  add_phase([&](std::span<const int> m, std::vector<LinkUse>& out) { dedup_intra_uses(m, out); },
+            bytes / g.ranks_per_domain,
+            cost_.cost(CollectiveKind::all_to_all, CollectiveAlgorithm::pairwise, inside, bytes));
   return plan;
 }
 

@@ -48,8 +48,10 @@ class CollectiveFlows {
 
   // `members` are GPU (global rank) ids; `replicas` groups of the same size whose identical
   // collective runs at the same time (reduced graphs; empty otherwise).
+  // `dedup` (all-to-all only) sends each item once per destination domain: see plan_dedup.
   CollectivePlan plan(CollectiveKind kind, std::span<const int> members,
-                      std::span<const std::vector<int>> replicas, double bytes) const;
+                      std::span<const std::vector<int>> replicas, double bytes,
+                      DomainDedup dedup = {}) const;
 
   // A point-to-point transfer src -> dst, with replica pairs (reduced graphs).
   CollectivePlan plan_transfer(int src, int dst, std::span<const std::pair<int, int>> replicas,
@@ -61,6 +63,18 @@ class CollectiveFlows {
   void phase_uses(CollectiveKind kind, CollectiveAlgorithm algo, int phase,
                   std::span<const int> members, std::vector<LinkUse>& out) const;
   std::vector<int> ring_order(std::span<const int> members) const;
+  // Domain-deduplicated all-to-all across domains, in two phases (DeepEP's dispatch and combine):
+  // each member sends an item once to its rail peer (same index) in every other domain that
+  // holds one of the item's destination slots, with probability domain_hit_probability of that
+  // domain's slots, then every domain exchanges pairwise over NVLink what arrived for its members.
+  // Phase 1 moves bytes/copies per member times the expected number of remote domains hit; phase 2
+  // is a pairwise all-to-all of `bytes` inside each domain.
+  CollectivePlan plan_dedup(std::span<const int> members,
+                            std::span<const std::vector<int>> replicas, double bytes,
+                            DomainDedup dedup) const;
+  void dedup_inter_uses(std::span<const int> members, DomainDedup dedup,
+                        std::vector<LinkUse>& out) const;
+  void dedup_intra_uses(std::span<const int> members, std::vector<LinkUse>& out) const;
 
   const Topology& topology_;
   const CollectiveCostModel& cost_;

@@ -241,9 +241,9 @@ void StepBuilder::layer_forward_mlp(RankState& rs, PassState& ps, int layer, boo
     compute(rs, ps, k.permute, lbl(labels_, kPermute, layer, mb));
     OpId dispatched = front(rs, ps);
     if (p_.ep > 1) {
-      dispatched =
-          collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep, p_.ep,
-                     a2a_bytes, lbl(labels_, kDispatch, layer, mb), {front(rs, ps)});
+      dispatched = collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all,
+                              rs.groups.ep, p_.ep, a2a_bytes, lbl(labels_, kDispatch, layer, mb),
+                              {front(rs, ps)}, expert_dedup());
     }
     OpId shared_done = dispatched;
     if (k.shared_experts) {
@@ -272,7 +272,8 @@ void StepBuilder::layer_forward_mlp(RankState& rs, PassState& ps, int layer, boo
     if (p_.ep > 1) {
       after(rs, ps,
             collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep,
-                       p_.ep, a2a_bytes, lbl(labels_, kCombine, layer, mb), {front(rs, ps)}));
+                       p_.ep, a2a_bytes, lbl(labels_, kCombine, layer, mb), {front(rs, ps)},
+                       expert_dedup()));
     }
     // Unpermute and add the shared experts' output.
     ps.extra_dep = shared_done;
@@ -319,9 +320,9 @@ void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
     compute(rs, ps, k.unpermute, lbl(labels_, kUnpermute, layer, mb));
     OpId combined = front(rs, ps);
     if (p_.ep > 1) {
-      combined =
-          collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep, p_.ep,
-                     a2a_bytes, lbl(labels_, kCombineBwd, layer, mb), {front(rs, ps)});
+      combined = collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep,
+                            p_.ep, a2a_bytes, lbl(labels_, kCombineBwd, layer, mb), {front(rs, ps)},
+                            expert_dedup());
     }
     if (k.shared_experts) {
       tp_enter(rs, ps, layer, true);
@@ -353,7 +354,8 @@ void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
     if (p_.ep > 1) {
       after(rs, ps,
             collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep,
-                       p_.ep, a2a_bytes, lbl(labels_, kDispatchBwd, layer, mb), {front(rs, ps)}));
+                       p_.ep, a2a_bytes, lbl(labels_, kDispatchBwd, layer, mb), {front(rs, ps)},
+                       expert_dedup()));
     }
     ps.extra_dep = shared_done;
     ps.has_extra_dep = true;

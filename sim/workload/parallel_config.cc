@@ -40,4 +40,14 @@ const char* cp_algorithm_name(CpAlgorithm a) {
   return "?";
 }
 
+const char* moe_dispatcher_name(MoeDispatcher d) {
+  switch (d) {
+    case MoeDispatcher::all_to_all:
+      return "alltoall";
+    case MoeDispatcher::deepep:
+      return "deepep";
+  }
+  return "?";
+}
+
 }  // namespace ptsim

@@ -11,6 +11,11 @@ namespace ptsim {
 enum class Schedule : std::uint8_t { gpipe, one_f_one_b, interleaved, zb_h1, dualpipe };
 enum class Recompute : std::uint8_t { none, selective, full };
 enum class CpAlgorithm : std::uint8_t { ring, ulysses };
+// How routed tokens reach their experts: one all-to-all over the expert-parallel group
+// (Megatron-Core's alltoall dispatcher), or DeepEP's node-deduplicated dispatch, which sends a
+// token once to each node holding one of its experts and fans it out there over NVLink
+// (Megatron-Core's flex dispatcher with --moe-enable-deepep; DeepSeek-V3 report section 3.2.2).
+enum class MoeDispatcher : std::uint8_t { all_to_all, deepep };
 
 // Megatron-Core's default order; the first dimension is innermost (varies fastest over ranks), so
 // tensor-parallel peers are adjacent and stay inside a node.
@@ -45,6 +50,7 @@ struct ParallelConfig {
   // forward and a backward together in the 1F1B steady state (Megatron-Core's EP A2A overlap, the
   // idea of DualPipe's overlapped chunks).
   bool ep_a2a_overlap = false;
+  MoeDispatcher moe_dispatcher = MoeDispatcher::all_to_all;
 
   int world_size() const { return tp * pp * dp * cp; }
   // Expert-data-parallel size: ranks holding the same experts (Megatron-Core).
@@ -54,5 +60,6 @@ struct ParallelConfig {
 const char* schedule_name(Schedule s);
 const char* recompute_name(Recompute r);
 const char* cp_algorithm_name(CpAlgorithm a);
+const char* moe_dispatcher_name(MoeDispatcher d);
 
 }  // namespace ptsim

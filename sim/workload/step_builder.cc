@@ -168,10 +168,16 @@ void StepBuilder::account(RankState& rs, Category c, CollectiveKind k, int n, do
 
 OpId StepBuilder::collective(RankState& rs, std::uint8_t stream, Category c, CollectiveKind k,
                              GroupId group, int n, double bytes, OpLabel label,
-                             std::initializer_list<OpId> deps) {
+                             std::initializer_list<OpId> deps, DomainDedup dedup) {
   account(rs, c, k, n, bytes);
   return g_.add_collective(rs.rank, stream, c, k, group, bytes, label,
-                           std::span<const OpId>(deps.begin(), deps.size()));
+                           std::span<const OpId>(deps.begin(), deps.size()), dedup);
+}
+
+DomainDedup StepBuilder::expert_dedup() const {
+  if (p_.moe_dispatcher != MoeDispatcher::deepep || !m_.is_moe()) return {};
+  return DomainDedup{static_cast<std::uint32_t>(m_.moe.top_k),
+                     static_cast<std::uint32_t>(m_.moe.num_experts)};
 }
 
 OpId StepBuilder::after(RankState& rs, PassState& ps, OpId op) {

@@ -165,7 +165,11 @@ class StepBuilder {
   void flush_buckets(RankState& rs, bool final);
   void account(RankState& rs, Category c, CollectiveKind k, int n, double bytes);
   OpId collective(RankState& rs, std::uint8_t stream, Category c, CollectiveKind k, GroupId g,
-                  int n, double bytes, OpLabel label, std::initializer_list<OpId> deps);
+                  int n, double bytes, OpLabel label, std::initializer_list<OpId> deps,
+                  DomainDedup dedup = {});
+  // The routing of the expert all-to-alls: DeepEP sends a token once per node holding one of its
+  // top-k experts; the all-to-all dispatcher sends every copy.
+  DomainDedup expert_dedup() const;
   OpId compute(RankState& rs, PassState& ps, std::uint32_t kernel, OpLabel label,
                Category c = Category::compute);
   OpId after(RankState& rs, PassState& ps, OpId op);                // make op the pass frontier

@@ -15,6 +15,8 @@
 // covers floating-point rounding of the flow arithmetic.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <numeric>
 #include <string>
 #include <vector>
@@ -42,7 +44,7 @@ std::vector<int> iota_ranks(int first, int count) {
 
 // Every member issues one collective on one group; returns the simulated step time.
 double simulate_collective(const ClusterProfile& cluster, int gpus, CollectiveKind kind,
-                           const std::vector<int>& members, double bytes) {
+                           const std::vector<int>& members, double bytes, DomainDedup dedup = {}) {
   const Topology topology = build_topology(cluster, gpus);
   Graph g(gpus);
   for (int m : members)
@@ -54,7 +56,7 @@ double simulate_collective(const ClusterProfile& cluster, int gpus, CollectiveKi
   const GroupId gid = g.add_group(group);
   const std::uint32_t label = g.intern_label("collective");
   for (GraphRank r = 0; r < g.rank_count(); ++r)
-    g.add_collective(r, stream, Category::dp, kind, gid, bytes, OpLabel{label}, {});
+    g.add_collective(r, stream, Category::dp, kind, gid, bytes, OpLabel{label}, {}, dedup);
   const SimulationResult sim = simulate_graph(g, cluster, topology);
   EXPECT_TRUE(sim.completed) << sim.stuck;
   return sim.step_time_s;
@@ -220,6 +222,43 @@ TEST(UnitCollectiveFlows, PairwiseAllToAllAcrossNodesIsBoundByTheRails) {
   const double t =
       simulate_collective(cluster, n, CollectiveKind::all_to_all, iota_ranks(0, n), kBytes);
   EXPECT_NEAR(t, expected, kRelTol * expected);
+}
+
+// C(n, k) as a double, from log-gamma (an independent route to the binomial ratio).
+double binomial(double n, double k) {
+  return std::exp(std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1));
+}
+
+TEST(UnitCollectiveFlows, DomainDedupAllToAllSendsAnItemOncePerRemoteNodeHit) {
+  // DeepEP-style dispatch over d nodes of g GPUs, items with k copies among E slots (E/(d g) per
+  // GPU): each GPU sends an item once to its rail peer in every other node holding one of its
+  // slots, with probability p = 1 - C(E - E/d, k) / C(E, k) per node, then every node exchanges
+  // pairwise over NVLink. S = bytes each GPU sends (all k copies), so an item is S/k:
+  //   (d-1) p S/k / B_nic + (d-1) alpha_net  +  (g-1)/g S / B_nvlink + (g-1) alpha_nvlink.
+  FabricSpec f;
+  f.network_step_latency_s = 3e-6;
+  f.nvlink_step_latency_s = 1e-6;
+  const ClusterProfile cluster = ideal_cluster(f);
+  const int g = 8;
+  struct Case {
+    int d, k, slots;
+  };
+  for (const Case& c : {Case{2, 2, 16}, Case{4, 8, 128}, Case{2, 8, 256}}) {
+    const int n = c.d * g;
+    const double p = 1 - binomial(c.slots - c.slots / c.d, c.k) / binomial(c.slots, c.k);
+    const double expected = (c.d - 1) * p * kBytes / c.k / f.nic_bytes_per_s +
+                            (c.d - 1) * f.network_step_latency_s +
+                            static_cast<double>(g - 1) / g * kBytes / f.nvlink_bytes_per_s +
+                            (g - 1) * f.nvlink_step_latency_s;
+    const double t = simulate_collective(
+        cluster, n, CollectiveKind::all_to_all, iota_ranks(0, n), kBytes,
+        DomainDedup{static_cast<std::uint32_t>(c.k), static_cast<std::uint32_t>(c.slots)});
+    EXPECT_NEAR(t, expected, kRelTol * expected) << "d=" << c.d << " k=" << c.k;
+    // Never more on the NICs than the plain all-to-all's (n-g)/n S.
+    const double plain =
+        simulate_collective(cluster, n, CollectiveKind::all_to_all, iota_ranks(0, n), kBytes);
+    EXPECT_LT(t, plain) << "d=" << c.d << " k=" << c.k;
+  }
 }
 
 // Rank 0 sends `bytes` to each of `peers` at once, each on its own stream.
