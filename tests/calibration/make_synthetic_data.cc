@@ -1,6 +1,6 @@
 // Writes the synthetic measurement files of tests/calibration/data/ from the closed forms of
 // synthetic_data.h. Run on purpose, and review the diff:
-//   build/bin/make_synthetic_calibration_data tests/calibration/data
+//   build/tests/bin/make_synthetic_calibration_data tests/calibration/data
 #include <cstdio>
 #include <string>
 

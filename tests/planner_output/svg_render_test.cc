@@ -2,7 +2,7 @@
 // decoded, and checked pixel by pixel: white background, dark title text, each series' colour at
 // each of its points and along its line inside the plotted area, each legend swatch beside it.
 // Skipped, with the reason, when chromium or zlib is absent. The picture is left in
-// build/bin/planner_output_render/ for a person to look at.
+// build/tests/planner_output_render/ for a person to look at.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -85,7 +85,7 @@ TEST(ValidationSvgInBrowser, ChromiumDrawsEverySeriesWhereThePlotSaysOnWhite) {
   const std::string chromium = find_on_path({"chromium", "chromium-browser"});
   if (chromium.empty()) GTEST_SKIP() << "chromium not installed (scripts/setup.sh installs it)";
 
-  const fs::path dir = fs::path(PTSIM_BINARY_DIR) / "planner_output_render";
+  const fs::path dir = fs::path(PTSIM_BINARY_DIR) / ".." / "tests" / "planner_output_render";
   fs::create_directories(dir);
   const fs::path svg_path = dir / "three_series.svg", png_path = dir / "three_series.png";
   const fs::path profile = dir / "chromium_profile", log = dir / "chromium.log";
