@@ -97,10 +97,11 @@ int main(int argc, char** argv) {
 
   std::printf("# validate: %zu runs re-simulated, %zu skipped\n", runs->runs.size(),
               runs->skipped.size());
-  std::printf("# %-52s %6s  %-30s %12s %12s %8s\n", "run", "gpus", "layout (tp pp dp cp ep vpp mb)",
-              "measured", "predicted", "error");
-  std::printf("# %-52s %6s  %-30s %12s %12s %8s\n", "", "", "", "(tok/s/GPU)", "(tok/s/GPU)",
-              "(%)");
+  std::printf("# %-52s %6s  %-30s %12s %12s %8s %10s %10s\n", "run", "gpus",
+              "layout (tp pp dp cp ep vpp mb)", "measured", "predicted", "error", "measured",
+              "predicted");
+  std::printf("# %-52s %6s  %-30s %12s %12s %8s %10s %10s\n", "", "", "", "(tok/s/GPU)",
+              "(tok/s/GPU)", "(%)", "step (s)", "step (s)");
   std::map<std::string, std::vector<double>> errors_by_family;
   std::vector<double> all_errors;
   Json results = Json::array();
@@ -153,8 +154,12 @@ int main(int argc, char** argv) {
       std::printf("  %-52s %6d  %-30s %10.2fms %10.2fms %+7.1f\n", run.id.c_str(), run.gpus, layout,
                   run.measured * 1e3, predicted * 1e3, error * 100);
     } else {
-      std::printf("  %-52s %6d  %-30s %12.1f %12.1f %+7.1f\n", run.id.c_str(), run.gpus, layout,
-                  run.measured, predicted, error * 100);
+      // The measured step follows from the measured throughput and the step's tokens.
+      const double tokens_per_step =
+          static_cast<double>(run.training.global_batch) * run.training.seq_len;
+      std::printf("  %-52s %6d  %-30s %12.1f %12.1f %+7.1f %10.3f %10.3f\n", run.id.c_str(),
+                  run.gpus, layout, run.measured, predicted, error * 100,
+                  tokens_per_step / (run.measured * run.gpus), e.result->step_time_s);
     }
     Json j = {{"id", run.id},
               {"family", run.family},
