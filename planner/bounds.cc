@@ -1,0 +1,396 @@
+#include "planner/bounds.h"
+
+#include <algorithm>
+#include <string>
+
+#include "sim/workload/activation_memory.h"
+#include "sim/workload/config_rules.h"
+#include "sim/workload/model_state_memory.h"
+#include "sim/workload/rank_layout.h"
+
+namespace ptsim {
+
+namespace {
+
+// Plans cached at once (work items); past this the cache starts over, which bounds memory on
+// large searches without changing any result.
+constexpr std::size_t kMaxCachedPasses = 20'000'000;
+
+std::string layout_key(const ParallelConfig& p) {
+  return std::to_string(p.tp) + "," + std::to_string(p.pp) + "," + std::to_string(p.dp) + "," +
+         std::to_string(p.cp) + "," + std::to_string(p.ep) + "," + std::to_string(p.etp) + "," +
+         std::to_string(p.micro_batch) + "," + (p.sequence_parallel ? "1" : "0") + "," +
+         cp_algorithm_name(p.cp_algorithm) + "," + p.rank_order + "," +
+         (p.tp_comm_overlap ? "1" : "0");
+}
+
+// (model stage -> rank, chunk) of a schedule: stages of rank r, one per chunk.
+std::vector<std::vector<int>> stages_of_ranks(const ParallelConfig& p) {
+  std::vector<std::vector<int>> out(static_cast<std::size_t>(p.pp));
+  for (int r = 0; r < p.pp; ++r) {
+    auto& s = out[static_cast<std::size_t>(r)];
+    if (p.schedule == Schedule::interleaved) {
+      for (int c = 0; c < p.vpp; ++c)
+        s.push_back(c * p.pp + r);
+    } else if (p.schedule == Schedule::dualpipe) {
+      s = {r, p.pp - 1 - r};
+    } else {
+      s = {r};
+    }
+  }
+  return out;
+}
+
+int model_stage_count(const ParallelConfig& p) {
+  return p.schedule == Schedule::interleaved ? p.pp * p.vpp : p.pp;
+}
+
+}  // namespace
+
+struct PlannerBounds::LayoutComm {
+  std::unique_ptr<RankLayout> layout;
+  BlockingCommTimes blocking;
+  double zero3_dense_layer_s = 0, zero3_moe_layer_s = 0;
+  std::map<std::pair<int, int>, double> hop_s;  // pipeline rank -> pipeline rank
+};
+
+// Everything about one configuration (but its ZeRO stage) the time bounds need.
+struct PlannerBounds::Costs {
+  const LayerCostModel* layers = nullptr;
+  std::vector<int> stage_first, stage_count;
+  std::vector<std::vector<int>> stages_of_rank;     // [rank][chunk]
+  std::vector<StagePasses> stage_passes;            // per model stage
+  std::vector<double> dense_params, expert_params;  // per rank
+  std::vector<double> zero3_per_micro_batch_s;      // per rank: its layers' ZeRO-3 traffic
+  std::vector<std::vector<double>> p2p_forward_s, p2p_backward_s;
+  int micro_batches = 0;
+  bool pipeline_done = false;
+  PipelineBound pipeline;
+};
+
+PlannerBounds::PlannerBounds(const ModelSpec& model, const TrainingConfig& training,
+                             const ClusterProfile& cluster, const Topology& topology, int gpus)
+    : model_(model),
+      training_(training),
+      cluster_(cluster),
+      topology_(topology),
+      gpus_(gpus),
+      compute_(cluster.gpu),
+      comm_(cluster, topology) {}
+
+PlannerBounds::~PlannerBounds() = default;
+
+std::vector<int> PlannerBounds::layers_per_stage(int layers, int stages) {
+  // As StepBuilder::assign_layers: an even share, the remainder to the middle stages first, then
+  // to the last and the first.
+  std::vector<int> count(static_cast<std::size_t>(stages), layers / stages);
+  int extra = layers - (layers / stages) * stages;
+  for (int s = 1; s + 1 < stages && extra > 0; ++s, --extra)
+    ++count[static_cast<std::size_t>(s)];
+  for (int s : {stages - 1, 0}) {
+    if (extra > 0 && stages > 0) {
+      ++count[static_cast<std::size_t>(s)];
+      --extra;
+    }
+  }
+  return count;
+}
+
+int PlannerBounds::micro_batches(const ParallelConfig& p) const {
+  return micro_batches_per_step(training_, p);
+}
+
+std::shared_ptr<const PreparedPlan> PlannerBounds::plan(const ParallelConfig& p) {
+  const auto key = std::make_tuple(static_cast<int>(p.schedule), p.pp, p.vpp, micro_batches(p),
+                                   p.ep_a2a_overlap);
+  if (auto it = plans_.find(key); it != plans_.end()) return it->second;
+  auto prepared = prepare_plan(p.schedule, p.pp, p.vpp, micro_batches(p), p.ep_a2a_overlap);
+  if (cached_passes_ + prepared->passes > kMaxCachedPasses) {
+    plans_.clear();
+    cached_passes_ = 0;
+  }
+  cached_passes_ += prepared->passes;
+  plans_.emplace(key, prepared);
+  return prepared;
+}
+
+const PlannerBounds::LayoutComm& PlannerBounds::layout_comm(const ParallelConfig& p) {
+  const std::string key = layout_key(p);
+  if (auto it = comm_cache_.find(key); it != comm_cache_.end()) return *it->second;
+  auto c = std::make_unique<LayoutComm>();
+  auto layout = RankLayout::make(p);
+  PTSIM_CHECK(layout.ok(), "bounds: the configuration's rank order was not checked");
+  c->layout = std::make_unique<RankLayout>(std::move(*layout));
+  const RankShapes s = rank_shapes(model_, training_, p);
+  c->blocking = comm_.blocking(model_, training_, p, s, *c->layout);
+  if (p.dp * p.cp > 1 || p.expert_dp() > 1) {
+    c->zero3_dense_layer_s = comm_.zero3_layer_s(p, *c->layout, s.layer_dense_params, 0);
+    if (model_.is_moe()) {
+      c->zero3_moe_layer_s = comm_.zero3_layer_s(p, *c->layout, s.layer_moe_params_dense_part,
+                                                 s.layer_moe_params_expert_part);
+    }
+  }
+  const double p2p_bytes = s.tokens_sp * model_.hidden * 2.0;
+  for (int a = 0; a < p.pp && p.pp > 1; ++a) {
+    for (int b : {(a + 1) % p.pp, (a + p.pp - 1) % p.pp}) {
+      c->hop_s.try_emplace({a, b}, comm_.pipeline_transfer_s(*c->layout, a, b, p2p_bytes));
+    }
+  }
+  auto [it, inserted] = comm_cache_.emplace(key, std::move(c));
+  return *it->second;
+}
+
+const LayerCostModel& PlannerBounds::layer_costs(const ParallelConfig& p) {
+  const std::string key = layout_key(p) + "," + recompute_name(p.recompute);
+  if (auto it = layer_cache_.find(key); it != layer_cache_.end()) return *it->second;
+  const LayoutComm& comm = layout_comm(p);
+  auto lc = std::make_unique<LayerCostModel>(model_, training_, p, compute_, comm.blocking);
+  auto [it, inserted] = layer_cache_.emplace(key, std::move(lc));
+  return *it->second;
+}
+
+PlannerBounds::Costs& PlannerBounds::costs(const ParallelConfig& p) {
+  std::string key = layout_key(p) + "," + recompute_name(p.recompute) + "," +
+                    schedule_name(p.schedule) + "," + std::to_string(p.vpp) + "," +
+                    (p.ep_a2a_overlap ? "1" : "0");
+  if (auto it = costs_.find(key); it != costs_.end()) return *it->second;
+  auto c = std::make_unique<Costs>();
+  const LayoutComm& comm = layout_comm(p);
+  c->layers = &layer_costs(p);
+  const LayerCostModel& lc = *c->layers;
+
+  const int stages = model_stage_count(p);
+  c->stage_count = layers_per_stage(model_.layers, stages);
+  c->stage_first.assign(static_cast<std::size_t>(stages), 0);
+  for (int s = 1; s < stages; ++s) {
+    c->stage_first[static_cast<std::size_t>(s)] = c->stage_first[static_cast<std::size_t>(s - 1)] +
+                                                  c->stage_count[static_cast<std::size_t>(s - 1)];
+  }
+  c->stage_passes.resize(static_cast<std::size_t>(stages));
+  for (int s = 0; s < stages; ++s) {
+    StagePasses& sp = c->stage_passes[static_cast<std::size_t>(s)];
+    const int first = c->stage_first[static_cast<std::size_t>(s)];
+    const int count = c->stage_count[static_cast<std::size_t>(s)];
+    const bool first_stage = s == 0;
+    const bool last_stage = s == stages - 1;
+    if (first_stage) {
+      sp.forward += lc.edges().embed_forward;
+      sp.backward += lc.edges().embed_backward;
+      sp.backward_input += lc.edges().embed_backward;
+    }
+    if (last_stage) {
+      sp.backward += lc.edges().head_backward;
+      sp.backward_input += lc.edges().head_backward;
+    }
+    for (int l = first; l < first + count; ++l) {
+      const LayerCosts& layer = lc.layer(l);
+      sp.forward += layer.forward;
+      sp.backward += layer.backward;
+      sp.backward_input += layer.backward_input;
+      sp.backward_weight += layer.backward_weight;
+    }
+    if (last_stage) {
+      sp.forward += lc.edges().head_forward;
+      sp.forward.trail_s = lc.edges().head_forward.trail_s;
+    } else if (count > 0) {
+      sp.forward.trail_s = lc.layer(first + count - 1).forward.trail_s;
+    }
+    if (!last_stage && count > 0) {
+      // The backward starts with the last layer's MLP; its entry all-gather waits for the input.
+      sp.backward.lead_s = lc.layer(first + count - 1).backward.lead_s;
+      sp.backward_input.lead_s = lc.layer(first + count - 1).backward_input.lead_s;
+    }
+  }
+
+  c->stages_of_rank = stages_of_ranks(p);
+  const RankShapes& s = lc.shapes();
+  c->dense_params.assign(static_cast<std::size_t>(p.pp), 0.0);
+  c->expert_params.assign(static_cast<std::size_t>(p.pp), 0.0);
+  c->zero3_per_micro_batch_s.assign(static_cast<std::size_t>(p.pp), 0.0);
+  const double z3_dense = comm.zero3_dense_layer_s;
+  const double z3_moe = comm.zero3_moe_layer_s;
+  for (int r = 0; r < p.pp; ++r) {
+    for (int stage : c->stages_of_rank[static_cast<std::size_t>(r)]) {
+      const int first = c->stage_first[static_cast<std::size_t>(stage)];
+      const int count = c->stage_count[static_cast<std::size_t>(stage)];
+      double dense = 0, expert = 0, z3 = 0;
+      for (int l = first; l < first + count; ++l) {
+        if (model_.is_moe_layer(l)) {
+          dense += s.layer_moe_params_dense_part;
+          expert += s.layer_moe_params_expert_part;
+          z3 += z3_moe;
+        } else {
+          dense += s.layer_dense_params;
+          z3 += z3_dense;
+        }
+      }
+      if (stage == 0) dense += s.embedding_params;
+      if (stage == stages - 1) dense += s.lm_head_params + s.final_norm_params;
+      c->dense_params[static_cast<std::size_t>(r)] += dense;
+      c->expert_params[static_cast<std::size_t>(r)] += expert;
+      // Each micro-batch passes a chunk once (DualPipe's two chunks each take half of them).
+      const double share = p.schedule == Schedule::dualpipe ? 0.5 : 1.0;
+      c->zero3_per_micro_batch_s[static_cast<std::size_t>(r)] += share * z3;
+    }
+  }
+
+  // Point-to-point hops between consecutive positions of each direction.
+  c->micro_batches = micro_batches(p);
+  std::vector<std::vector<int>> directions;
+  if (p.schedule == Schedule::interleaved) {
+    directions.emplace_back();
+    for (int k = 0; k < p.pp * p.vpp; ++k)
+      directions.back().push_back(k % p.pp);
+  } else {
+    directions.emplace_back();
+    for (int r = 0; r < p.pp; ++r)
+      directions.back().push_back(r);
+    if (p.schedule == Schedule::dualpipe) {
+      directions.emplace_back();
+      for (int r = p.pp - 1; r >= 0; --r)
+        directions.back().push_back(r);
+    }
+  }
+  auto hop_s = [&](int a, int b) { return comm.hop_s.at({a, b}); };
+  for (const auto& dir : directions) {
+    c->p2p_forward_s.emplace_back();
+    c->p2p_backward_s.emplace_back();
+    for (std::size_t k = 0; k + 1 < dir.size(); ++k) {
+      c->p2p_forward_s.back().push_back(hop_s(dir[k], dir[k + 1]));
+      c->p2p_backward_s.back().push_back(hop_s(dir[k + 1], dir[k]));
+    }
+  }
+  auto [it, inserted] = costs_.emplace(std::move(key), std::move(c));
+  return *it->second;
+}
+
+double PlannerBounds::memory_bytes(const ParallelConfig& p) {
+  const RankShapes s = rank_shapes(model_, training_, p);
+  const int stages = model_stage_count(p);
+  const std::vector<int> count = layers_per_stage(model_.layers, stages);
+  std::vector<int> first(static_cast<std::size_t>(stages), 0);
+  for (int i = 1; i < stages; ++i)
+    first[static_cast<std::size_t>(i)] =
+        first[static_cast<std::size_t>(i - 1)] + count[static_cast<std::size_t>(i - 1)];
+  const double act_dense = layer_activation_bytes(model_, training_, p, s, false).total();
+  const double act_moe =
+      model_.is_moe() ? layer_activation_bytes(model_, training_, p, s, true).total() : 0.0;
+  const auto ranks = stages_of_ranks(p);
+  const double frag = 1.0 + cluster_.memory.allocator_fragmentation;
+  // Model state first: when it alone does not fit, the schedule need not be walked.
+  std::vector<double> state(ranks.size(), 0.0), act_min(ranks.size(), 0.0);
+  double worst_state = 0;
+  for (std::size_t r = 0; r < ranks.size(); ++r) {
+    double dense = 0, expert = 0;
+    double chunk_min = -1;
+    for (int stage : ranks[r]) {
+      double act = 0;
+      const int f = first[static_cast<std::size_t>(stage)];
+      for (int l = f; l < f + count[static_cast<std::size_t>(stage)]; ++l) {
+        if (model_.is_moe_layer(l)) {
+          dense += s.layer_moe_params_dense_part;
+          expert += s.layer_moe_params_expert_part;
+          act += act_moe;
+        } else {
+          dense += s.layer_dense_params;
+          act += act_dense;
+        }
+      }
+      if (stage == 0) dense += s.embedding_params;
+      if (stage == stages - 1) dense += s.lm_head_params + s.final_norm_params;
+      chunk_min = chunk_min < 0 ? act : std::min(chunk_min, act);
+    }
+    state[r] = model_state_bytes(dense, expert, p.dp * p.cp, p.expert_dp(), p.zero_stage).total();
+    act_min[r] = std::max(chunk_min, 0.0);
+    worst_state = std::max(worst_state, state[r]);
+  }
+  const double base = cluster_.memory.cuda_context_bytes;
+  if (worst_state * frag + base > cluster_.gpu.hbm_capacity_bytes) return worst_state * frag + base;
+  const auto prepared = plan(p);
+  double worst = 0;
+  for (std::size_t r = 0; r < ranks.size(); ++r) {
+    const double held = prepared->max_in_flight[r] * act_min[r];
+    worst = std::max(worst, (state[r] + held) * frag + base);
+  }
+  return worst;
+}
+
+double PlannerBounds::quick_time_s(const ParallelConfig& p) {
+  Costs& c = costs(p);
+  const bool pairs = p.schedule == Schedule::dualpipe || p.ep_a2a_overlap;
+  const double per_chunk_mb = p.schedule == Schedule::dualpipe
+                                  ? c.micro_batches / 2.0
+                                  : static_cast<double>(c.micro_batches);
+  double best = 0;
+  for (std::size_t r = 0; r < c.stages_of_rank.size(); ++r) {
+    double busy = 0;
+    for (int stage : c.stages_of_rank[r]) {
+      const StagePasses& sp = c.stage_passes[static_cast<std::size_t>(stage)];
+      double per_mb = 0;
+      if (pairs) {
+        per_mb = sp.forward.compute_s + sp.backward_input.compute_s + sp.backward_weight.compute_s;
+      } else if (p.schedule == Schedule::zb_h1) {
+        per_mb = sp.forward.body_s() + sp.backward_input.body_s() + sp.backward_weight.body_s();
+      } else {
+        per_mb = sp.forward.body_s() + sp.backward.body_s();
+      }
+      busy += per_chunk_mb * per_mb;
+    }
+    const double shard =
+        p.zero_stage >= 1 ? c.dense_params[r] / (p.dp * p.cp) + c.expert_params[r] / p.expert_dp()
+                          : c.dense_params[r] + c.expert_params[r];
+    busy += c.layers->optimizer_s(shard);
+    best = std::max(best, busy);
+    if (p.zero_stage == 3) best = std::max(best, c.micro_batches * c.zero3_per_micro_batch_s[r]);
+  }
+  return best * (1.0 - 1e-9);
+}
+
+std::vector<double> PlannerBounds::rank_compute_s(const ParallelConfig& p) {
+  Costs& c = costs(p);
+  const double per_chunk_mb = p.schedule == Schedule::dualpipe
+                                  ? c.micro_batches / 2.0
+                                  : static_cast<double>(c.micro_batches);
+  std::vector<double> out;
+  for (std::size_t r = 0; r < c.stages_of_rank.size(); ++r) {
+    double busy = 0;
+    for (int stage : c.stages_of_rank[r]) {
+      const StagePasses& sp = c.stage_passes[static_cast<std::size_t>(stage)];
+      busy += per_chunk_mb * (sp.forward.compute_s + sp.backward.compute_s);
+    }
+    const double shard =
+        p.zero_stage >= 1 ? c.dense_params[r] / (p.dp * p.cp) + c.expert_params[r] / p.expert_dp()
+                          : c.dense_params[r] + c.expert_params[r];
+    out.push_back(busy + c.layers->optimizer_s(shard));
+  }
+  return out;
+}
+
+double PlannerBounds::time_s(const ParallelConfig& p) {
+  const double quick = quick_time_s(p);
+  Costs& c = costs(p);
+  if (!c.pipeline_done) {
+    const auto prepared = plan(p);
+    PipelineBoundInputs in;
+    in.plan = prepared.get();
+    in.passes.resize(c.stages_of_rank.size());
+    for (std::size_t r = 0; r < c.stages_of_rank.size(); ++r) {
+      for (int stage : c.stages_of_rank[r])
+        in.passes[r].push_back(c.stage_passes[static_cast<std::size_t>(stage)]);
+    }
+    in.p2p_forward_s = c.p2p_forward_s;
+    in.p2p_backward_s = c.p2p_backward_s;
+    c.pipeline = relaxed_pipeline(in);
+    c.pipeline_done = true;
+  }
+  double t = c.pipeline.finish_s;
+  for (std::size_t r = 0; r < c.stages_of_rank.size(); ++r) {
+    const double shard =
+        p.zero_stage >= 1 ? c.dense_params[r] / (p.dp * p.cp) + c.expert_params[r] / p.expert_dp()
+                          : c.dense_params[r] + c.expert_params[r];
+    t = std::max(t, c.pipeline.stream_free_s[r] + c.layers->optimizer_s(shard));
+  }
+  return std::max(quick, t * (1.0 - 1e-9));
+}
+
+}  // namespace ptsim

@@ -1,0 +1,58 @@
+// The pipeline part of the planner's optimistic step time: the schedule's passes, in each rank's
+// order (make_pipeline_plan, the same plan the graph builder follows), run on an idealised machine
+// where each pass takes only its lower-bound time (bounds_layer.h), a pass waits for its
+// predecessor position of the same micro-batch (forward: the previous position's forward;
+// backward: the next position's backward) plus the contention-free point-to-point transfer, and
+// nothing else waits. Every dependency used here also exists in the built graph and every duration
+// is at most the simulated one, so the finish time is a lower bound of the simulated step time.
+// It captures the bubble of every schedule (1F1B, interleaved, ZB-H1, DualPipe, GPipe) without
+// a closed form per schedule.
+//
+// Also here: the number of micro-batches each rank holds in flight at once in the plan (the
+// activation part of the memory bound), counting a micro-batch from the end of its forward to
+// the start of its first backward pass (B or full), which is never more than the builder holds.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "planner/bounds_layer.h"
+#include "sim/workload/pipeline_schedule.h"
+
+namespace ptsim {
+
+// A plan with the pairing the builder applies (DualPipe's overlapped pairs, and
+// --ep-a2a-overlap's forward + backward pairs) and position lookups.
+struct PreparedPlan {
+  PipelinePlan plan;
+  int micro_batches = 0;
+  // position_of[direction][rank][chunk], -1 when the (rank, chunk) is not in that direction.
+  std::vector<std::vector<std::vector<int>>> position_of;
+  // Most micro-batches held at once per rank (see above).
+  std::vector<int> max_in_flight;
+  std::size_t passes = 0;
+};
+
+std::shared_ptr<const PreparedPlan> prepare_plan(Schedule schedule, int pp, int vpp,
+                                                 int micro_batches, bool ep_a2a_overlap);
+
+struct StagePasses {
+  PassCost forward, backward, backward_input, backward_weight;
+};
+
+struct PipelineBoundInputs {
+  const PreparedPlan* plan = nullptr;
+  std::vector<std::vector<StagePasses>> passes;  // [rank][chunk]
+  // Contention-free transfer from position k to k + 1 (forward) and k + 1 to k (backward), per
+  // direction: [direction][k].
+  std::vector<std::vector<double>> p2p_forward_s, p2p_backward_s;
+};
+
+struct PipelineBound {
+  double finish_s = 0;                // last pass (and its trailing communication) done
+  std::vector<double> stream_free_s;  // per rank: its last pass's last kernel done
+};
+// The optimizer steps are left to the caller (they depend on the ZeRO stage, the passes do not).
+PipelineBound relaxed_pipeline(const PipelineBoundInputs& in);
+
+}  // namespace ptsim
