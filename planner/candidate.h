@@ -1,0 +1,40 @@
+// Candidates: configurations that pass check_config's rules and the memory lower bound, with the
+// bounds the search orders them by. Building the list is the first half of the search
+// (search.h); it counts what it prunes, per rule.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "planner/bounds.h"
+#include "planner/config_space.h"
+
+namespace ptsim {
+
+struct Candidate {
+  ParallelConfig config;
+  double memory_bound_bytes = 0;
+  double quick_bound_s = 0;  // busiest stream; the full bound is computed lazily
+};
+
+struct CandidateList {
+  std::vector<Candidate> candidates;
+  std::int64_t considered = 0;
+  std::vector<std::pair<std::string, std::int64_t>> pruned;  // every rule, then memory_bound
+  std::string first_rule_failure;  // the reason of the first configuration a rule pruned
+  // The configurations pruned by the memory bound with the smallest bounds (for "nothing fits").
+  std::vector<Candidate> smallest_over_memory;
+};
+
+// Rules, then the memory bound (a configuration over the GPU's capacity by the bound is pruned),
+// then the quick time bound of each survivor.
+CandidateList list_candidates(const ModelSpec& model, const TrainingConfig& training,
+                              const ClusterProfile& cluster, int gpus, const SearchPins& pins,
+                              PlannerBounds& bounds);
+
+inline constexpr const char* kMemoryBoundRule = "memory_bound";
+inline constexpr const char* kRankOrderRule = "rank_order";
+
+}  // namespace ptsim
