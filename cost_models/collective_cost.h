@@ -19,8 +19,17 @@
 //     the rail of its destination (PXN), so the domain's g NICs carry it;
 //   direct (ring shift, point-to-point): one hop per rank.
 // Time = base latency + steps x step latency (NVLink or network, per step) + h / (B x
-// efficiency(S)), the efficiency read from the profile's bus-bandwidth table of the link class the
-// algorithm's bottleneck sits on.
+// efficiency(S) x protocol bandwidth factor), the efficiency read from the profile's bus-bandwidth
+// table of the link class the algorithm's bottleneck sits on.
+//
+// Protocols (NCCL src/graph/tuning.cc, CALIBRATION_NOTES 2.1-2.2): NCCL runs each algorithm with
+// one of LL (low latency, half the bandwidth), LL128 (92% of the bandwidth) or Simple (full
+// bandwidth, the highest per-step latency), picking the fastest for the size. The profile's
+// base_latency_s and step_latency_s are the Simple protocol's for its link class; LL and LL128 take
+// NCCL's ratios to Simple for that link class (ring on NVLink 0.6 / 1.9 / 3.4 us per step, on the
+// network 2.7 / 4.0 / 14 us; base 6.6 / 14 / 8.4 us). The efficiency table is the residual
+// efficiency of the Simple protocol at large sizes (e.g. 370 of 450 GB/s on H100 NVLink): the
+// latency makes small collectives slow, not the table. NVLS runs the Simple protocol only.
 //
 // The simulator decomposes the chosen algorithm into flows on the topology
 // (sim/network/collective_flows.h), where contention changes the bandwidth; this file's
@@ -56,14 +65,26 @@ class CollectiveCostModel {
   // Contention-free time of one algorithm.
   double predicted_time_s(CollectiveKind kind, CollectiveAlgorithm algo, const GroupShape& g,
                           double bytes) const;
-  // The parts of predicted_time_s: latency, and bandwidth efficiency at this size.
+  // The parts of predicted_time_s at the protocol NCCL would pick for this size: latency, and
+  // bandwidth efficiency (table efficiency x protocol factor).
+  struct Cost {
+    double latency_s = 0;
+    double efficiency = 1;
+  };
+  Cost cost(CollectiveKind kind, CollectiveAlgorithm algo, const GroupShape& g, double bytes) const;
+  // Simple-protocol latency (the profile's figures) and the table efficiency, without protocol
+  // choice.
   double latency_s(CollectiveKind kind, CollectiveAlgorithm algo, const GroupShape& g) const;
   double efficiency(CollectiveAlgorithm algo, const GroupShape& g, double bytes) const;
-  // Latency of one phase of the hierarchical algorithm (reduce-scatter / all-reduce /
-  // all-gather), for the simulator's phase-by-phase flows.
-  double ring_latency_s(int ranks, int domains, int steps_per_rank_factor) const;
-  // Point-to-point transfer latency (base + one step of the link class).
-  double p2p_latency_s(bool crosses_domains) const;
+  // Latency of a ring phase (steps on NVLink and on the network) under a protocol, and the cost
+  // of one hierarchical phase, for the simulator's phase-by-phase flows.
+  enum class Protocol : std::uint8_t { ll, ll128, simple };
+  double ring_latency_s(int ranks, int domains, int steps_per_rank_factor,
+                        Protocol protocol = Protocol::simple) const;
+  Cost ring_phase_cost(int ranks, int domains, int factor, double hop_bytes, double bandwidth,
+                       double size_bytes, bool include_base) const;
+  // Point-to-point transfer cost (base + one step of the link class, protocol by size).
+  Cost p2p_cost(bool crosses_domains, double bytes) const;
 
   const ClusterProfile& cluster() const { return cluster_; }
 

@@ -30,7 +30,10 @@ struct Event {
   void operator()() const;
 };
 
-enum EventKind : std::uint32_t { kOpDone, kNetworkWake, kPhaseStart };
+// kJoinSolver: a shared flow's latency has passed and it joins the max-min solver.
+enum EventKind : std::uint32_t { kOpDone, kNetworkWake, kJoinSolver, kFastDone };
+// kFastDone events carry the instance's fast-flow generation in the kind's upper bits.
+constexpr std::uint32_t kKindBits = 8;
 
 // A collective or transfer in progress: the member ops it completes and its flow phases.
 struct Instance {
@@ -40,6 +43,14 @@ struct Instance {
   std::uint32_t expected = 0;
   std::uint32_t phase = 0;
   bool active = false;
+  // Exclusive ("fast") flow: while no other flow uses any of its links, max-min fairness gives it
+  // exactly its bottleneck rate, so its finish is scheduled directly; a flow arriving on one of its
+  // links promotes it into the shared solver with its remaining bytes (identical result).
+  bool fast = false;
+  double fast_rate = 0;
+  double fast_start_s = 0;
+  double fast_bytes = 0;
+  std::uint32_t fast_generation = 0;
 };
 
 struct TransferKey {
@@ -99,6 +110,10 @@ class Run {
   void arrive_transfer(OpId op);
   void launch(std::uint32_t instance);
   void start_phase(std::uint32_t instance);
+  void phase_done(std::uint32_t instance);
+  void promote(std::uint32_t instance);
+  void join_solver(std::uint32_t instance, double bytes);
+  void release_fast_links(std::uint32_t instance);
   void finish_instance(std::uint32_t instance);
   void wake_network();
   std::uint32_t new_instance();
@@ -141,7 +156,10 @@ class Run {
   std::vector<std::uint32_t> free_instances_;
   std::vector<std::optional<CollectivePlan>> collective_plans_;
   std::unordered_map<TransferPlanKey, CollectivePlan, TransferPlanKeyHash> transfer_plans_;
-  std::vector<std::uint32_t> flow_owner_;  // by FlowId index
+  std::vector<std::uint32_t> flow_owner_;       // by FlowId index
+  std::vector<std::uint32_t> link_fast_owner_;  // instance + 1 of the exclusive flow on a link
+  std::vector<double> link_capacity_;
+  std::vector<char> link_shared_;  // shared policy with finite capacity: needs exclusivity
   std::uint64_t wake_generation_ = 0;
   double wake_at_s_ = std::numeric_limits<double>::infinity();
 
@@ -206,6 +224,7 @@ void Run::prepare() {
   std::unordered_map<std::uint64_t, std::uint32_t> issued;
   for (std::size_t i = 0; i < n; ++i) {
     if (ops[i].kind != OpKind::collective) continue;
+    if (present_[g_.collective_of(ops[i]).group] <= 1) continue;  // matched without issue order
     const std::uint64_t key =
         (static_cast<std::uint64_t>(g_.collective_of(ops[i]).group) << 32) | ops[i].rank;
     instance_seq_[i] = issued[key]++;
@@ -213,6 +232,15 @@ void Run::prepare() {
   if (options_.record_op_times) {
     result_.op_start_s.assign(n, kNaN);
     result_.op_end_s.assign(n, kNaN);
+  }
+  const std::size_t links = sharing_.link_count();
+  link_fast_owner_.assign(links, 0);
+  link_capacity_.resize(links);
+  link_shared_.resize(links);
+  for (std::uint32_t l = 0; l < links; ++l) {
+    link_capacity_[l] = sharing_.capacity_bytes_per_s(LinkId{l});
+    link_shared_[l] =
+        sharing_.policy(LinkId{l}) == SharingPolicy::shared && std::isfinite(link_capacity_[l]);
   }
   engine_.reserve(1024);
 }
@@ -352,6 +380,19 @@ void Run::complete(OpId id) {
 void Run::arrive_collective(OpId id) {
   const Op& op = g_.op(id);
   const Collective& c = g_.collective_of(op);
+  if (present_[c.group] == 1) {
+    // The only member in the graph (reduced graphs): no one to wait for.
+    const std::uint32_t iid = new_instance();
+    Instance& in = instances_[iid];
+    in.ops.assign(1, id);
+    in.arrived = in.expected = 1;
+    in.phase = 0;
+    in.active = true;
+    in.fast = false;
+    in.plan = &collective_plan(op.payload);
+    launch(iid);
+    return;
+  }
   const std::uint64_t key = (static_cast<std::uint64_t>(c.group) << 32) | instance_seq_[id];
   auto [it, inserted] = open_instances_.try_emplace(key, 0);
   if (inserted) {
@@ -363,6 +404,7 @@ void Run::arrive_collective(OpId id) {
     in.phase = 0;
     in.plan = nullptr;
     in.active = true;
+    in.fast = false;
   }
   const std::uint32_t iid = it->second;
   Instance& in = instances_[iid];
@@ -392,6 +434,7 @@ void Run::arrive_transfer(OpId id) {
   in.arrived = in.expected = 2;
   in.phase = 0;
   in.active = true;
+  in.fast = false;
   in.plan = &transfer_plan(g_.op(send));
   launch(iid);
 }
@@ -407,22 +450,95 @@ void Run::launch(std::uint32_t iid) {
     return;
   }
   in.phase = 0;
-  const double lat = in.plan->phases[0].latency_s;
-  if (lat > 0) {
-    engine_.schedule_at(engine_.now_s() + lat, Event{this, kPhaseStart, iid});
-  } else {
-    start_phase(iid);
-  }
+  start_phase(iid);
 }
 
+// A phase pays its latency, then moves its bytes. An exclusive flow folds the latency into its
+// scheduled finish (the transfer holds its links from now + latency); a shared one waits for the
+// latency before it joins the solver.
 void Run::start_phase(std::uint32_t iid) {
   Instance& in = instances_[iid];
   const FlowPhase& phase = in.plan->phases[in.phase];
-  const FlowId flow = sharing_.start_flow(engine_.now_s(), phase.uses, phase.bytes);
+  const double now = engine_.now_s();
+  bool exclusive = true;
+  for (const LinkUse& use : phase.uses) {
+    if (!link_shared_[use.link.value]) continue;
+    if (sharing_.flows_on(use.link) > 0) exclusive = false;
+    const std::uint32_t owner = link_fast_owner_[use.link.value];
+    if (owner != 0 && owner != iid + 1) {
+      promote(owner - 1);
+      exclusive = false;
+    }
+  }
   ++result_.flows;
+  if (exclusive) {
+    double rate = std::numeric_limits<double>::infinity();
+    for (const LinkUse& use : phase.uses) {
+      const double cap = link_capacity_[use.link.value];
+      if (std::isfinite(cap)) rate = std::min(rate, cap / use.weight);
+    }
+    in.fast = true;
+    in.fast_rate = rate;
+    in.fast_start_s = now + phase.latency_s;
+    in.fast_bytes = phase.bytes;
+    ++in.fast_generation;
+    for (const LinkUse& use : phase.uses) {
+      if (link_shared_[use.link.value]) link_fast_owner_[use.link.value] = iid + 1;
+    }
+    const double done = in.fast_start_s + (std::isfinite(rate) ? phase.bytes / rate : 0.0);
+    engine_.schedule_at(
+        done, Event{this, kFastDone | ((in.fast_generation & 0xffffffu) << kKindBits), iid});
+    return;
+  }
+  if (phase.latency_s > 0) {
+    engine_.schedule_at(now + phase.latency_s, Event{this, kJoinSolver, iid});
+    return;
+  }
+  join_solver(iid, phase.bytes);
+}
+
+void Run::join_solver(std::uint32_t iid, double bytes) {
+  const Instance& in = instances_[iid];
+  // Exclusive flows that started on these links meanwhile now share them: they join too.
+  for (const LinkUse& use : in.plan->phases[in.phase].uses) {
+    const std::uint32_t owner = link_fast_owner_[use.link.value];
+    if (owner != 0 && owner != iid + 1) promote(owner - 1);
+  }
+  const FlowId flow = sharing_.start_flow(engine_.now_s(), in.plan->phases[in.phase].uses, bytes);
   if (flow_owner_.size() <= flow.index) flow_owner_.resize(flow.index + 1, 0);
   flow_owner_[flow.index] = iid;
   wake_network();
+}
+
+void Run::release_fast_links(std::uint32_t iid) {
+  const Instance& in = instances_[iid];
+  for (const LinkUse& use : in.plan->phases[in.phase].uses) {
+    if (link_fast_owner_[use.link.value] == iid + 1) link_fast_owner_[use.link.value] = 0;
+  }
+}
+
+void Run::promote(std::uint32_t iid) {
+  Instance& in = instances_[iid];
+  const double now = engine_.now_s();
+  release_fast_links(iid);
+  in.fast = false;
+  ++in.fast_generation;  // its scheduled finish is now stale
+  if (now < in.fast_start_s) {
+    // Still in its latency: join the solver once the latency has passed, with every byte.
+    engine_.schedule_at(in.fast_start_s, Event{this, kJoinSolver, iid});
+    return;
+  }
+  const double sent = in.fast_rate * (now - in.fast_start_s);
+  join_solver(iid, std::max(0.0, in.fast_bytes - sent));
+}
+
+void Run::phase_done(std::uint32_t iid) {
+  Instance& in = instances_[iid];
+  if (++in.phase < in.plan->phases.size()) {
+    start_phase(iid);
+  } else {
+    finish_instance(iid);
+  }
 }
 
 void Run::finish_instance(std::uint32_t iid) {
@@ -444,28 +560,29 @@ void Run::wake_network() {
   }
 }
 
-void Run::on_event(std::uint32_t kind, std::uint32_t arg) {
+void Run::on_event(std::uint32_t tagged_kind, std::uint32_t arg) {
+  const std::uint32_t kind = tagged_kind & ((1u << kKindBits) - 1);
   switch (kind) {
+    case kFastDone: {
+      Instance& in = instances_[arg];
+      if (!in.fast || (tagged_kind >> kKindBits) != (in.fast_generation & 0xffffffu)) break;
+      release_fast_links(arg);
+      in.fast = false;
+      phase_done(arg);
+      break;
+    }
     case kOpDone:
       complete(arg);
       break;
-    case kPhaseStart:
-      start_phase(arg);
+    case kJoinSolver:
+      join_solver(arg, instances_[arg].plan->phases[instances_[arg].phase].bytes);
       break;
     case kNetworkWake: {
       if (arg != static_cast<std::uint32_t>(wake_generation_)) return;  // superseded
       wake_at_s_ = std::numeric_limits<double>::infinity();
       const auto done = sharing_.finish_due(engine_.now_s());
-      for (const FlowId& f : done) {
-        const std::uint32_t iid = flow_owner_[f.index];
-        Instance& in = instances_[iid];
-        if (++in.phase < in.plan->phases.size()) {
-          const double lat = in.plan->phases[in.phase].latency_s;
-          engine_.schedule_at(engine_.now_s() + lat, Event{this, kPhaseStart, iid});
-        } else {
-          finish_instance(iid);
-        }
-      }
+      for (const FlowId& f : done)
+        phase_done(flow_owner_[f.index]);
       wake_network();
       break;
     }

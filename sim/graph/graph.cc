@@ -148,26 +148,22 @@ OpId Graph::add_compute_sequence(GraphRank rank, std::uint8_t stream, Category c
                                  std::span<const std::uint32_t> kernels, OpLabel label,
                                  std::span<const OpId> deps) {
   PTSIM_CHECK(!kernels.empty(), "compute op without kernels");
-  std::uint64_t key = 1469598103934665603ULL;
+  std::uint64_t key = kernels.size();
   for (std::uint32_t k : kernels) {
     PTSIM_CHECK(k < kernels_.size(), "compute op with an unknown kernel");
-    key = (key ^ k) * 1099511628211ULL;
+    key = detail::mix64(key ^ k);
   }
-  auto& bucket = sequence_index_[key];
-  std::uint32_t index = static_cast<std::uint32_t>(sequences_.size());
-  for (std::uint32_t candidate : bucket) {
+  std::uint32_t index = sequence_index_.find(key, [&](std::uint32_t candidate) {
     const auto& [begin, count] = sequences_[candidate];
-    if (count == kernels.size() &&
-        std::equal(kernels.begin(), kernels.end(), sequence_kernels_.begin() + begin)) {
-      index = candidate;
-      break;
-    }
-  }
-  if (index == sequences_.size()) {
+    return count == kernels.size() &&
+           std::equal(kernels.begin(), kernels.end(), sequence_kernels_.begin() + begin);
+  });
+  if (index == detail::FlatIndex::kEmpty) {
+    index = static_cast<std::uint32_t>(sequences_.size());
     sequences_.emplace_back(static_cast<std::uint32_t>(sequence_kernels_.size()),
                             static_cast<std::uint32_t>(kernels.size()));
     sequence_kernels_.insert(sequence_kernels_.end(), kernels.begin(), kernels.end());
-    bucket.push_back(index);
+    sequence_index_.insert(key, index);
   }
   Op op;
   op.kind = OpKind::compute;
@@ -185,20 +181,15 @@ OpId Graph::add_collective(GraphRank rank, std::uint8_t stream, Category categor
   PTSIM_CHECK(group < groups_.size(), "collective on an unknown group");
   PTSIM_CHECK(bytes >= 0, "collective with negative bytes");
   const Collective c{kind, group, bytes};
-  const std::uint64_t key = (std::bit_cast<std::uint64_t>(bytes) * 0x9e3779b97f4a7c15ULL) ^
-                            (static_cast<std::uint64_t>(group) << 8) ^
-                            static_cast<std::uint64_t>(kind);
-  auto& bucket = collective_index_[key];
-  std::uint32_t index = static_cast<std::uint32_t>(collectives_.size());
-  for (std::uint32_t candidate : bucket) {
-    if (collectives_[candidate] == c) {
-      index = candidate;
-      break;
-    }
-  }
-  if (index == collectives_.size()) {
+  const std::uint64_t key =
+      detail::mix64(std::bit_cast<std::uint64_t>(bytes) ^ (static_cast<std::uint64_t>(group) << 8) ^
+                    static_cast<std::uint64_t>(kind));
+  std::uint32_t index =
+      collective_index_.find(key, [&](std::uint32_t i) { return collectives_[i] == c; });
+  if (index == detail::FlatIndex::kEmpty) {
+    index = static_cast<std::uint32_t>(collectives_.size());
     collectives_.push_back(c);
-    bucket.push_back(index);
+    collective_index_.insert(key, index);
   }
   Op op;
   op.kind = OpKind::collective;

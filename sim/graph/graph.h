@@ -27,6 +27,7 @@
 
 #include "cost_models/collective_kind.h"
 #include "cost_models/kernel.h"
+#include "sim/graph/flat_index.h"
 
 namespace ptsim {
 
@@ -196,9 +197,9 @@ class Graph {
   // Kernel sequences: (begin, count) into sequence_kernels_, interned by content.
   std::vector<std::pair<std::uint32_t, std::uint32_t>> sequences_;
   std::vector<std::uint32_t> sequence_kernels_;
-  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> sequence_index_;
+  detail::FlatIndex sequence_index_;
   std::vector<Collective> collectives_;
-  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> collective_index_;  // by hash
+  detail::FlatIndex collective_index_;
   std::vector<Transfer> transfers_;
   std::vector<MemoryEvent> memory_events_;
   std::vector<std::string> labels_;

@@ -164,40 +164,40 @@ CollectivePlan CollectiveFlows::plan(CollectiveKind kind, std::span<const int> m
     fp.latency_s = latency_s;
     plan.phases.push_back(std::move(fp));
   };
-  const double eff = cost_.efficiency(plan.algorithm, g, bytes);
-  const double lat = cost_.latency_s(kind, plan.algorithm, g);
+  const CollectiveCostModel::Cost c = cost_.cost(kind, plan.algorithm, g, bytes);
   switch (plan.algorithm) {
     case CollectiveAlgorithm::ring:
     case CollectiveAlgorithm::tree: {
       const double factor = kind == CollectiveKind::all_reduce  ? 2 * f
                             : kind == CollectiveKind::broadcast ? 1.0
                                                                 : f;
-      add_phase(0, factor * bytes, eff, lat);
+      add_phase(0, factor * bytes, c.efficiency, c.latency_s);
       break;
     }
     case CollectiveAlgorithm::nvls:
-      add_phase(0, bytes, eff, lat);
+      add_phase(0, bytes, c.efficiency, c.latency_s);
       break;
     case CollectiveAlgorithm::hierarchical: {
       const int gpd = g.ranks_per_domain;
       const double fin = static_cast<double>(gpd - 1) / gpd;
       const double fout = static_cast<double>(g.domains - 1) / g.domains;
-      const GroupShape inner{gpd, 1, gpd};
-      const double e_in = cost_.efficiency(CollectiveAlgorithm::ring, inner, bytes);
-      const auto& nvl = cost_.cluster().nvlink_collectives;
-      const auto& net = cost_.cluster().network_collectives;
-      add_phase(0, fin * bytes, e_in, nvl.base_latency_s + cost_.ring_latency_s(gpd, 1, 1));
-      add_phase(1, 2 * fout * bytes / gpd, eff,
-                net.base_latency_s + cost_.ring_latency_s(g.domains, g.domains, 2));
-      add_phase(2, fin * bytes, e_in, cost_.ring_latency_s(gpd, 1, 1));
+      const auto& cl = cost_.cluster();
+      const auto intra = cost_.ring_phase_cost(gpd, 1, 1, fin * bytes,
+                                               cl.nvlink_bandwidth_bytes_per_s, bytes, true);
+      const double inter_hop = 2 * fout * bytes / gpd;
+      const auto inter = cost_.ring_phase_cost(g.domains, g.domains, 2, inter_hop,
+                                               cl.nic_bandwidth_bytes_per_s, bytes, true);
+      add_phase(0, fin * bytes, intra.efficiency, intra.latency_s);
+      add_phase(1, inter_hop, inter.efficiency, inter.latency_s);
+      add_phase(2, fin * bytes, intra.efficiency, intra.latency_s);
       break;
     }
     case CollectiveAlgorithm::pairwise:
       // Progress unit: the bytes of one (sender, receiver) pair.
-      add_phase(0, bytes / n, eff, lat);
+      add_phase(0, bytes / n, c.efficiency, c.latency_s);
       break;
     case CollectiveAlgorithm::direct:
-      add_phase(0, bytes, eff, lat);
+      add_phase(0, bytes, c.efficiency, c.latency_s);
       break;
   }
   return plan;
@@ -221,9 +221,9 @@ CollectivePlan CollectiveFlows::plan_transfer(int src, int dst,
     fp.uses = restrict_to(all, fp.uses);
   }
   const bool crosses = !topology_.same_domain(src, dst);
-  const GroupShape g{2, crosses ? 2 : 1, 1};
-  fp.bytes = bytes / cost_.efficiency(CollectiveAlgorithm::direct, g, bytes);
-  fp.latency_s = cost_.p2p_latency_s(crosses) + route.latency_s();
+  const auto c = cost_.p2p_cost(crosses, bytes);
+  fp.bytes = bytes / c.efficiency;
+  fp.latency_s = c.latency_s + route.latency_s();
   plan.phases.push_back(std::move(fp));
   return plan;
 }

@@ -143,6 +143,8 @@ class LinkSharing {
   // Sum over active flows of weight x rate on the link (bytes/s); for fat_pipe links the sum is
   // reported although the policy does not bound it.
   double load_bytes_per_s(LinkId link) const;
+  // Active flows constrained by a shared link (0 for fat pipes and links no flow uses).
+  std::size_t flows_on(LinkId link) const { return link_flows_[link.value].size(); }
 
   // How many times the allocation has been solved, and how many flows those solves visited in
   // all (for benchmarks and tests of laziness and incrementality).

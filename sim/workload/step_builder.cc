@@ -818,6 +818,16 @@ StepGraph StepBuilder::build() {
   // Pipeline sends carry the residual stream of the micro-batch (sequence-sharded under SP).
   p2p_bytes_ = shapes_.tokens_sp * m_.hidden * 2.0;
 
+  // Pre-size the op arrays (about 28 ops per layer pass) so that building never reallocates.
+  std::size_t estimate = 0;
+  for (const auto& rs : ranks_) {
+    const auto& stages = plan_.model_stage[static_cast<std::size_t>(rs.pipeline_rank)];
+    for (const auto& w : plan_.work[static_cast<std::size_t>(rs.pipeline_rank)]) {
+      estimate += 16 + 28 * static_cast<std::size_t>(stage_layer_count_[static_cast<std::size_t>(
+                                stages[static_cast<std::size_t>(w.chunk)])]);
+    }
+  }
+  g_.reserve(estimate, estimate * 2);
   params_by_pipeline_rank_.assign(static_cast<std::size_t>(p_.pp), 0.0);
   model_state_by_pipeline_rank_.assign(static_cast<std::size_t>(p_.pp), {0, 0, 0});
   for (auto& rs : ranks_)

@@ -159,8 +159,8 @@ const std::vector<MalformedCase>& cases() {
       {"NegativeLatency", Base::dgx_h100, [](Json& j) { set(j, "/latency/nic/value", "-1 us"); },
        "dgx-h100.json: /latency/nic/value: must not be negative, got '-1 us'"},
       {"NetworkCurveAboveOne", Base::dgx_h100,
-       [](Json& j) { set(j, "/collectives/network/bus_bandwidth_efficiency/points/4/1", 1.03); },
-       "dgx-h100.json: /collectives/network/bus_bandwidth_efficiency/points/4/1: efficiency must "
+       [](Json& j) { set(j, "/collectives/network/bus_bandwidth_efficiency/points/3/1", 1.03); },
+       "dgx-h100.json: /collectives/network/bus_bandwidth_efficiency/points/3/1: efficiency must "
        "be in (0, 1], got 1.03"},
       {"FragmentationOfOne", Base::dgx_h100,
        [](Json& j) { set(j, "/memory_overheads/allocator_fragmentation/value", 1); },
