@@ -1,6 +1,7 @@
 #include "planner/bounds.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "sim/workload/activation_memory.h"
@@ -50,7 +51,7 @@ int model_stage_count(const ParallelConfig& p) {
 struct PlannerBounds::LayoutComm {
   std::unique_ptr<RankLayout> layout;
   BlockingCommTimes blocking;
-  double zero3_dense_layer_s = 0, zero3_moe_layer_s = 0;
+  CommBounds::Zero3Layer zero3_dense, zero3_moe;
   std::map<std::pair<int, int>, double> hop_s;  // pipeline rank -> pipeline rank
 };
 
@@ -64,8 +65,9 @@ struct PlannerBounds::Costs {
   std::vector<double> zero3_per_micro_batch_s;      // per rank: its layers' ZeRO-3 traffic
   std::vector<std::vector<double>> p2p_forward_s, p2p_backward_s;
   int micro_batches = 0;
-  bool pipeline_done = false;
-  PipelineBound pipeline;
+  bool zero3_traffic = false;  // ZeRO-3 would move parameters (data x context or expert-data > 1)
+  // The relaxed pipeline, without and with ZeRO-3's layer-by-layer traffic.
+  std::optional<PipelineBound> pipeline, pipeline_zero3;
 };
 
 PlannerBounds::PlannerBounds(const ModelSpec& model, const TrainingConfig& training,
@@ -79,6 +81,13 @@ PlannerBounds::PlannerBounds(const ModelSpec& model, const TrainingConfig& train
       comm_(cluster, topology) {}
 
 PlannerBounds::~PlannerBounds() = default;
+
+// Parameters the rank's optimizer step updates (the builder's optimizer kernel).
+double PlannerBounds::shard_params(const ParallelConfig& p, const Costs& c, std::size_t rank) {
+  if (p.zero_stage >= 1)
+    return c.dense_params[rank] / (p.dp * p.cp) + c.expert_params[rank] / p.expert_dp();
+  return c.dense_params[rank] + c.expert_params[rank];
+}
 
 std::vector<int> PlannerBounds::layers_per_stage(int layers, int stages) {
   // As StepBuilder::assign_layers: an even share, the remainder to the middle stages first, then
@@ -104,7 +113,8 @@ std::shared_ptr<const PreparedPlan> PlannerBounds::plan(const ParallelConfig& p)
   const auto key = std::make_tuple(static_cast<int>(p.schedule), p.pp, p.vpp, micro_batches(p),
                                    p.ep_a2a_overlap);
   if (auto it = plans_.find(key); it != plans_.end()) return it->second;
-  auto prepared = prepare_plan(p.schedule, p.pp, p.vpp, micro_batches(p), p.ep_a2a_overlap);
+  auto prepared = prepare_plan(p.schedule, p.pp, p.vpp, micro_batches(p), p.ep_a2a_overlap,
+                               layers_per_stage(model_.layers, model_stage_count(p)));
   if (cached_passes_ + prepared->passes > kMaxCachedPasses) {
     plans_.clear();
     cached_passes_ = 0;
@@ -124,10 +134,10 @@ const PlannerBounds::LayoutComm& PlannerBounds::layout_comm(const ParallelConfig
   const RankShapes s = rank_shapes(model_, training_, p);
   c->blocking = comm_.blocking(model_, training_, p, s, *c->layout);
   if (p.dp * p.cp > 1 || p.expert_dp() > 1) {
-    c->zero3_dense_layer_s = comm_.zero3_layer_s(p, *c->layout, s.layer_dense_params, 0);
+    c->zero3_dense = comm_.zero3_layer(p, *c->layout, s.layer_dense_params, 0);
     if (model_.is_moe()) {
-      c->zero3_moe_layer_s = comm_.zero3_layer_s(p, *c->layout, s.layer_moe_params_dense_part,
-                                                 s.layer_moe_params_expert_part);
+      c->zero3_moe = comm_.zero3_layer(p, *c->layout, s.layer_moe_params_dense_part,
+                                       s.layer_moe_params_expert_part);
     }
   }
   const double p2p_bytes = s.tokens_sp * model_.hidden * 2.0;
@@ -149,11 +159,19 @@ const LayerCostModel& PlannerBounds::layer_costs(const ParallelConfig& p) {
   return *it->second;
 }
 
+std::string PlannerBounds::costs_key(const ParallelConfig& p) {
+  return layout_key(p) + "," + recompute_name(p.recompute) + "," + schedule_name(p.schedule) + "," +
+         std::to_string(p.vpp) + "," + (p.ep_a2a_overlap ? "1" : "0");
+}
+
 PlannerBounds::Costs& PlannerBounds::costs(const ParallelConfig& p) {
-  std::string key = layout_key(p) + "," + recompute_name(p.recompute) + "," +
-                    schedule_name(p.schedule) + "," + std::to_string(p.vpp) + "," +
-                    (p.ep_a2a_overlap ? "1" : "0");
+  std::string key = costs_key(p);
   if (auto it = costs_.find(key); it != costs_.end()) return *it->second;
+  auto [it, inserted] = costs_.emplace(std::move(key), build_costs(p));
+  return *it->second;
+}
+
+std::unique_ptr<PlannerBounds::Costs> PlannerBounds::build_costs(const ParallelConfig& p) {
   auto c = std::make_unique<Costs>();
   const LayoutComm& comm = layout_comm(p);
   c->layers = &layer_costs(p);
@@ -207,8 +225,9 @@ PlannerBounds::Costs& PlannerBounds::costs(const ParallelConfig& p) {
   c->dense_params.assign(static_cast<std::size_t>(p.pp), 0.0);
   c->expert_params.assign(static_cast<std::size_t>(p.pp), 0.0);
   c->zero3_per_micro_batch_s.assign(static_cast<std::size_t>(p.pp), 0.0);
-  const double z3_dense = comm.zero3_dense_layer_s;
-  const double z3_moe = comm.zero3_moe_layer_s;
+  c->zero3_traffic = p.dp * p.cp > 1 || p.expert_dp() > 1;
+  const double z3_dense = 2 * comm.zero3_dense.gather_s + comm.zero3_dense.reduce_s;
+  const double z3_moe = 2 * comm.zero3_moe.gather_s + comm.zero3_moe.reduce_s;
   for (int r = 0; r < p.pp; ++r) {
     for (int stage : c->stages_of_rank[static_cast<std::size_t>(r)]) {
       const int first = c->stage_first[static_cast<std::size_t>(stage)];
@@ -260,11 +279,10 @@ PlannerBounds::Costs& PlannerBounds::costs(const ParallelConfig& p) {
       c->p2p_backward_s.back().push_back(hop_s(dir[k + 1], dir[k]));
     }
   }
-  auto [it, inserted] = costs_.emplace(std::move(key), std::move(c));
-  return *it->second;
+  return c;
 }
 
-double PlannerBounds::memory_bytes(const ParallelConfig& p) {
+PlannerBounds::MemoryParts PlannerBounds::memory_parts(const ParallelConfig& p) const {
   const RankShapes s = rank_shapes(model_, training_, p);
   const int stages = model_stage_count(p);
   const std::vector<int> count = layers_per_stage(model_.layers, stages);
@@ -276,13 +294,18 @@ double PlannerBounds::memory_bytes(const ParallelConfig& p) {
   const double act_moe =
       model_.is_moe() ? layer_activation_bytes(model_, training_, p, s, true).total() : 0.0;
   const auto ranks = stages_of_ranks(p);
-  const double frag = 1.0 + cluster_.memory.allocator_fragmentation;
-  // Model state first: when it alone does not fit, the schedule need not be walked.
-  std::vector<double> state(ranks.size(), 0.0), act_min(ranks.size(), 0.0);
-  double worst_state = 0;
+  MemoryParts out;
+  out.frag = 1.0 + cluster_.memory.allocator_fragmentation;
+  // Communicators every rank joins: one per parallel dimension of size > 1, and at least one
+  // pipeline peer.
+  int communicators = (p.tp > 1) + (p.cp > 1) + (p.dp * p.cp > 1) + (p.pp > 1);
+  if (model_.is_moe())
+    communicators += (p.ep > 1) + (p.etp > 1) + (p.expert_dp() > 1 && model_.moe_layer_count() > 0);
+  out.base = cluster_.memory.cuda_context_bytes + cluster_.memory.nccl_buffer_bytes * communicators;
+  out.state.assign(ranks.size(), 0.0);
+  out.chunk_act.resize(ranks.size());
   for (std::size_t r = 0; r < ranks.size(); ++r) {
     double dense = 0, expert = 0;
-    double chunk_min = -1;
     for (int stage : ranks[r]) {
       double act = 0;
       const int f = first[static_cast<std::size_t>(stage)];
@@ -296,27 +319,101 @@ double PlannerBounds::memory_bytes(const ParallelConfig& p) {
           act += act_dense;
         }
       }
-      if (stage == 0) dense += s.embedding_params;
-      if (stage == stages - 1) dense += s.lm_head_params + s.final_norm_params;
-      chunk_min = chunk_min < 0 ? act : std::min(chunk_min, act);
+      if (stage == 0) {
+        dense += s.embedding_params;
+        act += embedding_activation_bytes(model_, s);
+      }
+      if (stage == stages - 1) {
+        dense += s.lm_head_params + s.final_norm_params;
+        act += head_activation_bytes(model_, s);
+      }
+      out.chunk_act[r].push_back(act);
     }
-    state[r] = model_state_bytes(dense, expert, p.dp * p.cp, p.expert_dp(), p.zero_stage).total();
-    act_min[r] = std::max(chunk_min, 0.0);
-    worst_state = std::max(worst_state, state[r]);
+    out.state[r] =
+        model_state_bytes(dense, expert, p.dp * p.cp, p.expert_dp(), p.zero_stage).total();
   }
-  const double base = cluster_.memory.cuda_context_bytes;
-  if (worst_state * frag + base > cluster_.gpu.hbm_capacity_bytes) return worst_state * frag + base;
+  return out;
+}
+
+double PlannerBounds::quick_memory_bytes(const ParallelConfig& p) const {
+  // Every rank holds at least one chunk's activations at the end of its first forward.
+  const MemoryParts parts = memory_parts(p);
+  double worst = 0;
+  for (std::size_t r = 0; r < parts.state.size(); ++r) {
+    const double act = *std::min_element(parts.chunk_act[r].begin(), parts.chunk_act[r].end());
+    worst = std::max(worst, (parts.state[r] + act) * parts.frag + parts.base);
+  }
+  // The same tensors summed in another order can differ in the last bits.
+  return worst * (1.0 - 1e-9);
+}
+
+double PlannerBounds::memory_bytes(const ParallelConfig& p) {
+  const MemoryParts parts = memory_parts(p);
   const auto prepared = plan(p);
   double worst = 0;
-  for (std::size_t r = 0; r < ranks.size(); ++r) {
-    const double held = prepared->max_in_flight[r] * act_min[r];
-    worst = std::max(worst, (state[r] + held) * frag + base);
+  for (std::size_t r = 0; r < parts.state.size(); ++r) {
+    double held = 0;
+    const auto& peak = prepared->peak_held[r];
+    for (std::size_t c = 0; c < peak.size(); ++c)
+      held += peak[c] * parts.chunk_act[r][c];
+    worst = std::max(worst, (parts.state[r] + held) * parts.frag + parts.base);
   }
-  return worst;
+  return worst * (1.0 - 1e-9);
+}
+
+void PlannerBounds::fill_layered(const ParallelConfig& p, Costs& c) {
+  // Layer by layer, for ZeRO-3 (built only when a ZeRO-3 candidate needs its full bound).
+  const LayoutComm& comm = layout_comm(p);
+  const LayerCostModel& lc = *c.layers;
+  const int stages = static_cast<int>(c.stage_passes.size());
+  for (int stage = 0; stage < stages; ++stage) {
+    StagePasses& sp = c.stage_passes[static_cast<std::size_t>(stage)];
+    const int first = c.stage_first[static_cast<std::size_t>(stage)];
+    const int count = c.stage_count[static_cast<std::size_t>(stage)];
+    const bool first_stage = stage == 0;
+    const bool last_stage = stage == stages - 1;
+    const EdgeCosts& e = lc.edges();
+    sp.layered_forward.pre_s = first_stage ? e.embed_forward.chain_s : 0.0;
+    sp.layered_forward.post_s = last_stage ? e.head_forward.chain_s : 0.0;
+    for (LayeredPass* lp : {&sp.layered_backward, &sp.layered_backward_input}) {
+      lp->pre_s = last_stage ? e.head_backward.chain_s : 0.0;
+      lp->post_s = first_stage ? e.embed_backward.chain_s : 0.0;
+    }
+    for (int l = first; l < first + count; ++l) {
+      const LayerCosts& layer = lc.layer(l);
+      const CommBounds::Zero3Layer& z = model_.is_moe_layer(l) ? comm.zero3_moe : comm.zero3_dense;
+      sp.layered_forward.chain_s.push_back(layer.forward.chain_s);
+      sp.layered_forward.gather_s.push_back(z.gather_s);
+      sp.layered_forward.reduce_s.push_back(0.0);
+    }
+    for (int l = first + count - 1; l >= first; --l) {
+      const LayerCosts& layer = lc.layer(l);
+      const CommBounds::Zero3Layer& z = model_.is_moe_layer(l) ? comm.zero3_moe : comm.zero3_dense;
+      sp.layered_backward.chain_s.push_back(layer.backward.chain_s);
+      sp.layered_backward.gather_s.push_back(z.gather_s);
+      sp.layered_backward.reduce_s.push_back(z.reduce_s);
+      sp.layered_backward_input.chain_s.push_back(layer.backward_input.chain_s);
+      sp.layered_backward_input.gather_s.push_back(z.gather_s);
+      sp.layered_backward_input.reduce_s.push_back(0.0);
+      sp.layered_backward_weight.chain_s.push_back(layer.backward_weight.chain_s);
+      sp.layered_backward_weight.gather_s.push_back(0.0);
+      sp.layered_backward_weight.reduce_s.push_back(z.reduce_s);
+    }
+  }
 }
 
 double PlannerBounds::quick_time_s(const ParallelConfig& p) {
-  Costs& c = costs(p);
+  // Cached costs when the full bound was computed; otherwise built for this call only (every
+  // candidate gets a quick bound, few a full one, and the costs of all would not fit in memory).
+  std::unique_ptr<Costs> transient;
+  const Costs* cached = nullptr;
+  if (auto it = costs_.find(costs_key(p)); it != costs_.end()) {
+    cached = it->second.get();
+  } else {
+    transient = build_costs(p);
+    cached = transient.get();
+  }
+  const Costs& c = *cached;
   const bool pairs = p.schedule == Schedule::dualpipe || p.ep_a2a_overlap;
   const double per_chunk_mb = p.schedule == Schedule::dualpipe
                                   ? c.micro_batches / 2.0
@@ -336,10 +433,7 @@ double PlannerBounds::quick_time_s(const ParallelConfig& p) {
       }
       busy += per_chunk_mb * per_mb;
     }
-    const double shard =
-        p.zero_stage >= 1 ? c.dense_params[r] / (p.dp * p.cp) + c.expert_params[r] / p.expert_dp()
-                          : c.dense_params[r] + c.expert_params[r];
-    busy += c.layers->optimizer_s(shard);
+    busy += c.layers->optimizer_s(shard_params(p, c, r));
     best = std::max(best, busy);
     if (p.zero_stage == 3) best = std::max(best, c.micro_batches * c.zero3_per_micro_batch_s[r]);
   }
@@ -358,10 +452,7 @@ std::vector<double> PlannerBounds::rank_compute_s(const ParallelConfig& p) {
       const StagePasses& sp = c.stage_passes[static_cast<std::size_t>(stage)];
       busy += per_chunk_mb * (sp.forward.compute_s + sp.backward.compute_s);
     }
-    const double shard =
-        p.zero_stage >= 1 ? c.dense_params[r] / (p.dp * p.cp) + c.expert_params[r] / p.expert_dp()
-                          : c.dense_params[r] + c.expert_params[r];
-    out.push_back(busy + c.layers->optimizer_s(shard));
+    out.push_back(busy + c.layers->optimizer_s(shard_params(p, c, r)));
   }
   return out;
 }
@@ -369,10 +460,14 @@ std::vector<double> PlannerBounds::rank_compute_s(const ParallelConfig& p) {
 double PlannerBounds::time_s(const ParallelConfig& p) {
   const double quick = quick_time_s(p);
   Costs& c = costs(p);
-  if (!c.pipeline_done) {
+  const bool zero3 = p.zero_stage == 3 && c.zero3_traffic;
+  std::optional<PipelineBound>& cached = zero3 ? c.pipeline_zero3 : c.pipeline;
+  if (!cached) {
+    if (zero3 && c.stage_passes.front().layered_forward.chain_s.empty()) fill_layered(p, c);
     const auto prepared = plan(p);
     PipelineBoundInputs in;
     in.plan = prepared.get();
+    in.zero3 = zero3;
     in.passes.resize(c.stages_of_rank.size());
     for (std::size_t r = 0; r < c.stages_of_rank.size(); ++r) {
       for (int stage : c.stages_of_rank[r])
@@ -380,15 +475,13 @@ double PlannerBounds::time_s(const ParallelConfig& p) {
     }
     in.p2p_forward_s = c.p2p_forward_s;
     in.p2p_backward_s = c.p2p_backward_s;
-    c.pipeline = relaxed_pipeline(in);
-    c.pipeline_done = true;
+    cached = relaxed_pipeline(in);
   }
-  double t = c.pipeline.finish_s;
+  double t = cached->finish_s;
   for (std::size_t r = 0; r < c.stages_of_rank.size(); ++r) {
-    const double shard =
-        p.zero_stage >= 1 ? c.dense_params[r] / (p.dp * p.cp) + c.expert_params[r] / p.expert_dp()
-                          : c.dense_params[r] + c.expert_params[r];
-    t = std::max(t, c.pipeline.stream_free_s[r] + c.layers->optimizer_s(shard));
+    const double opt = c.layers->optimizer_s(shard_params(p, c, r));
+    // The optimizer step follows the rank's last kernel and, under ZeRO-3, its last reduction.
+    t = std::max(t, std::max(cached->stream_free_s[r], cached->dp_free_s[r]) + opt);
   }
   return std::max(quick, t * (1.0 - 1e-9));
 }

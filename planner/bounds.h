@@ -46,6 +46,8 @@ class PlannerBounds {
   PlannerBounds& operator=(const PlannerBounds&) = delete;
 
   double memory_bytes(const ParallelConfig& p);
+  // A weaker memory bound without the schedule: one chunk's activations in flight per rank.
+  double quick_memory_bytes(const ParallelConfig& p) const;
   // Busiest compute (or ZeRO-3 data-parallel) stream; cheap, no schedule walk.
   double quick_time_s(const ParallelConfig& p);
   // The full bound; at least quick_time_s.
@@ -59,13 +61,24 @@ class PlannerBounds {
   static std::vector<int> layers_per_stage(int layers, int stages);
 
  private:
+  struct MemoryParts {
+    std::vector<double> state;                   // model state per rank
+    std::vector<std::vector<double>> chunk_act;  // activations of one micro-batch per chunk
+    double frag = 1;                             // 1 + allocator fragmentation
+    double base = 0;                             // CUDA context and NCCL buffers
+  };
+  MemoryParts memory_parts(const ParallelConfig& p) const;
   struct Costs;       // per-configuration pass costs, shared by the bounds
   struct LayoutComm;  // communication times of one layout and micro-batch size
   Costs& costs(const ParallelConfig& p);
+  std::unique_ptr<Costs> build_costs(const ParallelConfig& p);
+  static std::string costs_key(const ParallelConfig& p);
+  void fill_layered(const ParallelConfig& p, Costs& c);
   const LayoutComm& layout_comm(const ParallelConfig& p);
   const LayerCostModel& layer_costs(const ParallelConfig& p);
   std::shared_ptr<const PreparedPlan> plan(const ParallelConfig& p);
   int micro_batches(const ParallelConfig& p) const;
+  static double shard_params(const ParallelConfig& p, const Costs& c, std::size_t rank);
 
   const ModelSpec& model_;
   const TrainingConfig& training_;

@@ -57,12 +57,13 @@ std::vector<int> group_signature(const Topology& topology, const std::vector<int
   return sig;
 }
 
-double CommBounds::zero3_layer_s(const ParallelConfig& p, const RankLayout& layout,
-                                 double dense_params, double expert_params) const {
+CommBounds::Zero3Layer CommBounds::zero3_layer(const ParallelConfig& p, const RankLayout& layout,
+                                               double dense_params, double expert_params) const {
   const auto dp_cp = p.dp * p.cp > 1 ? layout.dp_cp_groups() : std::vector<std::vector<int>>{};
   const auto edp = p.expert_dp() > 1 && expert_params > 0 ? layout.edp_groups()
                                                           : std::vector<std::vector<int>>{};
-  double best = -1;
+  Zero3Layer best;
+  bool first = true;
   std::set<std::vector<int>> seen;
   for (int stage = 0; stage < p.pp; ++stage) {
     const int rep = layout.rank_of(0, 0, 0, stage);
@@ -70,16 +71,23 @@ double CommBounds::zero3_layer_s(const ParallelConfig& p, const RankLayout& layo
     const auto& e = group_of(edp, rep);
     std::vector<int> sig = group_signature(topology_, g, rep);
     const auto esig = group_signature(topology_, e, rep);
+    sig.push_back(-1000000);
     sig.insert(sig.end(), esig.begin(), esig.end());
     if (!seen.insert(std::move(sig)).second) continue;
-    double t = 0;
-    t += 2 * collective_s(CollectiveKind::all_gather, g, 2.0 * dense_params);
-    t += collective_s(CollectiveKind::reduce_scatter, g, 2.0 * dense_params);
-    t += 2 * collective_s(CollectiveKind::all_gather, e, 2.0 * expert_params);
-    t += collective_s(CollectiveKind::reduce_scatter, e, 2.0 * expert_params);
-    best = best < 0 ? t : std::min(best, t);
+    Zero3Layer z;
+    z.gather_s = collective_s(CollectiveKind::all_gather, g, 2.0 * dense_params) +
+                 collective_s(CollectiveKind::all_gather, e, 2.0 * expert_params);
+    z.reduce_s = collective_s(CollectiveKind::reduce_scatter, g, 2.0 * dense_params) +
+                 collective_s(CollectiveKind::reduce_scatter, e, 2.0 * expert_params);
+    if (first) {
+      best = z;
+    } else {
+      best.gather_s = std::min(best.gather_s, z.gather_s);
+      best.reduce_s = std::min(best.reduce_s, z.reduce_s);
+    }
+    first = false;
   }
-  return std::max(best, 0.0);
+  return best;
 }
 
 double CommBounds::pipeline_transfer_s(const RankLayout& layout, int from_stage, int to_stage,

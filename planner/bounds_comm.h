@@ -31,11 +31,15 @@ class CommBounds {
   BlockingCommTimes blocking(const ModelSpec& m, const TrainingConfig& t, const ParallelConfig& p,
                              const RankShapes& s, const RankLayout& layout) const;
 
-  // ZeRO-3 data-parallel stream per micro-batch of one layer: two parameter all-gathers (forward,
-  // backward) and one gradient reduce-scatter, dense part over data x context parallel ranks and
-  // expert part over expert-data-parallel ranks; minimum over pipeline ranks.
-  double zero3_layer_s(const ParallelConfig& p, const RankLayout& layout, double dense_params,
-                       double expert_params) const;
+  // ZeRO-3 traffic of one layer on the data-parallel stream: the all-gather of its parameters
+  // (dense part over data x context parallel ranks, then the expert part over expert-data-parallel
+  // ranks) and the reduce-scatter of its gradients; minimum over pipeline ranks.
+  struct Zero3Layer {
+    double gather_s = 0;
+    double reduce_s = 0;
+  };
+  Zero3Layer zero3_layer(const ParallelConfig& p, const RankLayout& layout, double dense_params,
+                         double expert_params) const;
 
   // Point-to-point transfer of `bytes` between the representatives of two pipeline ranks.
   double pipeline_transfer_s(const RankLayout& layout, int from_stage, int to_stage,

@@ -28,10 +28,65 @@ const PassCost& cost_of(const StagePasses& s, Pass p) {
   return s.forward;
 }
 
+const LayeredPass& layered_of(const StagePasses& s, Pass p) {
+  switch (p) {
+    case Pass::forward:
+      return s.layered_forward;
+    case Pass::backward:
+      return s.layered_backward;
+    case Pass::backward_input:
+      return s.layered_backward_input;
+    case Pass::backward_weight:
+      return s.layered_backward_weight;
+  }
+  return s.layered_forward;
+}
+
+// One pass layer by layer (LayeredPass). Returns when its output is ready for the next position;
+// moves the rank's compute and data-parallel stream times.
+double run_layered(const LayeredPass& z, const PassCost& pc, double dep, double& stream_free,
+                   double& dp_free) {
+  const std::size_t n = z.chain_s.size();
+  std::vector<double> gather_end(n, 0.0);
+  auto gather = [&](std::size_t k, double issue) {
+    if (z.gather_s[k] <= 0) {
+      gather_end[k] = 0.0;
+      return;
+    }
+    dp_free = std::max(dp_free, issue) + z.gather_s[k];
+    gather_end[k] = dp_free;
+  };
+  if (n > 0) gather(0, dep);
+  if (n > 1) gather(1, dep);
+  double end = 0;
+  double lead = pc.lead_s;
+  if (z.pre_s > 0) {
+    end = std::max(stream_free, dep) + z.pre_s;
+    lead = 0;
+  }
+  for (std::size_t k = 0; k < n; ++k) {
+    double first_compute;
+    if (k == 0 && z.pre_s <= 0) {
+      // The first op may be communication (lead) waiting for the input and the gather.
+      first_compute = std::max(stream_free, std::max(dep, gather_end[0]) + lead);
+      end = first_compute + z.chain_s[0] - lead;
+    } else {
+      first_compute = std::max(end, gather_end[k]);
+      end = first_compute + z.chain_s[k];
+    }
+    if (z.reduce_s[k] > 0) dp_free = std::max(dp_free, end) + z.reduce_s[k];
+    if (k + 2 < n) gather(k + 2, end);
+  }
+  if (z.post_s > 0) end += z.post_s;
+  stream_free = std::max(stream_free, end - pc.trail_s);
+  return end;
+}
+
 }  // namespace
 
 std::shared_ptr<const PreparedPlan> prepare_plan(Schedule schedule, int pp, int vpp,
-                                                 int micro_batches, bool ep_a2a_overlap) {
+                                                 int micro_batches, bool ep_a2a_overlap,
+                                                 const std::vector<int>& stage_layers) {
   auto out = std::make_shared<PreparedPlan>();
   out->plan = make_pipeline_plan(schedule, pp, vpp, micro_batches);
   out->micro_batches = micro_batches;
@@ -59,24 +114,35 @@ std::shared_ptr<const PreparedPlan> prepare_plan(Schedule schedule, int pp, int 
           static_cast<int>(k);
     }
   }
-  out->max_in_flight.assign(static_cast<std::size_t>(plan.ranks), 0);
+  out->peak_held.resize(static_cast<std::size_t>(plan.ranks));
   for (std::size_t r = 0; r < plan.work.size(); ++r) {
     const auto& work = plan.work[r];
     out->passes += work.size();
-    int held = 0;
-    int peak = 0;
+    const auto& stages = plan.model_stage[r];
+    std::vector<int> held(stages.size(), 0);
+    long long layers = 0, best = -1;
     for (std::size_t i = 0; i < work.size(); ++i) {
       const bool paired = work[i].overlap_with_next && i + 1 < work.size();
       const std::size_t n = paired ? 2 : 1;
       for (std::size_t j = i; j < i + n; ++j) {
-        if (work[j].pass == Pass::forward) ++held;
-        if (is_backward(work[j].pass)) --held;
+        const auto c = static_cast<std::size_t>(work[j].chunk);
+        const int weight = stage_layers[static_cast<std::size_t>(stages[c])];
+        if (work[j].pass == Pass::forward) {
+          ++held[c];
+          layers += weight;
+        }
+        if (is_backward(work[j].pass)) {
+          --held[c];
+          layers -= weight;
+        }
       }
-      // Moments counted: the end of an unpaired forward, the end of a pair.
-      if (paired || work[i].pass == Pass::forward) peak = std::max(peak, held);
+      if ((paired || work[i].pass == Pass::forward) && layers > best) {
+        best = layers;
+        out->peak_held[r] = held;
+      }
       i += n - 1;
     }
-    out->max_in_flight[r] = peak;
+    if (best < 0) out->peak_held[r] = held;
   }
   return out;
 }
@@ -93,6 +159,7 @@ PipelineBound relaxed_pipeline(const PipelineBoundInputs& in) {
   std::vector<double> f_done(m * kmax, unknown), b_done(m * kmax, unknown);
   std::vector<std::size_t> cursor(static_cast<std::size_t>(ranks), 0);
   std::vector<double> free_s(static_cast<std::size_t>(ranks), 0.0);
+  std::vector<double> dp_free(static_cast<std::size_t>(ranks), 0.0);
   std::vector<char> queued(static_cast<std::size_t>(ranks), 1);
   std::deque<int> queue;
   for (int r = 0; r < ranks; ++r)
@@ -175,6 +242,14 @@ PipelineBound relaxed_pipeline(const PipelineBoundInputs& in) {
         i += 2;
         continue;
       }
+      if (in.zero3) {
+        const double done =
+            run_layered(layered_of(costs[static_cast<std::size_t>(a.chunk)], a.pass), ca, dep_a,
+                        free, dp_free[static_cast<std::size_t>(r)]);
+        record(a, r, done);
+        ++i;
+        continue;
+      }
       const double start = std::max(free, dep_a + ca.lead_s);
       free = start + ca.body_s();
       record(a, r, free + ca.trail_s);
@@ -186,6 +261,7 @@ PipelineBound relaxed_pipeline(const PipelineBoundInputs& in) {
   PipelineBound out;
   out.finish_s = finish;
   out.stream_free_s = std::move(free_s);
+  out.dp_free_s = std::move(dp_free);
   return out;
 }
 

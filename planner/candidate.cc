@@ -15,6 +15,16 @@ constexpr std::size_t kKeepOverMemory = 4;
 
 }  // namespace
 
+void keep_smallest_over_memory(std::vector<Candidate>& kept, const Candidate& c) {
+  auto before = [](const Candidate& a, const Candidate& b) {
+    if (a.memory_bound_bytes != b.memory_bound_bytes)
+      return a.memory_bound_bytes < b.memory_bound_bytes;
+    return config_less(a.config, b.config);
+  };
+  kept.insert(std::upper_bound(kept.begin(), kept.end(), c, before), c);
+  if (kept.size() > kKeepOverMemory) kept.pop_back();
+}
+
 CandidateList list_candidates(const ModelSpec& model, const TrainingConfig& training,
                               const ClusterProfile& cluster, int gpus, const SearchPins& pins,
                               PlannerBounds& bounds) {
@@ -22,16 +32,6 @@ CandidateList list_candidates(const ModelSpec& model, const TrainingConfig& trai
   std::map<std::string, std::int64_t> pruned;
   std::map<std::string, bool> order_ok;  // rank-order validity by sizes
   const double capacity = cluster.gpu.hbm_capacity_bytes;
-  auto keep_over_memory = [&](const Candidate& c) {
-    auto& v = out.smallest_over_memory;
-    auto before = [](const Candidate& a, const Candidate& b) {
-      if (a.memory_bound_bytes != b.memory_bound_bytes)
-        return a.memory_bound_bytes < b.memory_bound_bytes;
-      return config_less(a.config, b.config);
-    };
-    v.insert(std::upper_bound(v.begin(), v.end(), c, before), c);
-    if (v.size() > kKeepOverMemory) v.pop_back();
-  };
   out.considered =
       enumerate_configs(model, training, cluster, gpus, pins, [&](const ParallelConfig& p) {
         const Verdict v = check_config(model, training, p, gpus);
@@ -58,10 +58,10 @@ CandidateList list_candidates(const ModelSpec& model, const TrainingConfig& trai
         }
         Candidate c;
         c.config = p;
-        c.memory_bound_bytes = bounds.memory_bytes(p);
+        c.memory_bound_bytes = bounds.quick_memory_bytes(p);
         if (c.memory_bound_bytes > capacity) {
           ++pruned[kMemoryBoundRule];
-          keep_over_memory(c);
+          keep_smallest_over_memory(out.smallest_over_memory, c);
           return;
         }
         c.quick_bound_s = bounds.quick_time_s(p);

@@ -15,6 +15,8 @@ namespace ptsim {
 
 struct Candidate {
   ParallelConfig config;
+  // Quick memory bound at first (one micro-batch in flight); the full one (the schedule's
+  // in-flight micro-batches) is computed when the search reaches the candidate.
   double memory_bound_bytes = 0;
   double quick_bound_s = 0;  // busiest stream; the full bound is computed lazily
 };
@@ -28,7 +30,11 @@ struct CandidateList {
   std::vector<Candidate> smallest_over_memory;
 };
 
-// Rules, then the memory bound (a configuration over the GPU's capacity by the bound is pruned),
+// Keeps the few configurations over memory with the smallest bounds, in (bound, configuration)
+// order.
+void keep_smallest_over_memory(std::vector<Candidate>& kept, const Candidate& c);
+
+// Rules, then the quick memory bound (a configuration over the GPU's capacity by it is pruned),
 // then the quick time bound of each survivor.
 CandidateList list_candidates(const ModelSpec& model, const TrainingConfig& training,
                               const ClusterProfile& cluster, int gpus, const SearchPins& pins,

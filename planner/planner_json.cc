@@ -29,13 +29,15 @@ Json planner_json(const PlannerInputs& in, const SearchResult& result) {
     pruned[rule] = count;
   Json out = Json::object();
   out["candidates"] = std::move(candidates);
-  out["search"] = {{"considered", st.considered},     {"pruned", std::move(pruned)},
-                   {"candidates", st.candidates},     {"simulated", st.simulated},
-                   {"bounded_out", st.bounded_out},   {"out_of_memory", st.out_of_memory},
+  out["search"] = {{"considered", st.considered},
+                   {"pruned", std::move(pruned)},
+                   {"candidates", st.candidates},
+                   {"simulated", st.simulated},
+                   {"bounded_out", st.bounded_out},
+                   {"out_of_memory", st.out_of_memory},
                    {"wall_s", st.wall_s}};
-  out["provenance"] = {{"tool", "planner"},
-                       {"threads", st.threads},
-                       {"speculative_simulations", st.speculative}};
+  out["provenance"] = {
+      {"tool", "planner"}, {"threads", st.threads}, {"speculative_simulations", st.speculative}};
   return out;
 }
 

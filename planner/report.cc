@@ -68,7 +68,8 @@ std::string time_bar(const StepResult& r, int cells) {
   }
   std::array<std::size_t, 8> idx{};
   std::iota(idx.begin(), idx.end(), 0);
-  std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return rest[a] > rest[b]; });
+  std::stable_sort(idx.begin(), idx.end(),
+                   [&](std::size_t a, std::size_t b) { return rest[a] > rest[b]; });
   for (std::size_t k = 0; used < cells; ++k, ++used)
     ++n[idx[k % idx.size()]];
   std::string bar;
@@ -78,9 +79,8 @@ std::string time_bar(const StepResult& r, int cells) {
 }
 
 std::string step_limiter(const StepResult& r) {
-  const double mem_share = r.memory.capacity_bytes > 0
-                               ? r.memory.peak_bytes / r.memory.capacity_bytes
-                               : 0.0;
+  const double mem_share =
+      r.memory.capacity_bytes > 0 ? r.memory.peak_bytes / r.memory.capacity_bytes : 0.0;
   if (mem_share >= 0.95) return "memory " + fmt("%.0f%%", mem_share * 100);
   std::pair<std::string, double> worst{"bubble", r.breakdown.bubble_s};
   for (Category c : kCommCategories) {
@@ -134,7 +134,8 @@ std::string report_header(const PlannerInputs& in) {
 
 Table ranked_table(const SearchResult& result, const PlannerInputs& in, int top) {
   Table t;
-  t.header = {"rank", "layout", "step", "tokens/s", "MFU", "memory", "of_capacity", "limit", "time"};
+  t.header = {"rank",   "layout",      "step",  "tokens/s", "MFU",
+              "memory", "of_capacity", "limit", "time"};
   t.units = {"", "", "s", "tok/s", "%", "GiB", "%", "", ""};
   const int n = std::min<int>(top, static_cast<int>(result.ranked.size()));
   for (int i = 0; i < n; ++i) {
@@ -167,11 +168,15 @@ std::string search_summary(const SearchStats& st) {
   s += "#           " + with_commas(st.candidates) + " candidates: " + with_commas(st.simulated) +
        " simulated (" + with_commas(st.out_of_memory) + " out of memory), " +
        with_commas(st.bounded_out) + " bounded out (cannot enter the top k)\n";
-  s += "#           " + fmt("%.2f s", st.wall_s) + " on " + std::to_string(st.threads) +
-       (st.threads == 1 ? " thread" : " threads") +
-       (st.speculative > 0 ? " (" + with_commas(st.speculative) + " speculative simulations dropped)"
-                           : std::string()) +
-       "\n";
+  s +=
+      "#           " + fmt("%.2f s", st.wall_s) + " on " + std::to_string(st.threads) +
+      (st.threads == 1 ? " thread" : " threads") +
+      (st.speculative > 0 ? " (" + with_commas(st.speculative) + " speculative simulations dropped)"
+                          : std::string()) +
+      "\n";
+  s += "#           listing and bounding " + fmt("%.2f s", st.listing_wall_s) + ", ordering " +
+       fmt("%.2f s", st.ordering_wall_s) + ", simulation " + fmt("%.2f s", st.simulation_s) +
+       " (summed over threads)\n";
   return s;
 }
 

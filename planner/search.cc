@@ -32,19 +32,29 @@ constexpr double kInfinity = std::numeric_limits<double>::infinity();
 // never below the quick one, entries leave in exactly the order a fully computed sort would give.
 class BoundOrder {
  public:
-  BoundOrder(std::vector<Candidate>& candidates, PlannerBounds& bounds)
-      : candidates_(candidates), bounds_(bounds), heap_(Later{&candidates}) {
+  BoundOrder(std::vector<Candidate>& candidates, PlannerBounds& bounds, double capacity_bytes)
+      : candidates_(candidates),
+        bounds_(bounds),
+        capacity_bytes_(capacity_bytes),
+        heap_(Later{&candidates}) {
     for (std::size_t i = 0; i < candidates.size(); ++i)
       heap_.push(Entry{candidates[i].quick_bound_s, false, i});
   }
 
-  // The next candidate and its full bound, or nothing when all are out.
+  // The next candidate and its full bound, or nothing when all are out. Candidates whose full
+  // memory bound exceeds the capacity are dropped on the way (over_memory()).
   std::optional<std::pair<std::size_t, double>> next() {
     while (!heap_.empty()) {
       Entry e = heap_.top();
       heap_.pop();
       if (e.full) return std::pair{e.index, e.bound};
-      const double full = bounds_.time_s(candidates_[e.index].config);
+      Candidate& c = candidates_[e.index];
+      c.memory_bound_bytes = bounds_.memory_bytes(c.config);
+      if (c.memory_bound_bytes > capacity_bytes_) {
+        over_memory_.push_back(e.index);
+        continue;
+      }
+      const double full = bounds_.time_s(c.config);
       heap_.push(Entry{std::max(full, e.bound), true, e.index});
     }
     return std::nullopt;
@@ -52,6 +62,7 @@ class BoundOrder {
 
   // The bound of the next candidate without taking it (its quick bound when not computed yet).
   double peek_bound() const { return heap_.empty() ? kInfinity : heap_.top().bound; }
+  const std::vector<std::size_t>& over_memory() const { return over_memory_; }
 
  private:
   struct Entry {
@@ -73,7 +84,9 @@ class BoundOrder {
   };
   std::vector<Candidate>& candidates_;
   PlannerBounds& bounds_;
+  double capacity_bytes_;
   std::priority_queue<Entry, std::vector<Entry>, Later> heap_;
+  std::vector<std::size_t> over_memory_;
 };
 
 // One simulation in flight or done.
@@ -123,8 +136,8 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
     return InputError{"--precision", "", "the " + in.cluster.gpu.name + " has no fp8 tensor cores"};
   }
   PlannerBounds bounds(in.model, in.training, in.cluster, topology, in.gpus);
-  CandidateList list =
-      list_candidates(in.model, in.training, in.cluster, in.gpus, in.pins, bounds);
+  CandidateList list = list_candidates(in.model, in.training, in.cluster, in.gpus, in.pins, bounds);
+  const auto listed = std::chrono::steady_clock::now();
 
   SearchResult out;
   SearchStats& st = out.stats;
@@ -146,14 +159,19 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
   std::condition_variable done;
   std::vector<std::size_t> finished_slots;
   Cutoff running(options.top_k);
-  BoundOrder order(list.candidates, bounds);
+  BoundOrder order(list.candidates, bounds, in.cluster.gpu.hbm_capacity_bytes);
   std::int64_t finished = 0;
   int in_flight = 0;
   bool exhausted = false;
+  std::optional<std::pair<std::size_t, double>> stopped_at;  // the first candidate not dispatched
   while (true) {
     while (!exhausted && in_flight < pool.size()) {
+      const auto t0 = std::chrono::steady_clock::now();
       const auto next = order.next();
+      st.ordering_wall_s +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (!next || (!options.exhaustive && next->second > running.value())) {
+        stopped_at = next;
         exhausted = true;
         break;
       }
@@ -179,6 +197,7 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
     for (std::size_t id : finished_slots) {
       const StepResult& r = *slots[id]->result;
       if (r.memory.fits) running.add(r.step_time_s);
+      st.simulation_s += r.simulation_wall_s;
       --in_flight;
       ++finished;
     }
@@ -216,6 +235,31 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
     (c.result.memory.fits ? out.ranked : out.out_of_memory).push_back(std::move(c));
   }
   st.simulated = static_cast<std::int64_t>(taken);
+
+  // Candidates the full memory bound dropped on the way: those a one-thread run reaches too, i.e.
+  // before its stopping point in the order, count as pruned by memory; the rest as bounded out.
+  std::optional<std::pair<std::size_t, double>> stop;
+  if (taken < slots.size()) {
+    stop = std::pair{slots[taken]->index, slots[taken]->bound_s};
+  } else {
+    stop = stopped_at;
+  }
+  auto before_stop = [&](std::size_t i) {
+    if (!stop) return true;
+    const Candidate& c = list.candidates[i];
+    if (c.quick_bound_s != stop->second) return c.quick_bound_s < stop->second;
+    return config_less(c.config, list.candidates[stop->first].config);
+  };
+  std::int64_t lazily_over_memory = 0;
+  for (std::size_t i : order.over_memory()) {
+    if (!before_stop(i)) continue;
+    ++lazily_over_memory;
+    keep_smallest_over_memory(list.smallest_over_memory, list.candidates[i]);
+  }
+  for (auto& [rule, count] : st.pruned) {
+    if (rule == kMemoryBoundRule) count += lazily_over_memory;
+  }
+  st.candidates -= lazily_over_memory;
   st.bounded_out = st.candidates - st.simulated;
 
   if (out.ranked.empty()) {
@@ -249,6 +293,7 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
                 return a.result.memory.peak_bytes < b.result.memory.peak_bytes;
               return config_less(a.config, b.config);
             });
+  st.listing_wall_s = std::chrono::duration<double>(listed - start).count();
   st.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }

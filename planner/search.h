@@ -41,9 +41,9 @@ struct SearchProgress {
 };
 
 struct SearchOptions {
-  int top_k = 10;             // the ranking the search guarantees (bounding keeps the top k exact)
-  int threads = 0;            // simulation threads; 0 = one per hardware thread
-  bool exhaustive = false;    // simulate every candidate, no bounding
+  int top_k = 10;           // the ranking the search guarantees (bounding keeps the top k exact)
+  int threads = 0;          // simulation threads; 0 = one per hardware thread
+  bool exhaustive = false;  // simulate every candidate, no bounding
   std::function<void(const SearchProgress&)> progress;  // called from the searching thread
 };
 
@@ -61,11 +61,16 @@ struct SearchStats {
   std::vector<std::pair<std::string, std::int64_t>> pruned;
   std::int64_t candidates = 0;
   std::int64_t simulated = 0;
-  std::int64_t bounded_out = 0;  // candidates whose bound proves they cannot enter the top k
+  std::int64_t bounded_out = 0;    // candidates whose bound proves they cannot enter the top k
   std::int64_t out_of_memory = 0;  // simulated, over the GPU's capacity
   std::int64_t speculative = 0;    // simulated by a thread beyond the decided point, dropped
   int threads = 1;
   double wall_s = 0;
+  // Where the wall time went: enumerating, checking and bounding every configuration; computing
+  // full bounds while ordering; and the summed simulation time of all threads.
+  double listing_wall_s = 0;
+  double ordering_wall_s = 0;
+  double simulation_s = 0;
 };
 
 struct SearchResult {

@@ -73,8 +73,8 @@ Result<SearchPins> make_search_pins(const PinFlags& f) {
     pins.schedule = *v;
   }
   if (f.cp_algorithm) {
-    auto v = parse_enum(*f.cp_algorithm, "--cp-algorithm", {CpAlgorithm::ring, CpAlgorithm::ulysses},
-                        cp_algorithm_name);
+    auto v = parse_enum(*f.cp_algorithm, "--cp-algorithm",
+                        {CpAlgorithm::ring, CpAlgorithm::ulysses}, cp_algorithm_name);
     if (!v) return v.error();
     pins.cp_algorithm = *v;
   }
@@ -119,7 +119,8 @@ PinSummary summarize_pins(const SearchPins& p, bool moe) {
   dim("zero", p.zero, num(p.zero));
   dim("recompute", p.recompute, p.recompute ? recompute_name(*p.recompute) : "");
   dim("schedule", p.schedule, p.schedule ? schedule_name(*p.schedule) : "");
-  if (p.sequence_parallel) add(out.pinned, std::string("sp ") + (*p.sequence_parallel ? "on" : "off"));
+  if (p.sequence_parallel)
+    add(out.pinned, std::string("sp ") + (*p.sequence_parallel ? "on" : "off"));
   if (p.cp_algorithm) add(out.pinned, std::string("cp ") + cp_algorithm_name(*p.cp_algorithm));
   if (p.rank_order) add(out.pinned, "rank order " + *p.rank_order);
   if (out.pinned.empty()) out.pinned = "nothing";
