@@ -30,13 +30,14 @@ CandidateList list_candidates(const ModelSpec& model, const TrainingConfig& trai
                               PlannerBounds& bounds) {
   CandidateList out;
   std::map<std::string, std::int64_t> pruned;
+  std::map<std::string, std::string> first_reason;
   std::map<std::string, bool> order_ok;  // rank-order validity by sizes
   const double capacity = cluster.gpu.hbm_capacity_bytes;
   out.considered =
       enumerate_configs(model, training, cluster, gpus, pins, [&](const ParallelConfig& p) {
         const Verdict v = check_config(model, training, p, gpus);
         if (!v.ok) {
-          if (out.first_rule_failure.empty()) out.first_rule_failure = v.reason;
+          first_reason.try_emplace(v.rule, v.reason);
           ++pruned[v.rule];
           return;
         }
@@ -48,8 +49,7 @@ CandidateList list_candidates(const ModelSpec& model, const TrainingConfig& trai
           if (fresh) {
             auto layout = RankLayout::make(p);
             it->second = layout.ok();
-            if (!layout.ok() && out.first_rule_failure.empty())
-              out.first_rule_failure = layout.error().one_line();
+            if (!layout.ok()) first_reason.try_emplace(kRankOrderRule, layout.error().one_line());
           }
           if (!it->second) {
             ++pruned[kRankOrderRule];
@@ -75,8 +75,14 @@ CandidateList list_candidates(const ModelSpec& model, const TrainingConfig& trai
   }
   names.push_back(kRankOrderRule);
   names.push_back(kMemoryBoundRule);
-  for (const std::string& rule : names)
+  std::int64_t most = 0;
+  for (const std::string& rule : names) {
     out.pruned.emplace_back(rule, pruned[rule]);
+    if (rule != kMemoryBoundRule && pruned[rule] > most) {
+      most = pruned[rule];
+      out.main_rule_failure = first_reason[rule];
+    }
+  }
   return out;
 }
 

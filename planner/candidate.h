@@ -25,7 +25,8 @@ struct CandidateList {
   std::vector<Candidate> candidates;
   std::int64_t considered = 0;
   std::vector<std::pair<std::string, std::int64_t>> pruned;  // every rule, then memory_bound
-  std::string first_rule_failure;  // the reason of the first configuration a rule pruned
+  // Why the rule that pruned the most configurations pruned its first one (for "nothing can run").
+  std::string main_rule_failure;
   // The configurations pruned by the memory bound with the smallest bounds (for "nothing fits").
   std::vector<Candidate> smallest_over_memory;
 };

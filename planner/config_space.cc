@@ -96,6 +96,8 @@ std::int64_t enumerate_configs(const ModelSpec& model, const TrainingConfig& tra
   for (int tp : d.tp) {
     p.tp = tp;
     for (int cp : d.cp) {
+      // Unpinned context parallelism only within the GPUs tensor parallelism leaves.
+      if (!pins.cp && cp > 1 && static_cast<long long>(tp) * cp > gpus) continue;
       p.cp = cp;
       const int rest = tp * cp > 0 && gpus % (tp * cp) == 0 ? gpus / (tp * cp) : 0;
       const std::vector<int> pp_domain =

@@ -145,9 +145,9 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
   st.pruned = list.pruned;
   st.candidates = static_cast<std::int64_t>(list.candidates.size());
   if (list.candidates.empty() && list.smallest_over_memory.empty()) {
-    return InputError{"planner", "",
+    return InputError{"", "",
                       "no configuration can run on " + std::to_string(in.gpus) +
-                          " GPUs with these settings: " + list.first_rule_failure};
+                          " GPUs with these settings: " + list.main_rule_failure};
   }
 
   // Simulate in bound order on the pool; stop handing out work once the next bound exceeds the
@@ -279,7 +279,7 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
             return a.result.memory.peak_bytes < b.result.memory.peak_bytes;
           return config_less(a.config, b.config);
         });
-    return InputError{"planner", "",
+    return InputError{"", "",
                       "no configuration fits in " + format_gib(in.cluster.gpu.hbm_capacity_bytes) +
                           " per GPU: the smallest peak found is " +
                           format_gib(smallest->result.memory.peak_bytes) + " (" +

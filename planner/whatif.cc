@@ -99,7 +99,8 @@ Result<std::vector<std::string>> expand_sweep(const std::string& text, const std
   if (!start) return start.error();
   auto stop = parse_value(stop_text, flag, kind);
   if (!stop) return stop.error();
-  if (*stop < *start) return InputError{flag, "", "the range ends before it starts: '" + text + "'"};
+  if (*stop < *start)
+    return InputError{flag, "", "the range ends before it starts: '" + text + "'"};
   const bool geometric = !step.empty() && step[0] == 'x';
   if (!step.empty() && (step[0] == 'x' || step[0] == '+')) step = step.substr(1);
   double by = 0;
@@ -119,7 +120,8 @@ Result<std::vector<std::string>> expand_sweep(const std::string& text, const std
   const double scale = kind == SweepKind::bandwidth ? *start / start_number : 1.0;
   if (kind == SweepKind::bandwidth && !geometric) by *= scale;
   for (double v = *start; v <= *stop * (1 + 1e-12); v = geometric ? v * by : v + by) {
-    if (out.size() >= kMaxPoints) return InputError{flag, "", "more than 4096 values in '" + text + "'"};
+    if (out.size() >= kMaxPoints)
+      return InputError{flag, "", "more than 4096 values in '" + text + "'"};
     if (kind == SweepKind::integer) {
       out.push_back(std::to_string(std::llround(v)));
     } else {
@@ -216,14 +218,14 @@ Table whatif_table(const std::vector<SweepAxis>& axes, const std::vector<WhatIfR
     t.header.push_back("gpus");
     t.units.push_back("");
   }
-  for (const auto& [h, u] : std::vector<std::pair<const char*, const char*>>{
-           {"layout", ""},
-           {"step", "s"},
-           {"tokens/s", "tok/s"},
-           {"MFU", "%"},
-           {"memory", "GiB"},
-           {"time_to_train", "days"},
-           {"gpu_hours", "h"}}) {
+  for (const auto& [h, u] :
+       std::vector<std::pair<const char*, const char*>>{{"layout", ""},
+                                                        {"step", "s"},
+                                                        {"tokens/s", "tok/s"},
+                                                        {"MFU", "%"},
+                                                        {"memory", "GiB"},
+                                                        {"time_to_train", "days"},
+                                                        {"gpu_hours", "h"}}) {
     t.header.push_back(h);
     t.units.push_back(u);
   }

@@ -53,10 +53,12 @@ PinFlags pin_flags(const ConfigFlags& f) {
 // One line on stderr, redrawn in place (only when stderr is a terminal).
 void show_progress(const SearchProgress& p) {
   constexpr int kWidth = 24;
-  const int filled = p.candidates > 0 ? static_cast<int>(kWidth * std::min<double>(
-                                                                      1.0, static_cast<double>(p.finished) /
-                                                                               std::max<std::int64_t>(1, p.candidates)))
-                                      : 0;
+  const int filled =
+      p.candidates > 0
+          ? static_cast<int>(kWidth *
+                             std::min<double>(1.0, static_cast<double>(p.finished) /
+                                                       std::max<std::int64_t>(1, p.candidates)))
+          : 0;
   std::string bar(static_cast<std::size_t>(filled), '#');
   bar.resize(kWidth, '.');
   std::fprintf(stderr, "\r[%s] %lld simulated of %lld candidates, best %.3f s, next bound %.3f s ",
@@ -131,8 +133,8 @@ int main(int argc, char** argv) {
   const SimulatedCandidate& best = result->ranked.front();
   out += "\n# launch arguments of the best plan (" + layout_label(best.config, in.model.is_moe()) +
          ")\n";
-  out += render_launch_flags(all_launch_flags(in.model, in.training, best.config, in.gpus,
-                                              in.cluster.gpus_per_node));
+  out += render_launch_flags(
+      all_launch_flags(in.model, in.training, best.config, in.gpus, in.cluster.gpus_per_node));
   const bool json_to_stdout = json_path == "-";
   std::fputs(out.c_str(), json_to_stdout ? stderr : stdout);
 
