@@ -77,8 +77,8 @@ TEST(UnitPlannerTool, FullyPinnedConfigurationReportsWhatSimulateReports) {
 }
 
 TEST(UnitPlannerTool, ReportHasTheTableTheSearchAndTheLaunchArguments) {
-  const ToolRun r = run_tool(
-      "planner", "--model 8b --gpus 16 --global-batch 32 --tp 2 --zero 1 --top 3 --quiet");
+  const ToolRun r =
+      run_tool("planner", "--model 8b --gpus 16 --global-batch 32 --tp 2 --zero 1 --top 3 --quiet");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("# rank  layout"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("(s)"), std::string::npos);  // the units row
@@ -120,7 +120,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"--model 70b --gpus 512 --tp 3", "but there are 512 GPUs"},
         BadInput{"--model 8b --gpus 8 --tp 16", "= 16 but there are 8 GPUs"},
         BadInput{"--model 8b --gpus 16 --tp 16", "tp 16 does not divide 8 key/value heads"},
-        BadInput{"--model 70b --gpus 8 --global-batch 8", "no configuration fits in 79.6 GiB per GPU"},
+        BadInput{"--model 70b --gpus 8 --global-batch 8",
+                 "no configuration fits in 79.6 GiB per GPU"},
         BadInput{"--model 8b --gpus 8 --schedule zigzag", "--schedule: unknown value 'zigzag'"},
         BadInput{"--model 8b --gpus 8 --zero 4", "--zero: must be 0, 1, 2 or 3"},
         BadInput{"--model 8b --gpus 8 --recompute some", "--recompute: unknown value 'some'"},
