@@ -144,16 +144,16 @@ double CollectiveCostModel::efficiency(CollectiveAlgorithm algo, const GroupShap
   return t.bus_bandwidth_efficiency.at(s);
 }
 
-CollectiveCostModel::Cost CollectiveCostModel::ring_phase_cost(int ranks, int domains, int factor,
-                                                               double hop_bytes, double bandwidth,
-                                                               double size_bytes,
-                                                               bool include_base) const {
+CollectiveCostModel::Cost CollectiveCostModel::ring_phase_cost(
+    int ranks, int domains, int factor, double hop_bytes, double bandwidth, double size_bytes,
+    bool include_base, std::optional<Protocol> forced) const {
   const GroupShape g{ranks, domains, 1};
   const double eff = efficiency(CollectiveAlgorithm::ring, g, size_bytes);
   const auto& base = domains > 1 ? cluster_.network_collectives : cluster_.nvlink_collectives;
   Cost best{std::numeric_limits<double>::infinity(), eff};
   double best_time = std::numeric_limits<double>::infinity();
   for (Protocol p : kProtocols) {
+    if (forced && p != *forced) continue;
     const double lat = (include_base ? base.base_latency_s * base_ratio(p) : 0.0) +
                        ring_latency_s(ranks, domains, factor, p);
     const double e = eff * bandwidth_factor(p);
@@ -187,7 +187,8 @@ CollectiveCostModel::Cost CollectiveCostModel::p2p_cost(bool crosses_domains, do
 }
 
 CollectiveCostModel::Cost CollectiveCostModel::cost(CollectiveKind kind, CollectiveAlgorithm algo,
-                                                    const GroupShape& g, double bytes) const {
+                                                    const GroupShape& g, double bytes,
+                                                    std::optional<Protocol> forced) const {
   const double nvl = cluster_.nvlink_bandwidth_bytes_per_s;
   const double nic = cluster_.nic_bandwidth_bytes_per_s;
   const double gpd = std::max(1, g.ranks_per_domain);
@@ -198,11 +199,12 @@ CollectiveCostModel::Cost CollectiveCostModel::cost(CollectiveKind kind, Collect
   switch (algo) {
     case CollectiveAlgorithm::ring:
       return ring_phase_cost(g.ranks, g.domains, kind == CollectiveKind::all_reduce ? 2 : 1,
-                             ring_factor(kind, g.ranks) * bytes, ring_bw, bytes, true);
+                             ring_factor(kind, g.ranks) * bytes, ring_bw, bytes, true, forced);
     case CollectiveAlgorithm::tree: {
       Cost best{0, eff};
       double best_time = std::numeric_limits<double>::infinity();
       for (Protocol p : kProtocols) {
+        if (forced && p != *forced) continue;
         const double lat =
             base.base_latency_s * base_ratio(p) +
             2 * (std::ceil(std::log2(static_cast<double>(g.domains))) *
@@ -226,6 +228,7 @@ CollectiveCostModel::Cost CollectiveCostModel::cost(CollectiveKind kind, Collect
       double best_time = std::numeric_limits<double>::infinity();
       const int steps = algo == CollectiveAlgorithm::pairwise ? g.ranks - 1 : 1;
       for (Protocol p : kProtocols) {
+        if (forced && p != *forced) continue;
         const double step = multi ? network_step_ratio(p) : nvlink_step_ratio(p);
         const double lat = base.base_latency_s * base_ratio(p) + steps * base.step_latency_s * step;
         const double e = eff * bandwidth_factor(p);
@@ -244,7 +247,8 @@ CollectiveCostModel::Cost CollectiveCostModel::cost(CollectiveKind kind, Collect
 }
 
 double CollectiveCostModel::predicted_time_s(CollectiveKind kind, CollectiveAlgorithm algo,
-                                             const GroupShape& g, double bytes) const {
+                                             const GroupShape& g, double bytes,
+                                             std::optional<Protocol> forced) const {
   if (g.ranks <= 1 && kind != CollectiveKind::ring_shift) return 0;
   const double nvl = cluster_.nvlink_bandwidth_bytes_per_s;
   const double nic = cluster_.nic_bandwidth_bytes_per_s;
@@ -254,23 +258,25 @@ double CollectiveCostModel::predicted_time_s(CollectiveKind kind, CollectiveAlgo
   switch (algo) {
     case CollectiveAlgorithm::ring:
     case CollectiveAlgorithm::tree: {
-      const Cost c = cost(kind, algo, g, bytes);
+      const Cost c = cost(kind, algo, g, bytes, forced);
       return c.latency_s + ring_factor(kind, g.ranks) * bytes / (ring_bw * c.efficiency);
     }
     case CollectiveAlgorithm::nvls: {
-      const Cost c = cost(kind, algo, g, bytes);
+      const Cost c = cost(kind, algo, g, bytes, forced);
       return c.latency_s + bytes / (nvl * c.efficiency);
     }
     case CollectiveAlgorithm::hierarchical: {
       const double f_in = ring_factor(CollectiveKind::reduce_scatter, g.ranks_per_domain);
-      const Cost intra = ring_phase_cost(g.ranks_per_domain, 1, 1, f_in * bytes, nvl, bytes, true);
+      const Cost intra =
+          ring_phase_cost(g.ranks_per_domain, 1, 1, f_in * bytes, nvl, bytes, true, forced);
       const double inter_hop = ring_factor(CollectiveKind::all_reduce, g.domains) * bytes / gpd;
-      const Cost inter = ring_phase_cost(g.domains, g.domains, 2, inter_hop, nic, bytes, true);
+      const Cost inter =
+          ring_phase_cost(g.domains, g.domains, 2, inter_hop, nic, bytes, true, forced);
       return 2 * (intra.latency_s + f_in * bytes / (nvl * intra.efficiency)) + inter.latency_s +
              inter_hop / (nic * inter.efficiency);
     }
     case CollectiveAlgorithm::pairwise: {
-      const Cost c = cost(kind, algo, g, bytes);
+      const Cost c = cost(kind, algo, g, bytes, forced);
       const double n = g.ranks;
       const double inside = (gpd - 1) / n * bytes;
       const double outside = (n - gpd) / n * bytes;
@@ -278,7 +284,7 @@ double CollectiveCostModel::predicted_time_s(CollectiveKind kind, CollectiveAlgo
              std::max(inside / (nvl * c.efficiency), multi ? outside / (nic * c.efficiency) : 0.0);
     }
     case CollectiveAlgorithm::direct: {
-      const Cost c = cost(kind, algo, g, bytes);
+      const Cost c = cost(kind, algo, g, bytes, forced);
       return c.latency_s + bytes / ((multi ? nic : nvl) * c.efficiency);
     }
   }

@@ -40,6 +40,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "cost_models/collective_kind.h"
 #include "hardware_profiles/cluster_profile.h"
@@ -62,27 +63,29 @@ class CollectiveCostModel {
   bool applicable(CollectiveKind kind, CollectiveAlgorithm algo, const GroupShape& g) const;
   // The algorithm NCCL would pick: the applicable one with the smallest predicted time.
   CollectiveAlgorithm choose(CollectiveKind kind, const GroupShape& g, double bytes) const;
-  // Contention-free time of one algorithm.
+  enum class Protocol : std::uint8_t { ll, ll128, simple };
+  // Contention-free time of one algorithm, at the fastest protocol or at `forced`.
   double predicted_time_s(CollectiveKind kind, CollectiveAlgorithm algo, const GroupShape& g,
-                          double bytes) const;
+                          double bytes, std::optional<Protocol> forced = std::nullopt) const;
   // The parts of predicted_time_s at the protocol NCCL would pick for this size: latency, and
   // bandwidth efficiency (table efficiency x protocol factor).
   struct Cost {
     double latency_s = 0;
     double efficiency = 1;
   };
-  Cost cost(CollectiveKind kind, CollectiveAlgorithm algo, const GroupShape& g, double bytes) const;
+  Cost cost(CollectiveKind kind, CollectiveAlgorithm algo, const GroupShape& g, double bytes,
+            std::optional<Protocol> forced = std::nullopt) const;
   // Simple-protocol latency (the profile's figures) and the table efficiency, without protocol
   // choice.
   double latency_s(CollectiveKind kind, CollectiveAlgorithm algo, const GroupShape& g) const;
   double efficiency(CollectiveAlgorithm algo, const GroupShape& g, double bytes) const;
   // Latency of a ring phase (steps on NVLink and on the network) under a protocol, and the cost
   // of one hierarchical phase, for the simulator's phase-by-phase flows.
-  enum class Protocol : std::uint8_t { ll, ll128, simple };
   double ring_latency_s(int ranks, int domains, int steps_per_rank_factor,
                         Protocol protocol = Protocol::simple) const;
   Cost ring_phase_cost(int ranks, int domains, int factor, double hop_bytes, double bandwidth,
-                       double size_bytes, bool include_base) const;
+                       double size_bytes, bool include_base,
+                       std::optional<Protocol> forced = std::nullopt) const;
   // Point-to-point transfer cost (base + one step of the link class, protocol by size).
   Cost p2p_cost(bool crosses_domains, double bytes) const;
 

@@ -5,6 +5,7 @@
 
 #include "common/check.h"
 #include "sim/workload/config_rules.h"
+#include "sim/workload/layer_split.h"
 #include "sim/workload/rank_layout.h"
 
 namespace ptsim::launch {
@@ -14,20 +15,7 @@ int model_stage_count(const ParallelConfig& p) {
 }
 
 std::vector<int> layers_per_model_stage(const ModelSpec& m, const ParallelConfig& p) {
-  const int stages = model_stage_count(p);
-  PTSIM_CHECK(stages >= 1 && m.layers >= stages, "layer split needs at least one layer per stage");
-  const int base = m.layers / stages;
-  int extra = m.layers - base * stages;
-  std::vector<int> count(static_cast<std::size_t>(stages), base);
-  for (int s = 1; s + 1 < stages && extra > 0; ++s, --extra)
-    ++count[static_cast<std::size_t>(s)];
-  for (int s : {stages - 1, 0}) {
-    if (extra > 0) {
-      ++count[static_cast<std::size_t>(s)];
-      --extra;
-    }
-  }
-  return count;
+  return split_layers_over_stages(m.layers, model_stage_count(p));
 }
 
 NodeLayout node_layout(int gpus, int gpus_per_node) {

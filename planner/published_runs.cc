@@ -184,13 +184,15 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       p.tp_comm_overlap = get_or<bool>(r, "tp_comm_overlap", false);
       p.ep_a2a_overlap = get_or<bool>(r, "ep_a2a_overlap", false);
       if (p.pp == 1) p.vpp = 1;
-      // Interleaving needs the micro-batches to be a multiple of pp and the layers of pp x vpp.
-      if (p.vpp > 1 && m.layers % (p.pp * p.vpp) != 0) p.vpp = 1;
+      // Layers that do not divide over pp x vpp model stages go as Megatron's
+      // --account-for-embedding/loss-in-pipeline-split puts them: one fewer on the first and last
+      // stage (94 layers + embedding + loss = 96 = 32 x 3 for Qwen3-235B on pp 8, vpp 4).
       p.schedule = p.vpp > 1 ? Schedule::interleaved : Schedule::one_f_one_b;
       if (t.global_batch < 1) {
         skip("global batch not stated");
         continue;
       }
+      // Interleaving needs the micro-batches to be a multiple of pp.
       if (p.vpp > 1 && (t.global_batch / (p.micro_batch * p.dp)) % p.pp != 0) {
         p.vpp = 1;
         p.schedule = Schedule::one_f_one_b;

@@ -144,6 +144,18 @@ class Run {
 
   std::vector<double> sequence_time_;
   std::vector<int> comm_active_;  // per rank
+  // Compute ops in progress per rank. While a communication op of the rank is active they run at
+  // 1 / (1 + comm_overlap_slowdown) of their speed; each change of that state re-times them.
+  struct RunningCompute {
+    OpId op;
+    double work_left_s;  // at full speed
+    double since_s;      // when work_left_s was last brought up to date
+    std::uint32_t generation;
+  };
+  std::vector<std::vector<RunningCompute>> running_compute_;  // per rank
+  double slowed_rate_ = 1.0;
+  void set_comm_active(std::uint32_t rank, int delta);
+  void schedule_compute_done(const RunningCompute& c, double rate);
   std::vector<std::array<double, kMemoryTagCount>> allocated_;
   std::vector<double> allocated_total_;
 
@@ -157,6 +169,7 @@ class Run {
   std::vector<std::optional<CollectivePlan>> collective_plans_;
   std::unordered_map<TransferPlanKey, CollectivePlan, TransferPlanKeyHash> transfer_plans_;
   std::vector<std::uint32_t> flow_owner_;       // by FlowId index
+  std::vector<std::uint32_t> done_owners_;      // scratch: owners of the flows that just finished
   std::vector<std::uint32_t> link_fast_owner_;  // instance + 1 of the exclusive flow on a link
   std::vector<double> link_capacity_;
   std::vector<char> link_shared_;  // shared policy with finite capacity: needs exclusivity
@@ -209,6 +222,8 @@ void Run::prepare() {
   busy_.assign(keys, 0);
   sequence_time_.assign(g_.sequence_count(), kNaN);
   comm_active_.assign(g_.rank_count(), 0);
+  running_compute_.assign(g_.rank_count(), {});
+  slowed_rate_ = 1.0 / (1.0 + cluster_.gpu.efficiency.comm_overlap_slowdown);
   allocated_.assign(g_.rank_count(), {});
   allocated_total_.assign(g_.rank_count(), 0.0);
   result_.memory.assign(g_.rank_count(), {});
@@ -324,9 +339,9 @@ void Run::start(OpId id) {
   if (options_.record_op_times && !communication) result_.op_start_s[id] = now;
   switch (op.kind) {
     case OpKind::compute: {
-      double t = sequence_time_s(op.payload);
-      if (comm_active_[op.rank] > 0) t *= 1.0 + cluster_.gpu.efficiency.comm_overlap_slowdown;
-      engine_.schedule_at(now + t, Event{this, kOpDone, id});
+      RunningCompute c{id, sequence_time_s(op.payload), now, 0};
+      schedule_compute_done(c, comm_active_[op.rank] > 0 ? slowed_rate_ : 1.0);
+      running_compute_[op.rank].push_back(c);
       return;
     }
     case OpKind::alloc:
@@ -347,14 +362,35 @@ void Run::start(OpId id) {
       return;
     }
     case OpKind::collective:
-      ++comm_active_[op.rank];
+      set_comm_active(op.rank, +1);
       arrive_collective(id);
       return;
     case OpKind::send:
     case OpKind::recv:
-      ++comm_active_[op.rank];
+      set_comm_active(op.rank, +1);
       arrive_transfer(id);
       return;
+  }
+}
+
+void Run::schedule_compute_done(const RunningCompute& c, double rate) {
+  engine_.schedule_at(engine_.now_s() + c.work_left_s / rate,
+                      Event{this, kOpDone | (c.generation << kKindBits), c.op});
+}
+
+void Run::set_comm_active(std::uint32_t rank, int delta) {
+  const bool was = comm_active_[rank] > 0;
+  comm_active_[rank] += delta;
+  const bool is = comm_active_[rank] > 0;
+  if (was == is || slowed_rate_ == 1.0) return;
+  const double now = engine_.now_s();
+  const double old_rate = was ? slowed_rate_ : 1.0;
+  const double new_rate = is ? slowed_rate_ : 1.0;
+  for (RunningCompute& c : running_compute_[rank]) {
+    c.work_left_s = std::max(0.0, c.work_left_s - (now - c.since_s) * old_rate);
+    c.since_s = now;
+    c.generation = (c.generation + 1) & 0xffffffu;
+    schedule_compute_done(c, new_rate);
   }
 }
 
@@ -365,7 +401,7 @@ void Run::complete(OpId id) {
   result_.step_time_s = std::max(result_.step_time_s, now);
   ++completed_ops_;
   if (op.kind == OpKind::collective || op.kind == OpKind::send || op.kind == OpKind::recv) {
-    --comm_active_[op.rank];
+    set_comm_active(op.rank, -1);
   }
   const std::uint32_t key = stream_key(op);
   busy_[key] = 0;
@@ -571,18 +607,30 @@ void Run::on_event(std::uint32_t tagged_kind, std::uint32_t arg) {
       phase_done(arg);
       break;
     }
-    case kOpDone:
+    case kOpDone: {
+      // Compute ops only; a re-timed op's earlier completion events are stale.
+      auto& running = running_compute_[g_.op(arg).rank];
+      const std::uint32_t generation = tagged_kind >> kKindBits;
+      auto it = std::find_if(running.begin(), running.end(),
+                             [&](const RunningCompute& c) { return c.op == arg; });
+      if (it == running.end() || it->generation != generation) return;
+      running.erase(it);
       complete(arg);
       break;
+    }
     case kJoinSolver:
       join_solver(arg, instances_[arg].plan->phases[instances_[arg].phase].bytes);
       break;
     case kNetworkWake: {
       if (arg != static_cast<std::uint32_t>(wake_generation_)) return;  // superseded
       wake_at_s_ = std::numeric_limits<double>::infinity();
-      const auto done = sharing_.finish_due(engine_.now_s());
-      for (const FlowId& f : done)
-        phase_done(flow_owner_[f.index]);
+      // Owners first: a finished phase can start the next one, whose new flow may reuse the
+      // index of a flow still in `done`.
+      done_owners_.clear();
+      for (const FlowId& f : sharing_.finish_due(engine_.now_s()))
+        done_owners_.push_back(flow_owner_[f.index]);
+      for (std::uint32_t owner : done_owners_)
+        phase_done(owner);
       wake_network();
       break;
     }
@@ -600,13 +648,25 @@ SimulationResult Run::run() {
   result_.events = engine_.events_processed();
   if (completed_ops_ != g_.op_count()) {
     result_.completed = false;
-    for (std::uint32_t k = 0; k < keys; ++k) {
+    // The head of every stream that did not finish (the first eight), to show the cycle.
+    int listed = 0;
+    for (std::uint32_t k = 0; k < keys && listed < 8; ++k) {
       const std::uint32_t pos = queue_offsets_[k] + head_[k];
       if (pos < queue_offsets_[k + 1]) {
         const Op& op = g_.op(queue_[pos]);
-        result_.stuck = "rank " + std::to_string(op.rank) + " stream " + g_.streams()[op.stream] +
-                        ": " + g_.format_label(op);
-        break;
+        if (listed++ > 0) result_.stuck += "; ";
+        result_.stuck += "rank " + std::to_string(op.rank) + " stream " + g_.streams()[op.stream] +
+                         ": " + g_.format_label(op);
+        int waiting = 0;
+        for (OpId d : g_.deps(op)) {
+          if (options_.record_op_times && !std::isnan(result_.op_end_s[d])) continue;
+          result_.stuck.append(waiting++ == 0 ? " (waits for rank " : ", rank ");
+          result_.stuck.append(std::to_string(g_.op(d).rank));
+          result_.stuck.append(" ");
+          result_.stuck.append(g_.format_label(g_.op(d)));
+          if (waiting == 3) break;
+        }
+        if (waiting > 0) result_.stuck += ")";
       }
     }
   }

@@ -2,14 +2,15 @@
 //
 // Semantics (DESIGN.md "Simulation"): every (rank, stream) is an in-order queue, like a CUDA
 // stream; an op starts when it is at the head of its stream, the stream is idle and all its deps
-// have finished. Compute ops take their kernels' times from the compute cost model, 1 +
-// comm_overlap_slowdown longer when they start while a communication op of the same rank is in
-// progress (NCCL kernels hold SMs). A collective starts when every member present in the graph has
-// reached it (NCCL semantics; instances matched per group in issue order) and then runs its
-// algorithm's phases as flows on the topology (sim/network/collective_flows.h), sharing link
-// bandwidth max-min fairly with every other flow in progress. A send and the receive with the same
-// (sender, receiver, match) start together as one transfer. Memory events are instantaneous and
-// move the rank's allocated bytes, whose peak is recorded.
+// have finished. Compute ops take their kernels' times from the compute cost model and progress
+// at 1 / (1 + comm_overlap_slowdown) of that speed for as long as a communication op of the same
+// rank is in progress (NCCL kernels hold SMs, also while they wait for peers). A collective starts
+// when every member present in the graph has reached it (NCCL semantics; instances matched per
+// group in issue order) and then runs its algorithm's phases as flows on the topology
+// (sim/network/collective_flows.h), sharing link bandwidth max-min fairly with every other flow in
+// progress. A send and the receive with the same (sender, receiver, match) start together as one
+// transfer. Memory events are instantaneous and move the rank's allocated bytes, whose peak is
+// recorded.
 //
 // Deterministic: the engine orders equal-time events by insertion, and nothing here iterates an
 // unordered container on a path that decides order.

@@ -103,12 +103,49 @@ Status positive(const std::optional<int>& v, const char* flag) {
 
 }  // namespace
 
+std::string flags_of_rule(std::string_view rule) {
+  static const std::pair<std::string_view, std::string_view> kFlags[] = {
+      {"positive_sizes", "--tp/--pp/--dp/--cp/--ep/--etp/--vpp/--micro-batch"},
+      {"world_size", "--gpus/--tp/--pp/--dp/--cp"},
+      {"zero_stage", "--zero"},
+      {"tp_divides_heads", "--tp"},
+      {"tp_divides_kv_heads", "--tp"},
+      {"ep_needs_moe", "--ep/--etp"},
+      {"ep_divides_experts", "--ep"},
+      {"expert_layout", "--ep/--etp"},
+      {"expert_pipeline_groups", "--rank-order"},
+      {"moe_tp_needs_sp", "--sequence-parallel"},
+      {"sp_needs_tp", "--sequence-parallel"},
+      {"sp_divides_sequence", "--seq-len"},
+      {"cp_divides_sequence", "--seq-len/--cp"},
+      {"ulysses_heads", "--cp"},
+      {"cp_needs_flash", "--attention"},
+      {"batch_divides", "--global-batch"},
+      {"pp_layers", "--pp/--vpp"},
+      {"schedule_needs_pp", "--schedule"},
+      {"vpp_needs_interleaved", "--vpp/--schedule"},
+      {"interleaved_microbatches", "--global-batch"},
+      {"dualpipe_shape", "--pp/--global-batch"},
+      {"precision_supported", "--precision"},
+  };
+  for (const auto& [name, flags] : kFlags) {
+    if (name == rule) return std::string(flags);
+  }
+  return "configuration";
+}
+
 Result<ResolvedWorkload> resolve_workload(const ConfigFlags& f) {
   ResolvedWorkload w;
   if (f.model.empty())
     return InputError{"--model", "", "a model preset or config.json is required"};
   auto model = load_model(f.model);
-  if (!model) return model.error();
+  if (!model) {
+    InputError e = model.error();
+    // A name that is neither a preset nor a file: the flag is the source, not the value.
+    if (e.source == f.model && e.message.starts_with("unknown model"))
+      e = InputError{"--model", "", "'" + f.model + "': " + e.message};
+    return e;
+  }
   w.model = std::move(*model);
 
   w.training.seq_len = f.seq_len.value_or(w.model.recipe.seq_len);

@@ -70,4 +70,8 @@ Result<CpAlgorithm> parse_cp_algorithm(const std::string& text);
 // vpp > 1 and 1F1B otherwise.
 Result<ParallelConfig> resolve_fixed_parallel(const ConfigFlags& flags, const ResolvedWorkload& w);
 
+// The flags that set what a configuration rule (config_rules.h, and evaluate's
+// precision_supported) checks, for naming them in the one-line error: "--tp" or "--gpus/--tp/...".
+std::string flags_of_rule(std::string_view rule);
+
 }  // namespace ptsim::cli

@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
   options.keep_graph = !trace_path.empty();
   Evaluation e = evaluate(w->model, w->training, *p, w->cluster, *topology, w->gpus, options);
   if (!e.verdict.ok) {
-    return fail(InputError{"configuration", e.verdict.rule, e.verdict.reason});
+    return fail(InputError{cli::flags_of_rule(e.verdict.rule), e.verdict.rule, e.verdict.reason});
   }
   print_summary(*w, *p, *e.result);
   const ConfigDescription desc{w->model, w->training, *p, w->cluster, w->gpus};

@@ -1,5 +1,7 @@
 #include "sim/workload/config_rules.h"
 
+#include "sim/workload/rank_layout.h"
+
 #include <string>
 
 namespace ptsim {
@@ -26,6 +28,7 @@ const std::vector<std::string>& config_rule_names() {
                                                  "ep_needs_moe",
                                                  "ep_divides_experts",
                                                  "expert_layout",
+                                                 "expert_pipeline_groups",
                                                  "moe_tp_needs_sp",
                                                  "sp_needs_tp",
                                                  "sp_divides_sequence",
@@ -76,6 +79,18 @@ Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const Parallel
                          "etp x ep = " + s(p.etp * p.ep) +
                              " does not divide tp x cp x dp = " + s(p.tp * p.cp * p.dp));
   }
+  if (m.is_moe() && p.pp > 1) {
+    // Expert and attention layers of one stage must live on the same ranks (Megatron-Core asserts
+    // that both rank generators give the same pipeline groups); with pp inside another dimension
+    // of different size in the two layouts they do not.
+    const auto layout = RankLayout::make(p);
+    if (layout.ok() && layout->pp_groups() != layout->expert_pp_groups()) {
+      return Verdict::fail("expert_pipeline_groups",
+                           "rank order " + p.rank_order +
+                               " gives expert layers other pipeline groups than attention layers "
+                               "(put pp outermost, e.g. tp-cp-ep-dp-pp)");
+    }
+  }
   if (m.is_moe() && p.tp > 1 && !p.sequence_parallel) {
     return Verdict::fail("moe_tp_needs_sp",
                          "mixture-of-experts layers with tp > 1 need sequence parallelism "
@@ -110,9 +125,15 @@ Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const Parallel
                          "global batch " + s(t.global_batch) +
                              " is not divisible by micro-batch x dp = " + s(p.micro_batch * p.dp));
   }
-  if (m.layers < p.pp * p.vpp) {
-    return Verdict::fail("pp_layers", s(m.layers) + " layers are fewer than pp x vpp = " +
-                                          s(p.pp * p.vpp) + " pipeline stages");
+  // The first and last model stages also hold the embedding and the LM head, and may hold only
+  // them (Megatron's --account-for-embedding/loss-in-pipeline-split); every other stage needs a
+  // layer.
+  const int stages = p.pp * p.vpp;
+  const int layers_needed = stages > 2 ? stages - 2 : stages;
+  if (m.layers < layers_needed) {
+    return Verdict::fail("pp_layers", s(m.layers) + " layers cannot fill pp x vpp = " + s(stages) +
+                                          " pipeline stages (" + s(layers_needed) +
+                                          " needed: only the first and last may hold no layer)");
   }
   if (p.pp == 1 && p.schedule != Schedule::one_f_one_b) {
     return Verdict::fail("schedule_needs_pp",

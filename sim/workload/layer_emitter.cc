@@ -216,6 +216,7 @@ void StepBuilder::layer_forward_attention(RankState& rs, PassState& ps, int laye
   attention_core_forward(rs, ps, layer, recompute);
   compute(rs, ps, k.out.fwd, lbl(labels_, kOutFwd, layer, mb));
   tp_leave(rs, ps, layer, false);
+  compute(rs, ps, k.residual_fwd, lbl(labels_, kResidualFwd, layer, mb));
 }
 
 void StepBuilder::layer_forward_mlp(RankState& rs, PassState& ps, int layer, bool recompute) {
@@ -278,6 +279,7 @@ void StepBuilder::layer_forward_mlp(RankState& rs, PassState& ps, int layer, boo
     ps.has_extra_dep = true;
     compute(rs, ps, k.unpermute, lbl(labels_, kUnpermute, layer, mb));
   }
+  compute(rs, ps, k.residual_fwd, lbl(labels_, kResidualFwd, layer, mb));
   if (!recompute) zero3_after_layer(rs, ps, layer, false);
 }
 
@@ -361,6 +363,7 @@ void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
                     labels_.layer_op[kRouterWgrad], weights_now);
   }
   compute(rs, ps, k.norm_bwd, lbl(labels_, kNorm2Bwd, layer, mb));
+  compute(rs, ps, k.residual_bwd, lbl(labels_, kResidualBwd, layer, mb));
 }
 
 void StepBuilder::layer_backward_attention(RankState& rs, PassState& ps, int layer) {
@@ -401,6 +404,10 @@ void StepBuilder::layer_backward_attention(RankState& rs, PassState& ps, int lay
   }
   tp_leave(rs, ps, layer, true);
   compute(rs, ps, k.norm_bwd, lbl(labels_, kNorm1Bwd, layer, mb));
+  compute(rs, ps, k.residual_bwd, lbl(labels_, kResidualBwd, layer, mb));
+  // The weight-gradient pass (dW = X^T dY, zero-bubble schedules) does not read the parameters:
+  // their gathered copy goes when the input gradients are done.
+  if (!weights_now) zero3_after_layer(rs, ps, layer, true);
   if (weights_now) {
     const double dense =
         moe_layer ? shapes_.layer_moe_params_dense_part : shapes_.layer_dense_params;
@@ -450,7 +457,6 @@ void StepBuilder::layer_weight_grads(RankState& rs, PassState& ps, int layer) {
   const double dense = moe_layer ? shapes_.layer_moe_params_dense_part : shapes_.layer_dense_params;
   const double expert = moe_layer ? shapes_.layer_moe_params_expert_part : 0.0;
   if (ps.reduce_grads) grad_ready(rs, dense, expert, front(rs, ps));
-  zero3_after_layer(rs, ps, layer, true);
   double bytes = moe_layer ? act_moe_ : act_dense_;
   if (p_.recompute == Recompute::full) bytes += moe_layer ? act_moe_full_ : act_dense_full_;
   after(rs, ps,

@@ -41,6 +41,13 @@ void StepBuilder::intern_kernels() {
   auto build = [&](LayerKernels& k, bool moe_layer) {
     k.norm_fwd = g_.intern_kernel(mem(MemoryBoundKind::norm, 8.0 * Tsp * h));
     k.norm_bwd = g_.intern_kernel(mem(MemoryBoundKind::norm, 10.0 * Tsp * h));
+    // Forward: read the block output and the residual, write the sum (2+2+2 bytes), plus the 1-byte
+    // dropout mask. Backward: add the residual gradient to the one through the block (2+2+2), plus
+    // the dropout backward (read gradient and mask, write: 2+1+2).
+    k.residual_fwd =
+        g_.intern_kernel(mem(MemoryBoundKind::elementwise, (m_.dropout ? 7.0 : 6.0) * Tsp * h));
+    k.residual_bwd =
+        g_.intern_kernel(mem(MemoryBoundKind::elementwise, (m_.dropout ? 11.0 : 6.0) * Tsp * h));
     // Attention projections.
     int rope_dim = s.head_dim_qk;
     if (m_.attention == AttentionKind::mla) {
@@ -80,8 +87,11 @@ void StepBuilder::intern_kernels() {
       k.av_dgrad_v = g_.intern_kernel(GemmKernel{sl, s.head_dim_v, sl, batch, attn_dtype});
       k.qk_dgrad_q = g_.intern_kernel(GemmKernel{sl, s.head_dim_qk, sl, batch, attn_dtype});
       k.qk_dgrad_k = g_.intern_kernel(GemmKernel{sl, s.head_dim_qk, sl, batch, attn_dtype});
-      const double fwd_bytes = m_.dropout ? 7.0 : 4.0;
-      const double bwd_bytes = m_.dropout ? 7.0 : 6.0;
+      // Softmax reads the scores and writes the probabilities (2+2 bytes); backward reads the
+      // gradient and the probabilities and writes (2+2+2). Dropout on the probabilities is a
+      // separate kernel: forward read, write and 1-byte mask; backward read, mask, write.
+      const double fwd_bytes = m_.dropout ? 4.0 + 5.0 : 4.0;
+      const double bwd_bytes = m_.dropout ? 6.0 + 5.0 : 6.0;
       k.softmax_fwd = g_.intern_kernel(mem(MemoryBoundKind::softmax, fwd_bytes * scores, 1.0));
       k.softmax_bwd = g_.intern_kernel(mem(MemoryBoundKind::softmax, bwd_bytes * scores, 1.0));
     } else {
@@ -177,8 +187,12 @@ void StepBuilder::intern_kernels() {
   edge_.final_norm_fwd = g_.intern_kernel(mem(MemoryBoundKind::norm, 8.0 * Tsp * h));
   edge_.final_norm_bwd = g_.intern_kernel(mem(MemoryBoundKind::norm, 10.0 * Tsp * h));
   edge_.head = linear(T, h, s.vocab_local);
-  edge_.loss_fwd = g_.intern_kernel(mem(MemoryBoundKind::softmax, 12.0 * T * s.vocab_local, 0.5));
-  edge_.loss_bwd = g_.intern_kernel(mem(MemoryBoundKind::softmax, 8.0 * T * s.vocab_local, 0.5));
+  // Vocabulary-parallel cross-entropy as Megatron runs it unfused, in fp32, per logit: cast the
+  // bf16 logits (read 2, write 4), max (read 4), subtract and exponentiate in place (2 x (4 + 4)),
+  // sum (read 4), normalise into the saved softmax (4 + 4): 38 bytes. Backward: subtract the
+  // one-hot and scale by the loss gradient in place (2 x (4 + 4)), cast to bf16 (4 + 2): 22 bytes.
+  edge_.loss_fwd = g_.intern_kernel(mem(MemoryBoundKind::softmax, 38.0 * T * s.vocab_local, 0.2));
+  edge_.loss_bwd = g_.intern_kernel(mem(MemoryBoundKind::softmax, 22.0 * T * s.vocab_local, 0.2));
 }
 
 }  // namespace ptsim::builder

@@ -201,5 +201,8 @@ std::vector<std::vector<int>> RankLayout::ep_groups() const {
 std::vector<std::vector<int>> RankLayout::edp_groups() const {
   return rank_groups(expert_, {Dim::dp});
 }
+std::vector<std::vector<int>> RankLayout::expert_pp_groups() const {
+  return rank_groups(expert_, {Dim::pp});
+}
 
 }  // namespace ptsim

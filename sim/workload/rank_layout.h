@@ -69,6 +69,7 @@ class RankLayout {
   std::vector<std::vector<int>> etp_groups() const;
   std::vector<std::vector<int>> ep_groups() const;
   std::vector<std::vector<int>> edp_groups() const;  // gradient reduction of expert parameters
+  std::vector<std::vector<int>> expert_pp_groups() const;  // equal to pp_groups() when valid
 
   const OrderedSizes& decoder_sizes() const { return decoder_; }
   const OrderedSizes& expert_sizes() const { return expert_; }

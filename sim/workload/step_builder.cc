@@ -6,7 +6,9 @@
 #include "common/check.h"
 #include "sim/workload/activation_memory.h"
 #include "sim/workload/config_rules.h"
+#include "sim/workload/layer_split.h"
 #include "sim/workload/model_state_memory.h"
+#include "sim/workload/overlap_pairing.h"
 
 namespace ptsim::builder {
 
@@ -21,25 +23,13 @@ StepBuilder::StepBuilder(const ModelSpec& m, const TrainingConfig& t, const Para
       g_(p.world_size()) {
   micro_batches_ = micro_batches_per_step(t_, p_);
   plan_ = make_pipeline_plan(p_.schedule, p_.pp, p_.vpp, micro_batches_);
+  if (p_.ep_a2a_overlap) pair_forward_backward_passes(plan_);
   gemm_dtype_ = t_.precision == Precision::fp8 ? Dtype::fp8 : Dtype::bf16;
 }
 
 void StepBuilder::assign_layers() {
-  // Layers over model stages as Megatron splits them, and as Llama 3 405B did (126 layers on 16
-  // stages: one layer fewer on the first and last stage): an even share each, the remainder going
-  // to the middle stages first because the first and last also carry embedding and LM head.
   const int stages = plan_.model_stages;
-  const int base = m_.layers / stages;
-  int extra = m_.layers - base * stages;
-  stage_layer_count_.assign(static_cast<std::size_t>(stages), base);
-  for (int s = 1; s + 1 < stages && extra > 0; ++s, --extra)
-    ++stage_layer_count_[static_cast<std::size_t>(s)];
-  for (int s : {stages - 1, 0}) {
-    if (extra > 0 && stages > 0) {
-      ++stage_layer_count_[static_cast<std::size_t>(s)];
-      --extra;
-    }
-  }
+  stage_layer_count_ = split_layers_over_stages(m_.layers, stages);
   stage_first_layer_.assign(static_cast<std::size_t>(stages), 0);
   for (int s = 1; s < stages; ++s) {
     stage_first_layer_[static_cast<std::size_t>(s)] =
@@ -696,19 +686,7 @@ void StepBuilder::emit_optimizer(RankState& rs) {
 void StepBuilder::emit_rank(RankState& rs) {
   emit_static_memory(rs);
   emit_param_gathers(rs);
-  std::vector<PipelineWork> work = plan_.work[static_cast<std::size_t>(rs.pipeline_rank)];
-  if (p_.ep_a2a_overlap) {
-    // Steady-state forward + backward pairs run together so that one's all-to-all overlaps the
-    // other's computation.
-    for (std::size_t i = 0; i + 1 < work.size(); ++i) {
-      const bool next_is_backward =
-          work[i + 1].pass == Pass::backward || work[i + 1].pass == Pass::backward_input;
-      if (work[i].pass == Pass::forward && next_is_backward && !work[i].overlap_with_next) {
-        work[i].overlap_with_next = true;
-        ++i;
-      }
-    }
-  }
+  const std::vector<PipelineWork>& work = plan_.work[static_cast<std::size_t>(rs.pipeline_rank)];
   // The last weight-producing pass of each chunk triggers the gradient reduction.
   std::vector<std::size_t> last_weight_pass(static_cast<std::size_t>(plan_.chunks_per_rank), 0);
   for (std::size_t i = 0; i < work.size(); ++i) {
@@ -774,7 +752,7 @@ StepGraph StepBuilder::build() {
       "L{0}.shared_fc1.fwd mb{1}",   "L{0}.shared_fc1.dgrad mb{1}", "L{0}.shared_fc1.wgrad mb{1}",
       "L{0}.shared_fc2.fwd mb{1}",   "L{0}.shared_fc2.dgrad mb{1}", "L{0}.shared_fc2.wgrad mb{1}",
       "L{0}.recompute mb{1}",        "L{0}.mla_down.fwd mb{1}",     "L{0}.mla_up.fwd mb{1}",
-      "L{0}.mla.bwd mb{1}"};
+      "L{0}.mla.bwd mb{1}",          "L{0}.residual.fwd mb{1}",     "L{0}.residual.bwd mb{1}"};
   for (int i = 0; i < kLayerOpLabelCount; ++i)
     labels_.layer_op[i] = g_.intern_label(kLayerLabels[i]);
   labels_.embed_fwd = g_.intern_label("embed.fwd mb{1}");

@@ -29,6 +29,9 @@ struct LinearKernels {
 // The kernels of one kind of layer (dense or MoE) on this configuration, interned once.
 struct LayerKernels {
   std::uint32_t norm_fwd = 0, norm_bwd = 0;
+  // Residual add after each block (bias + dropout + add when the model has them) and, backward,
+  // the sum of the two gradients of the residual stream.
+  std::uint32_t residual_fwd = 0, residual_bwd = 0;
   // Standard attention.
   LinearKernels qkv;
   std::uint32_t rope_fwd = 0, rope_bwd = 0;
@@ -293,6 +296,8 @@ enum LayerOpLabel : int {
   kMlaDownFwd,
   kMlaUpFwd,
   kMlaBwd,
+  kResidualFwd,
+  kResidualBwd,
   kLayerOpLabelCount
 };
 

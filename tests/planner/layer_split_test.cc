@@ -48,6 +48,20 @@ TEST(UnitLayerSplit, RemainderGoesToMiddleStagesBeforeTheEnds) {
             (std::vector<int>{2, 3, 3, 3}));
 }
 
+TEST(UnitLayerSplit, Qwen3_235bCountsEmbeddingAndLossAsLayers) {
+  // Megatron-MoE-ModelZoo runs Qwen3-235B (94 layers) on pp 8 x vpp 4 = 32 stages and on
+  // pp 32 x vpp 3 = 96 stages; with the embedding and the loss counted as one layer each
+  // (--account-for-embedding/loss-in-pipeline-split) that is 96 = 32 x 3 and 96 x 1.
+  std::vector<int> on32(32, 3);
+  on32.front() = 2;
+  on32.back() = 2;
+  EXPECT_EQ(launch::layers_per_model_stage(with_layers("qwen3-235b-a22b"), pipeline(8, 4)), on32);
+  std::vector<int> on96(96, 1);
+  on96.front() = 0;
+  on96.back() = 0;
+  EXPECT_EQ(launch::layers_per_model_stage(with_layers("qwen3-235b-a22b"), pipeline(32, 3)), on96);
+}
+
 // A small dense model whose step graph builds in milliseconds.
 ModelSpec tiny_model(int layers) {
   ModelSpec m;
@@ -69,7 +83,10 @@ TEST(PropertyLayerSplit, MatchesTheWorkloadBuilderAndReadsBackFromEveryFramework
   for (int i = 0; i < 200; ++i) {
     const int pp = static_cast<int>(rng.uniform_int(2, 6));
     const int vpp = rng.uniform01() < 0.5 ? 1 : static_cast<int>(rng.uniform_int(2, 3));
-    const int layers = static_cast<int>(rng.uniform_int(pp * vpp, 3 * pp * vpp + 2));
+    // From the fewest layers the rules allow (the first and last stage may hold none) upwards.
+    const int stages = pp * vpp;
+    const int layers =
+        static_cast<int>(rng.uniform_int(stages > 2 ? stages - 2 : stages, 3 * stages + 2));
     const ModelSpec m = tiny_model(layers);
     ParallelConfig p = pipeline(pp, vpp);
     TrainingConfig t;

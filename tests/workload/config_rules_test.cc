@@ -59,7 +59,7 @@ TEST(UnitConfigRules, BaseConfigurationsAreValid) {
 
 TEST(UnitConfigRules, EveryRuleHasATestCase) {
   // The list below covers config_rule_names() entry for entry.
-  EXPECT_EQ(config_rule_names().size(), 20u);
+  EXPECT_EQ(config_rule_names().size(), 21u);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -74,6 +74,9 @@ INSTANTIATE_TEST_SUITE_P(
         RuleCase{"ep_divides_experts", [](Base& b, int& gpus) { b.p.ep = 16; b.p.dp = 8; gpus = 64; },
                  true},
         RuleCase{"expert_layout", [](Base& b, int&) { b.p.ep = 8; b.p.etp = 2; }, true},
+        RuleCase{"expert_pipeline_groups",
+                 [](Base& b, int&) { b.p.cp = 1; b.p.dp = 4; b.p.ep = 4; b.p.rank_order = "tp-pp-cp-ep-dp"; },
+                 true},
         RuleCase{"moe_tp_needs_sp", [](Base& b, int&) { b.p.sequence_parallel = false; }, true},
         RuleCase{"sp_needs_tp", [](Base& b, int& gpus) { b.p.tp = 1; gpus = 8; }},
         RuleCase{"sp_divides_sequence", [](Base& b, int&) { b.t.seq_len = 4094; }},

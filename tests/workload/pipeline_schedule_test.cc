@@ -6,10 +6,14 @@
 //   interleaved 1F1B (section 2.2.2): m (t_f + t_b) + (p - 1)(t_f + t_b) / v.
 #include "sim/workload/pipeline_schedule.h"
 
+#include "sim/workload/overlap_pairing.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 namespace ptsim {
 namespace {
@@ -40,48 +44,57 @@ double makespan(const PipelinePlan& plan, int m, Times t) {
     progress = false;
     for (std::size_t r = 0; r < plan.work.size(); ++r) {
       while (next[r] < plan.work[r].size()) {
-        const auto& w = plan.work[r][next[r]];
-        const int k = pos_of(static_cast<int>(r), w.chunk, w.micro_batch);
-        const int last =
-            static_cast<int>(
-                plan
-                    .directions[static_cast<std::size_t>(
-                        plan.direction_of_micro_batch[static_cast<std::size_t>(w.micro_batch)])]
-                    .size()) -
-            1;
+        // A pass marked overlap_with_next runs as one unit with the next: both inputs first.
+        const std::size_t count = plan.work[r][next[r]].overlap_with_next ? 2 : 1;
         double ready = free_at[r];
         double dur = 0;
         bool ok = true;
-        auto need = [&](int kind, int pos) {
-          auto it = done.find({kind, pos, w.micro_batch});
-          if (it == done.end()) {
-            ok = false;
-          } else {
-            ready = std::max(ready, it->second);
+        std::vector<std::pair<Key, double>> finished;
+        for (std::size_t j = 0; j < count && ok; ++j) {
+          const auto& w = plan.work[r][next[r] + j];
+          const int k = pos_of(static_cast<int>(r), w.chunk, w.micro_batch);
+          const int last =
+              static_cast<int>(
+                  plan
+                      .directions[static_cast<std::size_t>(
+                          plan.direction_of_micro_batch[static_cast<std::size_t>(w.micro_batch)])]
+                      .size()) -
+              1;
+          auto need = [&](int kind, int pos) {
+            auto it = done.find({kind, pos, w.micro_batch});
+            if (it == done.end()) {
+              ok = false;
+            } else {
+              ready = std::max(ready, it->second);
+            }
+          };
+          double d = 0;
+          switch (w.pass) {
+            case Pass::forward:
+              if (k > 0) need(0, k - 1);
+              d = t.f / v;
+              break;
+            case Pass::backward:
+            case Pass::backward_input:
+              need(0, k);
+              if (k < last) need(1, k + 1);
+              d = (w.pass == Pass::backward ? t.b : t.bi) / v;
+              break;
+            case Pass::backward_weight:
+              need(1, k);
+              d = t.bw / v;
+              break;
           }
-        };
-        switch (w.pass) {
-          case Pass::forward:
-            if (k > 0) need(0, k - 1);
-            dur = t.f / v;
-            break;
-          case Pass::backward:
-          case Pass::backward_input:
-            need(0, k);
-            if (k < last) need(1, k + 1);
-            dur = (w.pass == Pass::backward ? t.b : t.bi) / v;
-            break;
-          case Pass::backward_weight:
-            need(1, k);
-            dur = t.bw / v;
-            break;
+          dur += d;
+          const int kind = w.pass == Pass::forward ? 0 : (w.pass == Pass::backward_weight ? 2 : 1);
+          finished.push_back({Key{kind, k, w.micro_batch}, 0.0});
         }
         if (!ok) break;
         const double end = ready + dur;
-        const int kind = w.pass == Pass::forward ? 0 : (w.pass == Pass::backward_weight ? 2 : 1);
-        done[{kind, k, w.micro_batch}] = end;
+        for (auto& f : finished)
+          done[f.first] = end;
         free_at[r] = end;
-        ++next[r];
+        next[r] += count;
         progress = true;
       }
     }
@@ -201,6 +214,58 @@ TEST(UnitPipelineSchedule, DualPipeRunsEveryPassOfBothDirectionsWithoutDeadlock)
       EXPECT_GE(span, m * 3.0);
       EXPECT_LT(span, (m + p - 1) * 3.0) << "p=" << p << " m=" << m;
     }
+  }
+}
+
+int pairs_on(const PipelinePlan& plan, std::size_t rank) {
+  int n = 0;
+  for (const auto& w : plan.work[rank])
+    n += w.overlap_with_next ? 1 : 0;
+  return n;
+}
+
+TEST(UnitOverlapPairing, OneFOneBPairsEachSteadyStateBackwardWithTheNextForward) {
+  // pp 4, m 8, rank r warming up with w = pp - r - 1 forwards. Pairing forward w + i with
+  // backward i would deadlock with the next rank's pair (its backward i waits for the forward this
+  // pair has not finished), so each backward i pairs with the forward after it, w + i + 1: rank r
+  // runs m - w - 1 pairs; the last rank (w = 0) pairs backward i with forward i + 1: m - 1.
+  PipelinePlan plan = make_pipeline_plan(Schedule::one_f_one_b, 4, 1, 8);
+  pair_forward_backward_passes(plan);
+  EXPECT_EQ(pairs_on(plan, 0), 4);
+  EXPECT_EQ(pairs_on(plan, 1), 5);
+  EXPECT_EQ(pairs_on(plan, 2), 6);
+  EXPECT_EQ(pairs_on(plan, 3), 7);
+  for (std::size_t r = 0; r < 4; ++r) {
+    for (std::size_t i = 0; i + 1 < plan.work[r].size(); ++i) {
+      if (!plan.work[r][i].overlap_with_next) continue;
+      EXPECT_NE(plan.work[r][i].pass, Pass::forward) << "rank " << r << " item " << i;
+      EXPECT_EQ(plan.work[r][i + 1].micro_batch,
+                plan.work[r][i].micro_batch + 4 - static_cast<int>(r))
+          << "rank " << r << " item " << i;
+    }
+  }
+  EXPECT_GT(makespan(plan, 8, {}), 0);
+}
+
+TEST(UnitOverlapPairing, NeverPairsAPassWithOneItDependsOn) {
+  // GPipe's turn-around (forward and backward of micro-batch m-1) and warm-ups clipped by m < pp
+  // would deadlock if paired; every schedule stays deadlock-free in the paired list scheduler.
+  PipelinePlan gpipe = make_pipeline_plan(Schedule::gpipe, 4, 1, 8);
+  pair_forward_backward_passes(gpipe);
+  for (std::size_t r = 0; r + 1 < 4; ++r)
+    EXPECT_EQ(pairs_on(gpipe, r), 0) << "rank " << r;
+  EXPECT_GT(makespan(gpipe, 8, {}), 0);
+  struct Case {
+    Schedule s;
+    int pp, vpp, m;
+  };
+  for (const Case& c : {Case{Schedule::one_f_one_b, 2, 1, 1}, Case{Schedule::one_f_one_b, 4, 1, 3},
+                        Case{Schedule::interleaved, 4, 2, 4}, Case{Schedule::interleaved, 4, 3, 8},
+                        Case{Schedule::zb_h1, 4, 1, 8}, Case{Schedule::dualpipe, 4, 1, 8}}) {
+    PipelinePlan plan = make_pipeline_plan(c.s, c.pp, c.vpp, c.m);
+    pair_forward_backward_passes(plan);
+    EXPECT_GT(makespan(plan, c.m, {}), 0)
+        << schedule_name(c.s) << " pp " << c.pp << " vpp " << c.vpp << " m " << c.m;
   }
 }
 

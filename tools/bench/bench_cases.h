@@ -1,0 +1,25 @@
+// The configurations the README's speed figures are quoted for, shared by the bench sections.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/workload/parallel_config.h"
+
+namespace ptsim::bench {
+
+struct Case {
+  std::string label;
+  std::string model;
+  int gpus = 0;
+  int seq_len = 0;
+  int global_batch = 0;
+  ParallelConfig parallel;
+};
+
+// llama3-70b on 512 GPUs (tp8 pp4 dp16, 128 micro-batches of one 8k sequence), llama3-405b on
+// 16,384 GPUs without and with context parallelism (the Llama 3 pre-training and long-context
+// layouts: tp8 pp16 dp128 at 8k, tp8 pp16 cp16 dp8 at 128k).
+std::vector<Case> readme_cases();
+
+}  // namespace ptsim::bench

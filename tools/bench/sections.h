@@ -1,0 +1,13 @@
+// The sections of `bench`, one per file; each prints its figures and returns an exit code.
+#pragma once
+
+namespace ptsim::bench {
+
+// Graph build wall time and op count of the README cases, reduced and full.
+int graph(bool include_huge_full);
+
+// One `simulate` of the README cases split into graph build and simulation, with events and
+// events per second; the 16,384-GPU full graphs only with `include_huge_full`.
+int simulate(bool include_huge_full, int repetitions);
+
+}  // namespace ptsim::bench
