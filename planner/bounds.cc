@@ -6,6 +6,7 @@
 
 #include "sim/workload/activation_memory.h"
 #include "sim/workload/config_rules.h"
+#include "sim/workload/layer_split.h"
 #include "sim/workload/model_state_memory.h"
 #include "sim/workload/rank_layout.h"
 
@@ -90,19 +91,7 @@ double PlannerBounds::shard_params(const ParallelConfig& p, const Costs& c, std:
 }
 
 std::vector<int> PlannerBounds::layers_per_stage(int layers, int stages) {
-  // As StepBuilder::assign_layers: an even share, the remainder to the middle stages first, then
-  // to the last and the first.
-  std::vector<int> count(static_cast<std::size_t>(stages), layers / stages);
-  int extra = layers - (layers / stages) * stages;
-  for (int s = 1; s + 1 < stages && extra > 0; ++s, --extra)
-    ++count[static_cast<std::size_t>(s)];
-  for (int s : {stages - 1, 0}) {
-    if (extra > 0 && stages > 0) {
-      ++count[static_cast<std::size_t>(s)];
-      --extra;
-    }
-  }
-  return count;
+  return split_layers_over_stages(layers, stages);
 }
 
 int PlannerBounds::micro_batches(const ParallelConfig& p) const {

@@ -48,6 +48,7 @@ struct Chain {
 
 struct Kernels {
   double norm_fwd = 0, norm_bwd = 0;
+  double residual_fwd = 0, residual_bwd = 0;
   bool mla = false, mla_q_lora = false;
   Linear qkv, q_down, q_up, q_direct, kv_down, kv_up;
   double q_norm_fwd = 0, q_norm_bwd = 0, kv_norm_fwd = 0, kv_norm_bwd = 0;
@@ -102,6 +103,8 @@ Kernels layer_kernels(const ModelSpec& m, const TrainingConfig& t, const Paralle
   const int b = p.micro_batch;
   k.norm_fwd = kt.t(mem(MemoryBoundKind::norm, 8.0 * Tsp * h));
   k.norm_bwd = kt.t(mem(MemoryBoundKind::norm, 10.0 * Tsp * h));
+  k.residual_fwd = kt.t(mem(MemoryBoundKind::elementwise, (m.dropout ? 7.0 : 6.0) * Tsp * h));
+  k.residual_bwd = kt.t(mem(MemoryBoundKind::elementwise, (m.dropout ? 11.0 : 6.0) * Tsp * h));
   int rope_dim = s.head_dim_qk;
   if (m.attention == AttentionKind::mla) {
     const auto& a = m.mla;
@@ -139,8 +142,8 @@ Kernels layer_kernels(const ModelSpec& m, const TrainingConfig& t, const Paralle
     k.av_dgrad_v = kt.t(GemmKernel{sl, s.head_dim_v, sl, batch, attn_dtype});
     k.qk_dgrad_q = kt.t(GemmKernel{sl, s.head_dim_qk, sl, batch, attn_dtype});
     k.qk_dgrad_k = kt.t(GemmKernel{sl, s.head_dim_qk, sl, batch, attn_dtype});
-    const double fwd_bytes = m.dropout ? 7.0 : 4.0;
-    const double bwd_bytes = m.dropout ? 7.0 : 6.0;
+    const double fwd_bytes = m.dropout ? 4.0 + 5.0 : 4.0;
+    const double bwd_bytes = m.dropout ? 6.0 + 5.0 : 6.0;
     k.softmax_fwd = kt.t(mem(MemoryBoundKind::softmax, fwd_bytes * scores, 1.0));
     k.softmax_bwd = kt.t(mem(MemoryBoundKind::softmax, bwd_bytes * scores, 1.0));
   } else {
@@ -304,10 +307,10 @@ class LayerChains {
     attention_core_forward(ch);
     ch.k(k_.out.fwd);
     ch.c(exit_);
+    ch.k(k_.residual_fwd);
   }
 
-  // Returns the trailing block-exit collective (0 for MoE, whose block ends with a kernel).
-  double forward_mlp(Chain& ch) const {
+  void forward_mlp(Chain& ch) const {
     ch.k(k_.norm_fwd);
     if (!k_.moe) {
       ch.c(gather_);
@@ -315,7 +318,8 @@ class LayerChains {
       ch.k(k_.act_fwd);
       ch.k(k_.fc2.fwd);
       ch.c(exit_);
-      return exit_;
+      ch.k(k_.residual_fwd);
+      return;
     }
     ch.k(k_.router.fwd);
     ch.k(k_.route_fwd);
@@ -324,7 +328,7 @@ class LayerChains {
     const double expert = k_.expert_fc1.fwd + k_.expert_act_fwd + k_.expert_fc2.fwd;
     moe_segment(ch, shared, expert);
     ch.k(k_.unpermute);
-    return 0.0;
+    ch.k(k_.residual_fwd);
   }
 
   // Dispatch (or combine, in backward) runs beside the shared experts; the routed path waits for
@@ -370,6 +374,7 @@ class LayerChains {
       linear_backward(ch, k_.router, weights_now);
     }
     ch.k(k_.norm_bwd);
+    ch.k(k_.residual_bwd);
     return lead;
   }
 
@@ -394,6 +399,7 @@ class LayerChains {
     }
     ch.c(exit_);
     ch.k(k_.norm_bwd);
+    ch.k(k_.residual_bwd);
   }
 
   void weight_grads(Chain& ch) const {
@@ -463,8 +469,8 @@ LayerCostModel::LayerCostModel(const ModelSpec& model, const TrainingConfig& tra
   const double norm_fwd = kt.t(mem(MemoryBoundKind::norm, 8.0 * Tsp * h));
   const double norm_bwd = kt.t(mem(MemoryBoundKind::norm, 10.0 * Tsp * h));
   const Linear head = kt.linear(T, h, s.vocab_local);
-  const double loss_fwd = kt.t(mem(MemoryBoundKind::softmax, 12.0 * T * s.vocab_local, 0.5));
-  const double loss_bwd = kt.t(mem(MemoryBoundKind::softmax, 8.0 * T * s.vocab_local, 0.5));
+  const double loss_fwd = kt.t(mem(MemoryBoundKind::softmax, 38.0 * T * s.vocab_local, 0.2));
+  const double loss_bwd = kt.t(mem(MemoryBoundKind::softmax, 22.0 * T * s.vocab_local, 0.2));
   // Embedding and head collectives are never pipelined with a GEMM.
   const double gather = (p_.tp > 1 && p_.sequence_parallel) ? comm_.tp_gather : 0.0;
   const double exit = p_.tp > 1 ? comm_.tp_exit : 0.0;
@@ -503,9 +509,8 @@ LayerCosts LayerCostModel::layer_costs(bool moe_layer) const {
   LayerCosts out;
   Chain f;
   chains.forward_attention(f);
-  const double trail = chains.forward_mlp(f);
+  chains.forward_mlp(f);  // ends with the residual add, a kernel: nothing trails
   out.forward = f.cost();
-  out.forward.trail_s = trail;
   for (bool weights_now : {true, false}) {
     Chain b;
     const double lead = chains.backward_mlp(b, weights_now);

@@ -63,7 +63,7 @@ struct PassCost {
 
 // One layer of one kind.
 struct LayerCosts {
-  PassCost forward;          // trail_s: the block-exit collective at its end (dense MLP)
+  PassCost forward;
   PassCost backward;         // input and weight gradients; lead_s: the MLP entry all-gather
   PassCost backward_input;   // B (zero-bubble schedules): input gradients only
   PassCost backward_weight;  // W: the weight-gradient GEMMs

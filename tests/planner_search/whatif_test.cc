@@ -35,15 +35,15 @@ TEST(UnitWhatIfSweep, ListsAndRangesExpandInclusively) {
 
 TEST(UnitWhatIfSweep, BadSweepsNameTheFlag) {
   for (const auto& [text, kind] : std::vector<std::pair<std::string, SweepKind>>{
-           {"4096:256:x2", SweepKind::integer},    // ends before it starts
-           {"256:4096:x1", SweepKind::integer},    // no progress
-           {"256:4096:+0", SweepKind::integer},    // no progress
-           {"256:4096", SweepKind::integer},       // no step
-           {"0,8", SweepKind::integer},            // not positive
-           {"8,,16", SweepKind::integer},          // empty value
-           {"1:100000:1", SweepKind::integer},     // too many points
-           {"a:b:x2", SweepKind::name},            // names take lists only
-           {"400", SweepKind::bandwidth},          // bandwidths need a unit
+           {"4096:256:x2", SweepKind::integer},  // ends before it starts
+           {"256:4096:x1", SweepKind::integer},  // no progress
+           {"256:4096:+0", SweepKind::integer},  // no progress
+           {"256:4096", SweepKind::integer},     // no step
+           {"0,8", SweepKind::integer},          // not positive
+           {"8,,16", SweepKind::integer},        // empty value
+           {"1:100000:1", SweepKind::integer},   // too many points
+           {"a:b:x2", SweepKind::name},          // names take lists only
+           {"400", SweepKind::bandwidth},        // bandwidths need a unit
        }) {
     auto r = expand_sweep(text, "--gpus", kind);
     ASSERT_FALSE(r.ok()) << text;
