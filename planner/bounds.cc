@@ -1,6 +1,7 @@
 #include "planner/bounds.h"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <string>
 
@@ -391,6 +392,52 @@ void PlannerBounds::fill_layered(const ParallelConfig& p, Costs& c) {
   }
 }
 
+PlannerBounds::RankLoad PlannerBounds::rank_load(const ParallelConfig& p, const Costs& c,
+                                                 std::size_t r) const {
+  // Passes that run beside another (DualPipe, --ep-a2a-overlap) keep no certain waits.
+  const bool pairs = p.schedule == Schedule::dualpipe || p.ep_a2a_overlap;
+  const bool split = pairs || p.schedule == Schedule::zb_h1;
+  const double per_chunk_mb = p.schedule == Schedule::dualpipe
+                                  ? c.micro_batches / 2.0
+                                  : static_cast<double>(c.micro_batches);
+  RankLoad load;
+  std::array<double, 3> streams{};
+  for (int stage : c.stages_of_rank[r]) {
+    const StagePasses& sp = c.stage_passes[static_cast<std::size_t>(stage)];
+    std::vector<const PassCost*> passes = {&sp.forward};
+    if (split) {
+      passes.push_back(&sp.backward_input);
+      passes.push_back(&sp.backward_weight);
+    } else {
+      passes.push_back(&sp.backward);
+    }
+    for (const PassCost* pc : passes) {
+      load.work_s += per_chunk_mb * pc->compute_s;
+      if (!pairs)
+        load.blocked_s += per_chunk_mb * std::max(0.0, pc->blocked_s - pc->lead_s - pc->trail_s);
+      for (std::size_t i = 0; i < streams.size(); ++i)
+        streams[i] += per_chunk_mb * pc->stream_s[i];
+    }
+  }
+  load.work_s += c.layers->optimizer_s(shard_params(p, c, r));
+  load.comm_busy_s = std::max(load.blocked_s, *std::max_element(streams.begin(), streams.end()));
+  if (p.zero_stage == 3 && c.zero3_traffic) {
+    load.comm_busy_s = std::max(load.comm_busy_s, c.micro_batches * c.zero3_per_micro_batch_s[r]);
+  }
+  return load;
+}
+
+double PlannerBounds::load_bound_s(const RankLoad& load) const {
+  // Over the step, compute progresses at 1 / (1 + s) while communication of the rank is in
+  // progress (the simulator's overlap slowdown). With W the kernels' time, B the waits inside
+  // passes (communication in progress, compute idle) and U >= B the time any communication is in
+  // progress, the compute stream is busy or waiting at least W + B + (U - B) s / (1 + s): every
+  // second of communication not spent waiting overlaps compute and costs s / (1 + s) of it.
+  const double s = cluster_.gpu.efficiency.comm_overlap_slowdown;
+  return load.work_s + load.blocked_s +
+         std::max(0.0, load.comm_busy_s - load.blocked_s) * s / (1.0 + s);
+}
+
 double PlannerBounds::quick_time_s(const ParallelConfig& p) {
   // Cached costs when the full bound was computed; otherwise built for this call only (every
   // candidate gets a quick bound, few a full one, and the costs of all would not fit in memory).
@@ -409,22 +456,18 @@ double PlannerBounds::quick_time_s(const ParallelConfig& p) {
                                   : static_cast<double>(c.micro_batches);
   double best = 0;
   for (std::size_t r = 0; r < c.stages_of_rank.size(); ++r) {
-    double busy = 0;
+    best = std::max(best, load_bound_s(rank_load(p, c, r)));
+    if (pairs) continue;
+    // The compute stream holds each pass for at least its chain between first and last kernel.
+    double busy = c.layers->optimizer_s(shard_params(p, c, r));
     for (int stage : c.stages_of_rank[r]) {
       const StagePasses& sp = c.stage_passes[static_cast<std::size_t>(stage)];
-      double per_mb = 0;
-      if (pairs) {
-        per_mb = sp.forward.compute_s + sp.backward_input.compute_s + sp.backward_weight.compute_s;
-      } else if (p.schedule == Schedule::zb_h1) {
-        per_mb = sp.forward.body_s() + sp.backward_input.body_s() + sp.backward_weight.body_s();
-      } else {
-        per_mb = sp.forward.body_s() + sp.backward.body_s();
-      }
-      busy += per_chunk_mb * per_mb;
+      busy += per_chunk_mb *
+              (p.schedule == Schedule::zb_h1
+                   ? sp.forward.body_s() + sp.backward_input.body_s() + sp.backward_weight.body_s()
+                   : sp.forward.body_s() + sp.backward.body_s());
     }
-    busy += c.layers->optimizer_s(shard_params(p, c, r));
     best = std::max(best, busy);
-    if (p.zero_stage == 3) best = std::max(best, c.micro_batches * c.zero3_per_micro_batch_s[r]);
   }
   return best * (1.0 - 1e-9);
 }
@@ -471,6 +514,8 @@ double PlannerBounds::time_s(const ParallelConfig& p) {
     const double opt = c.layers->optimizer_s(shard_params(p, c, r));
     // The optimizer step follows the rank's last kernel and, under ZeRO-3, its last reduction.
     t = std::max(t, std::max(cached->stream_free_s[r], cached->dp_free_s[r]) + opt);
+    // Nothing of the rank runs before its first input can arrive.
+    t = std::max(t, cached->first_input_s[r] + load_bound_s(rank_load(p, c, r)));
   }
   return std::max(quick, t * (1.0 - 1e-9));
 }

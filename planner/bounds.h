@@ -79,6 +79,14 @@ class PlannerBounds {
   std::shared_ptr<const PreparedPlan> plan(const ParallelConfig& p);
   int micro_batches(const ParallelConfig& p) const;
   static double shard_params(const ParallelConfig& p, const Costs& c, std::size_t rank);
+  // A rank's compute stream over the step, slowed where its communication overlaps compute:
+  // kernels (work), the time it certainly waits for communication inside passes (blocked), and a
+  // lower bound on how long any communication of the rank is in progress (busy).
+  struct RankLoad {
+    double work_s = 0, blocked_s = 0, comm_busy_s = 0;
+  };
+  RankLoad rank_load(const ParallelConfig& p, const Costs& c, std::size_t rank) const;
+  double load_bound_s(const RankLoad& load) const;
 
   const ModelSpec& model_;
   const TrainingConfig& training_;

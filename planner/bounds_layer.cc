@@ -14,6 +14,9 @@ double PassCost::body_s() const {
 PassCost& PassCost::operator+=(const PassCost& o) {
   compute_s += o.compute_s;
   chain_s += o.chain_s;
+  blocked_s += o.blocked_s;
+  for (std::size_t i = 0; i < stream_s.size(); ++i)
+    stream_s[i] += o.stream_s[i];
   return *this;
 }
 
@@ -38,12 +41,28 @@ struct Linear {
 struct Chain {
   double compute = 0;
   double chain = 0;
+  double blocked = 0;
+  std::array<double, 3> stream{};
   void k(double t) {
     compute += t;
     chain += t;
   }
-  void c(double t) { chain += t; }
-  PassCost cost() const { return PassCost{compute, chain, 0, 0}; }
+  // Communication the chain waits for, issued when the kernel before it ended.
+  void c(double t, CommStream s) {
+    chain += t;
+    blocked += t;
+    side(t, s);
+  }
+  // Communication beside the chain (on its stream only).
+  void side(double t, CommStream s) { stream[static_cast<std::size_t>(s)] += t; }
+  PassCost cost() const {
+    PassCost p;
+    p.compute_s = compute;
+    p.chain_s = chain;
+    p.stream_s = stream;
+    p.blocked_s = blocked;
+    return p;
+  }
 };
 
 struct Kernels {
@@ -229,8 +248,20 @@ class LayerChains {
       : m_(m), p_(p), k_(k), c_(c) {
     // Layer TP collectives: blocking unless pipelined with their GEMM (--tp-comm-overlap).
     const bool sp = p.sequence_parallel && p.tp > 1;
-    gather_ = (sp && !c.tp_overlapped) ? c.tp_gather : 0.0;
-    exit_ = (p.tp > 1 && !c.tp_overlapped) ? c.tp_exit : 0.0;
+    gather_raw_ = sp ? c.tp_gather : 0.0;
+    exit_raw_ = p.tp > 1 ? c.tp_exit : 0.0;
+    gather_ = c.tp_overlapped ? 0.0 : gather_raw_;
+    exit_ = c.tp_overlapped ? 0.0 : exit_raw_;
+  }
+
+  // A layer's TP all-gather / block exit: waited for, or beside its GEMM with --tp-comm-overlap.
+  void tp_gather(Chain& ch) const {
+    ch.c(gather_, CommStream::tp);
+    ch.side(gather_raw_ - gather_, CommStream::tp);
+  }
+  void tp_exit(Chain& ch) const {
+    ch.c(exit_, CommStream::tp);
+    ch.side(exit_raw_ - exit_, CommStream::tp);
   }
 
   // Ring attention: step i computes on the key/value block that i shifts brought (the shifts run
@@ -245,6 +276,7 @@ class LayerChains {
     }
     ch.compute += compute;
     ch.chain += end;
+    if (!steps.empty()) ch.side(static_cast<double>(steps.size() - 1) * shift_s, CommStream::cp);
   }
 
   void attention_core_forward(Chain& ch) const {
@@ -259,9 +291,9 @@ class LayerChains {
       ch.k(k_.attn_merge);
       return;
     }
-    if (p_.cp > 1) ch.c(c_.cp_a2a_qkv);
+    if (p_.cp > 1) ch.c(c_.cp_a2a_qkv, CommStream::cp);
     ch.k(k_.attn_fwd[0]);
-    if (p_.cp > 1) ch.c(c_.cp_a2a_out);
+    if (p_.cp > 1) ch.c(c_.cp_a2a_out, CommStream::cp);
   }
 
   void attention_core_backward(Chain& ch) const {
@@ -278,17 +310,17 @@ class LayerChains {
       // Key/value blocks travel with their gradients; a last shift returns the finished gradients
       // to their owner.
       ring_steps(ch, k_.attn_bwd, c_.cp_ring_kv_grad);
-      ch.c(c_.cp_ring_kv);
+      ch.c(c_.cp_ring_kv, CommStream::cp);
       return;
     }
-    if (p_.cp > 1) ch.c(c_.cp_a2a_out);
+    if (p_.cp > 1) ch.c(c_.cp_a2a_out, CommStream::cp);
     ch.k(k_.attn_bwd[0]);
-    if (p_.cp > 1) ch.c(c_.cp_a2a_qkv);
+    if (p_.cp > 1) ch.c(c_.cp_a2a_qkv, CommStream::cp);
   }
 
   void forward_attention(Chain& ch) const {
     ch.k(k_.norm_fwd);
-    ch.c(gather_);
+    tp_gather(ch);
     if (k_.mla) {
       if (k_.mla_q_lora) {
         ch.k(k_.q_down.fwd);
@@ -306,18 +338,18 @@ class LayerChains {
     if (m_.position == PositionKind::rope) ch.k(k_.rope_fwd);
     attention_core_forward(ch);
     ch.k(k_.out.fwd);
-    ch.c(exit_);
+    tp_exit(ch);
     ch.k(k_.residual_fwd);
   }
 
   void forward_mlp(Chain& ch) const {
     ch.k(k_.norm_fwd);
     if (!k_.moe) {
-      ch.c(gather_);
+      tp_gather(ch);
       ch.k(k_.fc1.fwd);
       ch.k(k_.act_fwd);
       ch.k(k_.fc2.fwd);
-      ch.c(exit_);
+      tp_exit(ch);
       ch.k(k_.residual_fwd);
       return;
     }
@@ -344,6 +376,8 @@ class LayerChains {
     const double close = std::max(expert_start + expert_compute + er + a2a, shared_end + sl);
     ch.compute += shared_compute + expert_compute;
     ch.chain += close;
+    ch.side(2 * a2a + eg + er, CommStream::ep);
+    if (k_.shared) ch.side(gather_raw_ + exit_raw_, CommStream::tp);
   }
 
   // Returns the leading collective (the dense MLP's entry all-gather) when the block starts with
@@ -356,11 +390,13 @@ class LayerChains {
     }
     if (!k_.moe) {
       if (p_.recompute != Recompute::full) lead = gather_;
-      ch.c(gather_);
+      tp_gather(ch);
+      // Weight gradients under SP all-gather the stored MLP input again, beside the GEMMs.
+      if (weights_now) ch.side(gather_raw_, CommStream::tp);
       linear_backward(ch, k_.fc2, weights_now);
       ch.k(k_.act_bwd);
       linear_backward(ch, k_.fc1, weights_now);
-      ch.c(exit_);
+      tp_exit(ch);
     } else {
       ch.k(k_.unpermute);
       const double w = weights_now ? 1.0 : 0.0;
@@ -379,10 +415,11 @@ class LayerChains {
   }
 
   void backward_attention(Chain& ch, bool weights_now) const {
-    ch.c(gather_);
+    tp_gather(ch);
     linear_backward(ch, k_.out, weights_now);
     attention_core_backward(ch);
     if (m_.position == PositionKind::rope) ch.k(k_.rope_bwd);
+    if (weights_now) ch.side(gather_raw_, CommStream::tp);  // the input again, for the wgrads
     if (k_.mla) {
       linear_backward(ch, k_.kv_up, weights_now);
       ch.k(k_.kv_norm_bwd);
@@ -397,7 +434,7 @@ class LayerChains {
     } else {
       linear_backward(ch, k_.qkv, weights_now);
     }
-    ch.c(exit_);
+    tp_exit(ch);
     ch.k(k_.norm_bwd);
     ch.k(k_.residual_bwd);
   }
@@ -440,8 +477,8 @@ class LayerChains {
   const ParallelConfig& p_;
   const Kernels& k_;
   const BlockingCommTimes& c_;
-  double gather_ = 0;
-  double exit_ = 0;
+  double gather_raw_ = 0, exit_raw_ = 0;  // as the tp stream runs them
+  double gather_ = 0, exit_ = 0;          // as the chain waits for them
 };
 
 }  // namespace
@@ -478,25 +515,25 @@ LayerCostModel::LayerCostModel(const ModelSpec& model, const TrainingConfig& tra
 
   Chain ef;
   ef.k(embed_fwd);
-  ef.c(exit);
+  ef.c(exit, CommStream::tp);
   edges_.embed_forward = ef.cost();
   Chain eb;
-  eb.c(gather);
+  eb.c(gather, CommStream::tp);
   eb.k(embed_bwd);
   edges_.embed_backward = eb.cost();
   Chain hf;
   hf.k(norm_fwd);
-  hf.c(gather);
+  hf.c(gather, CommStream::tp);
   hf.k(head.fwd);
   hf.k(loss_fwd);
-  hf.c(loss);
+  hf.c(loss, CommStream::tp);
   edges_.head_forward = hf.cost();
   edges_.head_forward.trail_s = loss;
   Chain hb;
   hb.k(loss_bwd);
   hb.k(head.dgrad);
   hb.k(head.wgrad);
-  hb.c(exit);
+  hb.c(exit, CommStream::tp);
   hb.k(norm_bwd);
   edges_.head_backward = hb.cost();
 }

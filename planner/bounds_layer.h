@@ -22,6 +22,8 @@
 // never above the simulated step time over hundreds of configurations.
 #pragma once
 
+#include <array>
+
 #include "cost_models/compute_cost.h"
 #include "sim/workload/model_spec.h"
 #include "sim/workload/parallel_config.h"
@@ -46,6 +48,8 @@ struct BlockingCommTimes {
   bool tp_overlapped = false;  // --tp-comm-overlap: layer TP collectives run beside GEMMs
 };
 
+enum class CommStream : std::uint8_t { tp, cp, ep };
+
 // Lower bounds on one pass: summed kernel time, and the dependency chain from the pass's first
 // compute op to its last (interior communication included). `lead_s` is communication that must
 // finish before the first compute op (after the pass's input arrives), `trail_s` communication
@@ -56,6 +60,13 @@ struct PassCost {
   double chain_s = 0;
   double lead_s = 0;
   double trail_s = 0;
+  // Contention-free seconds of all communication the pass puts on each stream (tp, cp, ep),
+  // blocking or not: the time communication of the rank is certainly in progress somewhere.
+  std::array<double, 3> stream_s{};
+  // Communication the compute stream certainly waits for, idle (the block entries and exits, not
+  // the lead or trail, which may overlap a neighbouring pass, nor waits on transfers that started
+  // during earlier kernels); included in chain_s.
+  double blocked_s = 0;
   // Time the compute stream is certainly occupied: the chain between first and last compute op.
   double body_s() const;
   PassCost& operator+=(const PassCost& o);

@@ -160,6 +160,7 @@ PipelineBound relaxed_pipeline(const PipelineBoundInputs& in) {
   std::vector<std::size_t> cursor(static_cast<std::size_t>(ranks), 0);
   std::vector<double> free_s(static_cast<std::size_t>(ranks), 0.0);
   std::vector<double> dp_free(static_cast<std::size_t>(ranks), 0.0);
+  std::vector<double> first_input(static_cast<std::size_t>(ranks), 0.0);
   std::vector<char> queued(static_cast<std::size_t>(ranks), 1);
   std::deque<int> queue;
   for (int r = 0; r < ranks; ++r)
@@ -226,6 +227,7 @@ PipelineBound relaxed_pipeline(const PipelineBoundInputs& in) {
       const PassCost& ca = cost_of(costs[static_cast<std::size_t>(a.chunk)], a.pass);
       const double dep_a = dependency(a, r);
       if (dep_a < 0) break;
+      if (i == 0) first_input[static_cast<std::size_t>(r)] = dep_a;
       if (a.overlap_with_next && i + 1 < work.size()) {
         const PipelineWork& b = work[i + 1];
         const PassCost& cb = cost_of(costs[static_cast<std::size_t>(b.chunk)], b.pass);
@@ -262,6 +264,7 @@ PipelineBound relaxed_pipeline(const PipelineBoundInputs& in) {
   out.finish_s = finish;
   out.stream_free_s = std::move(free_s);
   out.dp_free_s = std::move(dp_free);
+  out.first_input_s = std::move(first_input);
   return out;
 }
 

@@ -73,6 +73,9 @@ struct PipelineBound {
   double finish_s = 0;                // last pass (and its trailing communication) done
   std::vector<double> stream_free_s;  // per rank: its last pass's last kernel done
   std::vector<double> dp_free_s;      // per rank: its last ZeRO-3 collective done (0 otherwise)
+  // Per rank: when the input of its first pass can be there at the earliest; none of the rank's
+  // kernels or of the communication its passes issue runs before.
+  std::vector<double> first_input_s;
 };
 // The optimizer steps are left to the caller (they depend on the ZeRO stage, the passes do not).
 PipelineBound relaxed_pipeline(const PipelineBoundInputs& in);
