@@ -142,7 +142,8 @@ int main(int argc, char** argv) {
   ConfigFlags flags;
   add_config_flags(app, flags, false, false);
   std::vector<Sweepable> sweeps = {
-      {"--gpus", SweepKind::integer, "number of GPUs: N, a list or a range such as 256:4096:x2", ""},
+      {"--gpus", SweepKind::integer, "number of GPUs: N, a list or a range such as 256:4096:x2",
+       ""},
       {"--gpu", SweepKind::name, "GPU models, e.g. h100-sxm,b200", ""},
       {"--nic-bandwidth", SweepKind::bandwidth,
        "network bandwidth per GPU, e.g. 200Gb/s,400Gb/s or 100Gb/s:800Gb/s:x2", ""},
@@ -248,8 +249,7 @@ int main(int argc, char** argv) {
     for (const std::string& text : gathered)
       list.push_back(*parse_json(text, "whatif row"));
     j["points"] = std::move(list);
-    if (auto s = write_file_atomically(json_path, j.dump(2) + "\n", Overwrite::allow, "--json");
-        !s)
+    if (auto s = write_file_atomically(json_path, j.dump(2) + "\n", Overwrite::allow, "--json"); !s)
       return fail(s.error());
   }
   return 0;
