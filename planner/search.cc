@@ -1,0 +1,301 @@
+#include "planner/search.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <set>
+
+#include "planner/bounds.h"
+#include "planner/candidate.h"
+#include "planner/thread_pool.h"
+
+namespace ptsim {
+
+bool ranks_before(const SimulatedCandidate& a, const SimulatedCandidate& b) {
+  if (a.result.step_time_s != b.result.step_time_s)
+    return a.result.step_time_s < b.result.step_time_s;
+  return config_less(a.config, b.config);
+}
+
+namespace {
+
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
+// Candidates in increasing (full bound, configuration) order, computing full bounds lazily: an
+// entry popped with its quick bound gets its full bound and goes back in. Since the full bound is
+// never below the quick one, entries leave in exactly the order a fully computed sort would give.
+class BoundOrder {
+ public:
+  BoundOrder(std::vector<Candidate>& candidates, PlannerBounds& bounds, double capacity_bytes)
+      : candidates_(candidates),
+        bounds_(bounds),
+        capacity_bytes_(capacity_bytes),
+        heap_(Later{&candidates}) {
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+      heap_.push(Entry{candidates[i].quick_bound_s, false, i});
+  }
+
+  // The next candidate and its full bound, or nothing when all are out. Candidates whose full
+  // memory bound exceeds the capacity are dropped on the way (over_memory()).
+  std::optional<std::pair<std::size_t, double>> next() {
+    while (!heap_.empty()) {
+      Entry e = heap_.top();
+      heap_.pop();
+      if (e.full) return std::pair{e.index, e.bound};
+      Candidate& c = candidates_[e.index];
+      c.memory_bound_bytes = bounds_.memory_bytes(c.config);
+      if (c.memory_bound_bytes > capacity_bytes_) {
+        over_memory_.push_back(e.index);
+        continue;
+      }
+      const double full = bounds_.time_s(c.config);
+      heap_.push(Entry{std::max(full, e.bound), true, e.index});
+    }
+    return std::nullopt;
+  }
+
+  // The bound of the next candidate without taking it (its quick bound when not computed yet).
+  double peek_bound() const { return heap_.empty() ? kInfinity : heap_.top().bound; }
+  const std::vector<std::size_t>& over_memory() const { return over_memory_; }
+
+ private:
+  struct Entry {
+    double bound;
+    bool full;
+    std::size_t index;
+  };
+  struct Later {
+    const std::vector<Candidate>* c;
+    bool operator()(const Entry& a, const Entry& b) const {
+      if (a.bound != b.bound) return a.bound > b.bound;
+      const auto& ca = (*c)[a.index].config;
+      const auto& cb = (*c)[b.index].config;
+      if (config_less(ca, cb)) return false;
+      if (config_less(cb, ca)) return true;
+      if (a.full != b.full) return !a.full;  // a computed entry first
+      return a.index > b.index;
+    }
+  };
+  std::vector<Candidate>& candidates_;
+  PlannerBounds& bounds_;
+  double capacity_bytes_;
+  std::priority_queue<Entry, std::vector<Entry>, Later> heap_;
+  std::vector<std::size_t> over_memory_;
+};
+
+// One simulation in flight or done.
+struct Slot {
+  std::size_t index = 0;  // into the candidate list
+  double bound_s = 0;
+  std::optional<StepResult> result;
+};
+
+// The k-th smallest step time among fitting results (infinity while fewer than k).
+class Cutoff {
+ public:
+  explicit Cutoff(int k) : k_(static_cast<std::size_t>(std::max(1, k))) {}
+  void add(double step_s) {
+    times_.insert(step_s);
+    if (times_.size() > k_) times_.erase(std::prev(times_.end()));
+  }
+  double value() const { return times_.size() < k_ ? kInfinity : *times_.rbegin(); }
+  double best() const { return times_.empty() ? 0.0 : *times_.begin(); }
+
+ private:
+  std::size_t k_;
+  std::multiset<double> times_;
+};
+
+StepResult simulate(const PlannerInputs& in, const Topology& topology, const ParallelConfig& p) {
+  EvaluationOptions options;
+  options.mode = GraphMode::reduced;
+  Evaluation e = evaluate(in.model, in.training, p, in.cluster, topology, in.gpus, options);
+  PTSIM_CHECK(e.verdict.ok, "planner: a candidate that passed the rules failed to build: " +
+                                e.verdict.rule + ": " + e.verdict.reason);
+  return *e.result;
+}
+
+std::string format_gib(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
+  return buf;
+}
+
+}  // namespace
+
+Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
+                            const SearchOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  if (in.training.precision == Precision::fp8 && !in.cluster.gpu.supports(Dtype::fp8)) {
+    return InputError{"--precision", "", "the " + in.cluster.gpu.name + " has no fp8 tensor cores"};
+  }
+  PlannerBounds bounds(in.model, in.training, in.cluster, topology, in.gpus);
+  CandidateList list = list_candidates(in.model, in.training, in.cluster, in.gpus, in.pins, bounds);
+  const auto listed = std::chrono::steady_clock::now();
+
+  SearchResult out;
+  SearchStats& st = out.stats;
+  st.considered = list.considered;
+  st.pruned = list.pruned;
+  st.candidates = static_cast<std::int64_t>(list.candidates.size());
+  if (list.candidates.empty() && list.smallest_over_memory.empty()) {
+    return InputError{"", "",
+                      "no configuration can run on " + std::to_string(in.gpus) +
+                          " GPUs with these settings: " + list.main_rule_failure};
+  }
+
+  // Simulate in bound order on the pool; stop handing out work once the next bound exceeds the
+  // k-th best step time among the simulations finished so far (all of them earlier in the order).
+  ThreadPool pool(options.threads);
+  st.threads = pool.size();
+  std::vector<std::unique_ptr<Slot>> slots;
+  std::mutex mutex;
+  std::condition_variable done;
+  std::vector<std::size_t> finished_slots;
+  Cutoff running(options.top_k);
+  BoundOrder order(list.candidates, bounds, in.cluster.gpu.hbm_capacity_bytes);
+  std::int64_t finished = 0;
+  int in_flight = 0;
+  bool exhausted = false;
+  std::optional<std::pair<std::size_t, double>> stopped_at;  // the first candidate not dispatched
+  while (true) {
+    while (!exhausted && in_flight < pool.size()) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const auto next = order.next();
+      st.ordering_wall_s +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (!next || (!options.exhaustive && next->second > running.value())) {
+        stopped_at = next;
+        exhausted = true;
+        break;
+      }
+      auto slot = std::make_unique<Slot>();
+      slot->index = next->first;
+      slot->bound_s = next->second;
+      Slot* raw = slot.get();
+      const std::size_t id = slots.size();
+      slots.push_back(std::move(slot));
+      ++in_flight;
+      const ParallelConfig config = list.candidates[raw->index].config;
+      pool.submit([&, raw, id, config] {
+        StepResult r = simulate(in, topology, config);
+        std::lock_guard<std::mutex> lock(mutex);
+        raw->result = std::move(r);
+        finished_slots.push_back(id);
+        done.notify_one();
+      });
+    }
+    if (in_flight == 0) break;
+    std::unique_lock<std::mutex> lock(mutex);
+    done.wait(lock, [&] { return !finished_slots.empty(); });
+    for (std::size_t id : finished_slots) {
+      const StepResult& r = *slots[id]->result;
+      if (r.memory.fits) running.add(r.step_time_s);
+      st.simulation_s += r.simulation_wall_s;
+      --in_flight;
+      ++finished;
+    }
+    finished_slots.clear();
+    lock.unlock();
+    if (options.progress) {
+      SearchProgress pr;
+      pr.candidates = st.candidates;
+      pr.finished = finished;
+      pr.best_s = running.best();
+      pr.cutoff_s = std::isfinite(running.value()) ? running.value() : 0.0;
+      pr.next_bound_s = order.peek_bound();
+      options.progress(pr);
+    }
+  }
+  pool.wait_idle();
+
+  // What a one-thread run decides: walk the order, each candidate judged against the results
+  // before it.
+  Cutoff decided(options.top_k);
+  std::size_t taken = 0;
+  for (; taken < slots.size(); ++taken) {
+    const Slot& s = *slots[taken];
+    if (!options.exhaustive && s.bound_s > decided.value()) break;
+    if (s.result->memory.fits) decided.add(s.result->step_time_s);
+  }
+  st.speculative = static_cast<std::int64_t>(slots.size() - taken);
+  for (std::size_t i = 0; i < taken; ++i) {
+    const Slot& s = *slots[i];
+    SimulatedCandidate c;
+    c.config = list.candidates[s.index].config;
+    c.result = *s.result;
+    c.time_bound_s = s.bound_s;
+    c.memory_bound_bytes = list.candidates[s.index].memory_bound_bytes;
+    (c.result.memory.fits ? out.ranked : out.out_of_memory).push_back(std::move(c));
+  }
+  st.simulated = static_cast<std::int64_t>(taken);
+
+  // Candidates the full memory bound dropped on the way: those a one-thread run reaches too, i.e.
+  // before its stopping point in the order, count as pruned by memory; the rest as bounded out.
+  std::optional<std::pair<std::size_t, double>> stop;
+  if (taken < slots.size()) {
+    stop = std::pair{slots[taken]->index, slots[taken]->bound_s};
+  } else {
+    stop = stopped_at;
+  }
+  auto before_stop = [&](std::size_t i) {
+    if (!stop) return true;
+    const Candidate& c = list.candidates[i];
+    if (c.quick_bound_s != stop->second) return c.quick_bound_s < stop->second;
+    return config_less(c.config, list.candidates[stop->first].config);
+  };
+  std::int64_t lazily_over_memory = 0;
+  for (std::size_t i : order.over_memory()) {
+    if (!before_stop(i)) continue;
+    ++lazily_over_memory;
+    keep_smallest_over_memory(list.smallest_over_memory, list.candidates[i]);
+  }
+  for (auto& [rule, count] : st.pruned) {
+    if (rule == kMemoryBoundRule) count += lazily_over_memory;
+  }
+  st.candidates -= lazily_over_memory;
+  st.bounded_out = st.candidates - st.simulated;
+
+  if (out.ranked.empty()) {
+    // Nothing fits: find the smallest memory any configuration needs, simulating the few the
+    // memory bound pruned with the smallest bounds.
+    for (const Candidate& c : list.smallest_over_memory) {
+      SimulatedCandidate s;
+      s.config = c.config;
+      s.result = simulate(in, topology, c.config);
+      s.memory_bound_bytes = c.memory_bound_bytes;
+      out.out_of_memory.push_back(std::move(s));
+      ++st.simulated;
+    }
+    const auto smallest = std::min_element(
+        out.out_of_memory.begin(), out.out_of_memory.end(), [](const auto& a, const auto& b) {
+          if (a.result.memory.peak_bytes != b.result.memory.peak_bytes)
+            return a.result.memory.peak_bytes < b.result.memory.peak_bytes;
+          return config_less(a.config, b.config);
+        });
+    return InputError{"", "",
+                      "no configuration fits in " + format_gib(in.cluster.gpu.hbm_capacity_bytes) +
+                          " per GPU: the smallest peak found is " +
+                          format_gib(smallest->result.memory.peak_bytes) + " (" +
+                          layout_label(smallest->config, in.model.is_moe()) + ")"};
+  }
+  std::sort(out.ranked.begin(), out.ranked.end(), ranks_before);
+  st.out_of_memory = static_cast<std::int64_t>(out.out_of_memory.size());
+  std::sort(out.out_of_memory.begin(), out.out_of_memory.end(),
+            [](const SimulatedCandidate& a, const SimulatedCandidate& b) {
+              if (a.result.memory.peak_bytes != b.result.memory.peak_bytes)
+                return a.result.memory.peak_bytes < b.result.memory.peak_bytes;
+              return config_less(a.config, b.config);
+            });
+  st.listing_wall_s = std::chrono::duration<double>(listed - start).count();
+  st.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+}  // namespace ptsim

@@ -1,0 +1,131 @@
+#include "planner/search_pins.h"
+
+#include <initializer_list>
+#include <vector>
+
+namespace ptsim {
+
+namespace {
+
+template <class E>
+Result<E> parse_enum(const std::string& text, const char* flag, std::initializer_list<E> values,
+                     const char* (*name)(E)) {
+  std::string accepted;
+  for (E v : values) {
+    if (text == name(v)) return v;
+    if (!accepted.empty()) accepted += ", ";
+    accepted += name(v);
+  }
+  return InputError{flag, "", "unknown value '" + text + "'; use " + accepted};
+}
+
+Result<bool> parse_on_off(const std::string& text, const char* flag) {
+  if (text == "on" || text == "true" || text == "1") return true;
+  if (text == "off" || text == "false" || text == "0") return false;
+  return InputError{flag, "", "expected on or off, got '" + text + "'"};
+}
+
+}  // namespace
+
+Result<SearchPins> make_search_pins(const PinFlags& f) {
+  SearchPins pins;
+  for (const auto& [value, flag] : {std::pair{&f.tp, "--tp"},
+                                    {&f.pp, "--pp"},
+                                    {&f.dp, "--dp"},
+                                    {&f.cp, "--cp"},
+                                    {&f.ep, "--ep"},
+                                    {&f.etp, "--etp"},
+                                    {&f.vpp, "--vpp"},
+                                    {&f.micro_batch, "--micro-batch"}}) {
+    if (*value && **value < 1) {
+      return InputError{flag, "", "must be at least 1, got " + std::to_string(**value)};
+    }
+  }
+  pins.tp = f.tp;
+  pins.pp = f.pp;
+  pins.dp = f.dp;
+  pins.cp = f.cp;
+  pins.ep = f.ep;
+  pins.etp = f.etp;
+  pins.vpp = f.vpp;
+  pins.micro_batch = f.micro_batch;
+  if (f.zero) {
+    if (*f.zero < 0 || *f.zero > 3) return InputError{"--zero", "", "must be 0, 1, 2 or 3"};
+    pins.zero = f.zero;
+  }
+  if (f.sequence_parallel) {
+    auto v = parse_on_off(*f.sequence_parallel, "--sequence-parallel");
+    if (!v) return v.error();
+    pins.sequence_parallel = *v;
+  }
+  if (f.recompute) {
+    auto v = parse_enum(*f.recompute, "--recompute",
+                        {Recompute::none, Recompute::selective, Recompute::full}, recompute_name);
+    if (!v) return v.error();
+    pins.recompute = *v;
+  }
+  if (f.schedule) {
+    auto v = parse_enum(*f.schedule, "--schedule",
+                        {Schedule::gpipe, Schedule::one_f_one_b, Schedule::interleaved,
+                         Schedule::zb_h1, Schedule::dualpipe},
+                        schedule_name);
+    if (!v) return v.error();
+    pins.schedule = *v;
+  }
+  if (f.cp_algorithm) {
+    auto v = parse_enum(*f.cp_algorithm, "--cp-algorithm",
+                        {CpAlgorithm::ring, CpAlgorithm::ulysses}, cp_algorithm_name);
+    if (!v) return v.error();
+    pins.cp_algorithm = *v;
+  }
+  if (f.rank_order) pins.rank_order = *f.rank_order;
+  for (const auto& [value, flag, field] :
+       {std::tuple{&f.overlap_grad_reduce, "--overlap-grad-reduce",
+                   &pins.framework.overlap_grad_reduce},
+        std::tuple{&f.tp_comm_overlap, "--tp-comm-overlap", &pins.framework.tp_comm_overlap},
+        std::tuple{&f.ep_a2a_overlap, "--ep-a2a-overlap", &pins.framework.ep_a2a_overlap}}) {
+    if (!*value) continue;
+    auto on = parse_on_off(**value, flag);
+    if (!on) return on.error();
+    *field = *on;
+  }
+  return pins;
+}
+
+PinSummary summarize_pins(const SearchPins& p, bool moe) {
+  PinSummary out;
+  auto add = [](std::string& list, const std::string& item) {
+    if (!list.empty()) list += ", ";
+    list += item;
+  };
+  auto dim = [&](const char* name, const auto& pin, const std::string& value) {
+    if (pin) {
+      add(out.pinned, std::string(name) + " " + value);
+    } else {
+      add(out.searched, name);
+    }
+  };
+  auto num = [](const std::optional<int>& v) { return v ? std::to_string(*v) : std::string(); };
+  dim("tp", p.tp, num(p.tp));
+  dim("pp", p.pp, num(p.pp));
+  dim("dp", p.dp, num(p.dp));
+  dim("cp", p.cp, num(p.cp));
+  if (moe) {
+    dim("ep", p.ep, num(p.ep));
+    dim("etp", p.etp, num(p.etp));
+  }
+  dim("vpp", p.vpp, num(p.vpp));
+  dim("micro-batch", p.micro_batch, num(p.micro_batch));
+  dim("zero", p.zero, num(p.zero));
+  dim("recompute", p.recompute, p.recompute ? recompute_name(*p.recompute) : "");
+  dim("schedule", p.schedule, p.schedule ? schedule_name(*p.schedule) : "");
+  if (p.sequence_parallel)
+    add(out.pinned, std::string("sp ") + (*p.sequence_parallel ? "on" : "off"));
+  if (p.cp_algorithm) add(out.pinned, std::string("cp ") + cp_algorithm_name(*p.cp_algorithm));
+  if (p.rank_order) add(out.pinned, "rank order " + *p.rank_order);
+  if (out.pinned.empty()) out.pinned = "nothing";
+  if (out.searched.empty()) out.searched = "nothing (fully pinned)";
+  return out;
+}
+
+}  // namespace ptsim

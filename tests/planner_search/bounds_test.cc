@@ -1,0 +1,142 @@
+// The planner's bounds against the simulator they must never exceed (planner/bounds.h): the
+// optimistic step time and the memory lower bound over hundreds of configurations of small
+// models, each configuration simulated by evaluate(); and the closed-form compute per rank against
+// the compute ops of the built graph.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "hardware_profiles/catalogue.h"
+#include "planner/bounds.h"
+#include "planner/config_space.h"
+#include "planner/evaluate.h"
+#include "sim/workload/config_rules.h"
+#include "sim/workload/graph_builder.h"
+#include "tests/planner_search/small_models.h"
+
+namespace ptsim {
+namespace {
+
+struct Scenario {
+  const char* name;
+  ModelSpec model;
+  TrainingConfig training;
+  int gpus;
+  const char* cluster;
+  int samples;  // configurations to simulate
+};
+
+std::vector<Scenario> scenarios() {
+  std::vector<Scenario> out;
+  TrainingConfig t;
+  t.seq_len = 2048;
+  t.global_batch = 32;
+  out.push_back({"llama 16 GPUs", testing::small_llama(), t, 16, "dgx-h100", 140});
+  TrainingConfig gpt = t;
+  gpt.seq_len = 1024;
+  gpt.global_batch = 16;
+  gpt.attention = AttentionImpl::unfused;
+  out.push_back({"gpt unfused 8 GPUs", testing::small_gpt(), gpt, 8, "dgx-a100", 60});
+  TrainingConfig moe = t;
+  moe.global_batch = 16;
+  moe.moe_imbalance = 1.3;
+  out.push_back({"moe 16 GPUs", testing::small_moe(), moe, 16, "dgx-h100", 100});
+  TrainingConfig fp8 = t;
+  fp8.precision = Precision::fp8;
+  out.push_back({"llama fp8 32 GPUs", testing::small_llama(6), fp8, 32, "dgx-h100", 60});
+  return out;
+}
+
+// Every valid configuration of the space, then an even sample of `n` of them (the space is
+// enumerated in a fixed order, so the sample is too).
+std::vector<ParallelConfig> sample_space(const Scenario& s, const ClusterProfile& cluster, int n) {
+  std::vector<ParallelConfig> valid;
+  SearchPins pins;
+  enumerate_configs(s.model, s.training, cluster, s.gpus, pins, [&](const ParallelConfig& p) {
+    if (check_config(s.model, s.training, p, s.gpus).ok) valid.push_back(p);
+  });
+  std::vector<ParallelConfig> out;
+  const std::size_t stride = std::max<std::size_t>(1, valid.size() / static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < valid.size(); i += stride)
+    out.push_back(valid[i]);
+  return out;
+}
+
+TEST(PropertyPlannerBounds, StepTimeAndMemoryBoundsNeverExceedTheSimulation) {
+  // The bounds prune and stop the search, so one bound above its simulation could drop the best
+  // configuration. Tolerance: none beyond the bound's own 1e-9 safety margin.
+  int checked = 0;
+  double tightness_sum = 0, tightness_min = 1, memory_sum = 0;
+  for (const Scenario& s : scenarios()) {
+    auto cluster = load_cluster(s.cluster);
+    ASSERT_TRUE(cluster.ok()) << cluster.error().one_line();
+    auto topology = Topology::build(*cluster, s.gpus);
+    ASSERT_TRUE(topology.ok()) << topology.error().one_line();
+    PlannerBounds bounds(s.model, s.training, *cluster, *topology, s.gpus);
+    for (const ParallelConfig& p : sample_space(s, *cluster, s.samples)) {
+      const Evaluation e = evaluate(s.model, s.training, p, *cluster, *topology, s.gpus);
+      ASSERT_TRUE(e.verdict.ok) << config_key(p) << ": " << e.verdict.reason;
+      const StepResult& r = *e.result;
+      const double quick = bounds.quick_time_s(p);
+      const double full = bounds.time_s(p);
+      EXPECT_LE(quick, full) << s.name << ": " << config_key(p);
+      EXPECT_LE(full, r.step_time_s) << s.name << ": " << config_key(p);
+      const double memory = bounds.memory_bytes(p);
+      EXPECT_LE(bounds.quick_memory_bytes(p), memory) << s.name << ": " << config_key(p);
+      EXPECT_LE(memory, r.memory.peak_bytes) << s.name << ": " << config_key(p);
+      memory_sum += memory / r.memory.peak_bytes;
+      tightness_sum += full / r.step_time_s;
+      tightness_min = std::min(tightness_min, full / r.step_time_s);
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 300);
+  std::printf("bound / simulated step time over %d configurations: mean %.3f, min %.3f\n", checked,
+              tightness_sum / checked, tightness_min);
+  std::printf("memory bound / simulated peak: mean %.3f\n", memory_sum / checked);
+}
+
+TEST(UnitPlannerBounds, ComputePerRankEqualsTheGraphsComputeOps) {
+  // The closed form lists the builder's kernels; summed per pipeline rank they must equal what
+  // the built graph's compute ops run (a kernel added to or dropped from the builder shows here).
+  // Tolerance 1e-9 relative: the same kernel times summed in another order.
+  int checked = 0;
+  for (const Scenario& s : scenarios()) {
+    auto cluster = load_cluster(s.cluster);
+    ASSERT_TRUE(cluster.ok());
+    auto topology = Topology::build(*cluster, s.gpus);
+    ASSERT_TRUE(topology.ok());
+    PlannerBounds bounds(s.model, s.training, *cluster, *topology, s.gpus);
+    const ComputeCostModel cm(cluster->gpu);
+    for (const ParallelConfig& p : sample_space(s, *cluster, 40)) {
+      BuildResult built = build_step_graph(s.model, s.training, p, s.gpus, GraphMode::reduced);
+      ASSERT_TRUE(built.verdict.ok);
+      const StepGraph& step = *built.step;
+      std::vector<double> graph_sum(static_cast<std::size_t>(p.pp), 0.0);
+      for (const Op& op : step.graph.ops()) {
+        if (op.kind != OpKind::compute) continue;
+        double t = 0;
+        for (std::uint32_t k : step.graph.kernels_of(op))
+          t += cm.time_s(step.graph.kernel(k));
+        graph_sum[static_cast<std::size_t>(step.pipeline_rank[op.rank])] += t;
+      }
+      const std::vector<double> closed = bounds.rank_compute_s(p);
+      ASSERT_EQ(closed.size(), graph_sum.size());
+      for (std::size_t r = 0; r < closed.size(); ++r) {
+        EXPECT_NEAR(closed[r], graph_sum[r], 1e-9 * graph_sum[r])
+            << s.name << ": " << config_key(p) << " pipeline rank " << r;
+      }
+      EXPECT_EQ(PlannerBounds::layers_per_stage(s.model.layers, step.model_stages),
+                step.layers_per_model_stage)
+          << config_key(p);
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 100);
+}
+
+}  // namespace
+}  // namespace ptsim

@@ -1,0 +1,136 @@
+// The planner binary end to end: a fully pinned configuration reports what simulate reports, bad
+// inputs give one line and exit 2, and the report has its parts.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/json_reader.h"
+
+namespace ptsim {
+namespace {
+
+struct ToolRun {
+  int exit_code = -1;
+  std::string out;  // stdout, or stderr when asked
+};
+
+// Runs build/bin/<tool> with `args`; captures stdout, or stderr with `capture_stderr`.
+ToolRun run_tool(const std::string& tool, const std::string& args, bool capture_stderr = false) {
+  const std::string bin = std::string(PTSIM_BINARY_DIR) + "/" + tool;
+  const std::string cmd =
+      bin + " " + args + (capture_stderr ? " 2>&1 1>/dev/null" : " 2>/dev/null");
+  ToolRun r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), static_cast<int>(buf.size()), pipe) != nullptr)
+    r.out += buf.data();
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+constexpr const char* kPinned =
+    "--model 8b --gpus 8 --global-batch 16 --tp 2 --pp 2 --dp 2 --cp 1 --vpp 1 --micro-batch 2 "
+    "--zero 1 --recompute selective --schedule 1f1b --sequence-parallel on";
+
+TEST(UnitPlannerTool, FullyPinnedConfigurationReportsWhatSimulateReports) {
+  // Both tools evaluate the configuration through evaluate() and write it with result_json.h, so
+  // every field simulate writes must be equal (exactly: same inputs, deterministic simulation).
+  const std::string path = ::testing::TempDir() + "planner_tool_simulate.json";
+  const ToolRun sim_run = run_tool("simulate", std::string(kPinned) + " --json " + path);
+  ASSERT_EQ(sim_run.exit_code, 0);
+  ToolRun sim;
+  sim.exit_code = 0;
+  {
+    FILE* f = std::fopen(path.c_str(), "r");
+    ASSERT_NE(f, nullptr);
+    std::array<char, 4096> buf{};
+    std::size_t n = 0;
+    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0)
+      sim.out.append(buf.data(), n);
+    std::fclose(f);
+  }
+  const ToolRun plan = run_tool("planner", std::string(kPinned) + " --quiet --json -");
+  ASSERT_EQ(sim.exit_code, 0);
+  ASSERT_EQ(plan.exit_code, 0);
+  auto s = parse_json(sim.out, "simulate");
+  auto p = parse_json(plan.out, "planner");
+  ASSERT_TRUE(s.ok()) << s.error().one_line();
+  ASSERT_TRUE(p.ok()) << p.error().one_line();
+  ASSERT_EQ((*p)["candidates"].size(), 1u);
+  const Json& candidate = (*p)["candidates"][0];
+  int compared = 0;
+  for (const auto& [key, value] : s->items()) {
+    if (key == "provenance") continue;
+    ASSERT_TRUE(candidate.contains(key)) << key;
+    EXPECT_EQ(candidate[key], value) << key;
+    ++compared;
+  }
+  EXPECT_GE(compared, 10);
+  EXPECT_EQ((*p)["search"]["considered"], 1);
+  EXPECT_EQ((*p)["search"]["simulated"], 1);
+}
+
+TEST(UnitPlannerTool, ReportHasTheTableTheSearchAndTheLaunchArguments) {
+  const ToolRun r =
+      run_tool("planner", "--model 8b --gpus 16 --global-batch 32 --tp 2 --zero 1 --top 3 --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("# rank  layout"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(s)"), std::string::npos);  // the units row
+  EXPECT_NE(r.out.find("configurations considered"), std::string::npos);
+  EXPECT_NE(r.out.find("bounded out"), std::string::npos);
+  EXPECT_NE(r.out.find("## megatron-lm"), std::string::npos);
+  EXPECT_NE(r.out.find("--tensor-model-parallel-size 2"), std::string::npos);
+  // Exactly three ranked rows.
+  int rows = 0;
+  for (std::size_t at = 0; (at = r.out.find("\n     ", at)) != std::string::npos; ++at)
+    ++rows;
+  EXPECT_EQ(rows, 3) << r.out;
+}
+
+struct BadInput {
+  const char* args;
+  const char* expected;  // a piece of the one-line answer
+};
+
+class UnitPlannerBadInput : public ::testing::TestWithParam<BadInput> {};
+
+TEST_P(UnitPlannerBadInput, AnswersOneLineAndExitsTwo) {
+  const BadInput& b = GetParam();
+  const ToolRun r = run_tool("planner", std::string(b.args) + " --quiet", true);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  ASSERT_FALSE(r.out.empty());
+  EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << "more than one line: " << r.out;
+  EXPECT_EQ(r.out.rfind("planner: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(b.expected), std::string::npos) << r.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, UnitPlannerBadInput,
+    ::testing::Values(
+        BadInput{"--model 70b --gpus 0", "--gpus: must be between 1 and 1000000, got 0"},
+        BadInput{"--gpus 8", "--model: a model preset or config.json is required"},
+        BadInput{"--model 70b", "--gpus: the number of GPUs is required"},
+        BadInput{"--model no-such-model --gpus 8", "no-such-model"},
+        BadInput{"--model 70b --gpus 512 --tp 3", "but there are 512 GPUs"},
+        BadInput{"--model 8b --gpus 8 --tp 16", "= 16 but there are 8 GPUs"},
+        BadInput{"--model 8b --gpus 16 --tp 16", "tp 16 does not divide 8 key/value heads"},
+        BadInput{"--model 70b --gpus 8 --global-batch 8",
+                 "no configuration fits in 79.6 GiB per GPU"},
+        BadInput{"--model 8b --gpus 8 --schedule zigzag", "--schedule: unknown value 'zigzag'"},
+        BadInput{"--model 8b --gpus 8 --zero 4", "--zero: must be 0, 1, 2 or 3"},
+        BadInput{"--model 8b --gpus 8 --recompute some", "--recompute: unknown value 'some'"},
+        BadInput{"--model 8b --gpus 8 --sequence-parallel maybe", "--sequence-parallel"},
+        BadInput{"--model 8b --gpus 8 --gpu a100-80g --precision fp8", "no fp8 tensor cores"},
+        BadInput{"--model 8b --gpus 8 --top 0", "--top: must be at least 1"},
+        BadInput{"--model 8b --gpus 8 --rank-order tp-xx", "tp-xx"},
+        BadInput{"--model 8b --gpus 8 --nic-bandwidth 400", "--nic-bandwidth"},
+        BadInput{"--model 8b --gpus 8 --no-such-flag", "--no-such-flag"}));
+
+}  // namespace
+}  // namespace ptsim

@@ -1,0 +1,61 @@
+// Small hand-written models for planner tests: fast to simulate, yet with every feature the bounds
+// must follow (GQA, SwiGLU, RoPE; GPT-style biases, dropout, learned positions and unfused
+// attention; MoE with shared experts and a leading dense layer).
+#pragma once
+
+#include "sim/workload/model_spec.h"
+
+namespace ptsim::testing {
+
+inline ModelSpec small_llama(int layers = 8) {
+  ModelSpec m;
+  m.name = "small-llama";
+  m.architecture = Architecture::llama;
+  m.hidden = 1024;
+  m.layers = layers;
+  m.heads = 16;
+  m.kv_heads = 4;
+  m.head_dim = 64;
+  m.ffn_hidden = 2816;
+  m.vocab = 32000;
+  return m;
+}
+
+inline ModelSpec small_gpt() {
+  ModelSpec m;
+  m.name = "small-gpt";
+  m.architecture = Architecture::gpt2;
+  m.hidden = 768;
+  m.layers = 6;
+  m.heads = 12;
+  m.kv_heads = 12;
+  m.head_dim = 64;
+  m.ffn_hidden = 3072;
+  m.vocab = 50257;
+  m.max_positions = 2048;
+  m.tied_embeddings = true;
+  m.qkv_bias = true;
+  m.linear_bias = true;
+  m.dropout = true;
+  m.mlp = MlpKind::gelu;
+  m.norm = NormKind::layernorm;
+  m.position = PositionKind::learned;
+  return m;
+}
+
+// DeepSeek-like MoE in miniature: a dense first layer, 8 routed experts (top 2) and a shared
+// expert.
+inline ModelSpec small_moe() {
+  ModelSpec m = small_llama(4);
+  m.name = "small-moe";
+  m.architecture = Architecture::qwen3_moe;
+  m.moe.num_experts = 8;
+  m.moe.top_k = 2;
+  m.moe.expert_ffn_hidden = 704;
+  m.moe.shared_experts = 1;
+  m.moe.shared_expert_ffn_hidden = 1408;
+  m.moe.first_dense_layers = 1;
+  return m;
+}
+
+}  // namespace ptsim::testing
