@@ -15,18 +15,21 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  bench graph\n"
       "  bench simulate\n"
+      "  bench simulate --reduced-only --repetitions 31\n"
       "  bench simulate --full-16k --repetitions 3");
   auto* graph = app.add_subcommand("graph", "graph build time and op count");
   bool graph_huge = false;
   graph->add_flag("--full-16k", graph_huge, "also build the full (every GPU) 16,384-GPU graphs");
   auto* sim = app.add_subcommand("simulate", "one step: build and simulation wall time, events");
   bool sim_huge = false;
+  bool reduced_only = false;
   int repetitions = 9;
   sim->add_flag("--full-16k", sim_huge, "also simulate the full (every GPU) 16,384-GPU graphs");
+  sim->add_flag("--reduced-only", reduced_only, "skip every full graph (reduced cases only)");
   sim->add_option("--repetitions", repetitions, "repetitions of the reduced cases (median)")
       ->check(CLI::Range(1, 1000));
   CLI11_PARSE(app, argc, argv);
   if (*graph) return ptsim::bench::graph(graph_huge);
-  if (*sim) return ptsim::bench::simulate(sim_huge, repetitions);
+  if (*sim) return ptsim::bench::simulate(sim_huge, reduced_only, repetitions);
   return 0;
 }

@@ -7,7 +7,8 @@ namespace ptsim::bench {
 int graph(bool include_huge_full);
 
 // One `simulate` of the README cases split into graph build and simulation, with events and
-// events per second; the 16,384-GPU full graphs only with `include_huge_full`.
-int simulate(bool include_huge_full, int repetitions);
+// events per second; the 16,384-GPU full graphs only with `include_huge_full`, no full graph at all
+// with `reduced_only` (quick before/after comparisons of the reduced cases).
+int simulate(bool include_huge_full, bool reduced_only, int repetitions);
 
 }  // namespace ptsim::bench

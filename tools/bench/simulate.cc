@@ -28,7 +28,7 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-int simulate(bool include_huge_full, int repetitions) {
+int simulate(bool include_huge_full, bool reduced_only, int repetitions) {
   auto cluster = load_cluster("dgx-h100");
   if (!cluster) {
     std::fprintf(stderr, "bench: %s\n", cluster.error().one_line().c_str());
@@ -58,7 +58,7 @@ int simulate(bool include_huge_full, int repetitions) {
     }
     for (auto mode : {GraphMode::reduced, GraphMode::full}) {
       const bool full = mode == GraphMode::full;
-      if (full && c.gpus > 4096 && !include_huge_full) {
+      if (full && (reduced_only || (c.gpus > 4096 && !include_huge_full))) {
         std::printf("  %-42s %-8s %10s %10s %10s %10s %10s %10s %10s\n", c.label.c_str(), "full",
                     "-", "skipped", "-", "-", "-", "-", "-");
         continue;
