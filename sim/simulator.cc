@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <limits>
-#include <optional>
 #include <unordered_map>
 
 #include "common/check.h"
@@ -12,6 +12,7 @@
 #include "cost_models/compute_cost.h"
 #include "sim/engine/engine.h"
 #include "sim/network/collective_flows.h"
+#include "sim/network/link_dominance.h"
 #include "sim/network/link_sharing.h"
 
 namespace ptsim {
@@ -39,9 +40,12 @@ constexpr std::uint32_t kKindBits = 8;
 // another flow can take bandwidth from it (shared policy, finite capacity), in link order, and its
 // rate when it has all its links to itself (the smallest capacity / weight over its finite links).
 // start_phase() runs for every collective (about 100k per step of a 70B model), and scanning all
-// uses and dividing on each of them was a fifth of a simulation's time.
+// uses and dividing on each of them was a fifth of a simulation's time. Both link lists leave out
+// links another link dominates (link_dominance.h): they can never bind, so only the solver's work
+// changes, not its answer.
 struct PreparedPhase {
   std::vector<std::uint32_t> shared_links;
+  std::vector<LinkUse> solver_uses;  // the phase's uses without dominated links
   double exclusive_rate_bytes_per_s = std::numeric_limits<double>::infinity();
 };
 
@@ -78,6 +82,27 @@ struct TransferKeyHash {
   std::size_t operator()(const TransferKey& k) const {
     std::uint64_t h = (static_cast<std::uint64_t>(k.sender) << 32) ^ k.receiver;
     h = (h * 0x9e3779b97f4a7c15ULL) ^ k.match;
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+};
+
+// Collectives with the same kind, group, size and deduplication have the same plan.
+struct CollectivePlanKey {
+  CollectiveKind kind;
+  GroupId group;
+  double bytes;
+  DomainDedup dedup;
+  friend bool operator==(const CollectivePlanKey&, const CollectivePlanKey&) = default;
+};
+struct CollectivePlanKeyHash {
+  std::size_t operator()(const CollectivePlanKey& k) const {
+    std::uint64_t bits;
+    std::memcpy(&bits, &k.bytes, sizeof bits);
+    std::uint64_t h =
+        (static_cast<std::uint64_t>(k.group) << 8) ^ static_cast<std::uint64_t>(k.kind);
+    h = (h * 0x9e3779b97f4a7c15ULL) ^ bits;
+    h = (h * 0x9e3779b97f4a7c15ULL) ^
+        ((static_cast<std::uint64_t>(k.dedup.copies) << 32) | k.dedup.slots);
     return static_cast<std::size_t>(h ^ (h >> 29));
   }
 };
@@ -132,9 +157,13 @@ class Run {
   void finish_instance(std::uint32_t instance);
   void wake_network();
   std::uint32_t new_instance();
-  const PreparedPlan& collective_plan(std::uint32_t collective);
-  const PreparedPlan& transfer_plan(const Op& send);
-  void prepare_phases(PreparedPlan& prepared) const;
+  void prepare_plans();
+  const PreparedPlan& collective_plan(std::uint32_t collective) const {
+    return *collective_plans_[collective];
+  }
+  const PreparedPlan& transfer_plan(const Op& send) const;
+  void plan_transfer(const Op& send);
+  void prepare_phases(PreparedPlan& prepared, const std::vector<char>& dominated) const;
   std::uint32_t stream_key(const Op& op) const {
     return op.rank * static_cast<std::uint32_t>(g_.streams().size()) + op.stream;
   }
@@ -182,8 +211,9 @@ class Run {
   std::unordered_map<TransferKey, OpId, TransferKeyHash> waiting_transfers_;
   std::vector<Instance> instances_;
   std::vector<std::uint32_t> free_instances_;
-  std::vector<std::optional<PreparedPlan>> collective_plans_;
-  std::unordered_map<TransferPlanKey, PreparedPlan, TransferPlanKeyHash> transfer_plans_;
+  std::deque<PreparedPlan> plans_;  // every distinct plan of the graph (stable addresses)
+  std::vector<const PreparedPlan*> collective_plans_;  // per collective
+  std::unordered_map<TransferPlanKey, const PreparedPlan*, TransferPlanKeyHash> transfer_plans_;
   std::vector<std::uint32_t> flow_owner_;       // by FlowId index
   std::vector<std::uint32_t> done_owners_;      // scratch: owners of the flows that just finished
   std::vector<std::uint32_t> link_fast_owner_;  // instance + 1 of the exclusive flow on a link
@@ -243,7 +273,6 @@ void Run::prepare() {
   allocated_.assign(g_.rank_count(), {});
   allocated_total_.assign(g_.rank_count(), 0.0);
   result_.memory.assign(g_.rank_count(), {});
-  collective_plans_.resize(g_.collectives().size());
 
   // Collective instances: the k-th collective a rank issues on a group is the group's k-th.
   present_.assign(g_.groups().size(), 0);
@@ -273,6 +302,7 @@ void Run::prepare() {
     link_shared_[l] =
         sharing_.policy(LinkId{l}) == SharingPolicy::shared && std::isfinite(link_capacity_[l]);
   }
+  prepare_plans();
   engine_.reserve(1024);
 }
 
@@ -287,37 +317,58 @@ double Run::sequence_time_s(std::uint32_t sequence) {
   return t;
 }
 
-void Run::prepare_phases(PreparedPlan& prepared) const {
+// Plans every collective and transfer of the graph up front (each distinct one once), so that the
+// links no phase can bind on are known before the first flow starts.
+void Run::prepare_plans() {
+  collective_plans_.assign(g_.collectives().size(), nullptr);
+  std::unordered_map<CollectivePlanKey, const PreparedPlan*, CollectivePlanKeyHash> by_key;
+  for (std::size_t i = 0; i < g_.collectives().size(); ++i) {
+    const Collective& c = g_.collectives()[i];
+    auto [it, inserted] = by_key.try_emplace(CollectivePlanKey{c.kind, c.group, c.bytes, c.dedup});
+    if (inserted) {
+      const Group& group = g_.groups()[c.group];
+      PreparedPlan& prepared = plans_.emplace_back();
+      prepared.plan = flows_.plan(c.kind, group.ranks, group.replicas, c.bytes, c.dedup);
+      it->second = &prepared;
+    }
+    collective_plans_[i] = it->second;
+  }
+  for (const Op& op : g_.ops()) {
+    if (op.kind == OpKind::send) plan_transfer(op);
+  }
+  std::vector<char> dominated(link_capacity_.size(), 0);
+  if (options_.drop_dominated_links) {
+    std::vector<std::span<const LinkUse>> phases;
+    for (const PreparedPlan& prepared : plans_) {
+      for (const FlowPhase& phase : prepared.plan.phases)
+        phases.emplace_back(phase.uses);
+    }
+    dominated = dominated_links(phases, link_capacity_, link_shared_);
+  }
+  for (PreparedPlan& prepared : plans_)
+    prepare_phases(prepared, dominated);
+}
+
+void Run::prepare_phases(PreparedPlan& prepared, const std::vector<char>& dominated) const {
   prepared.phases.resize(prepared.plan.phases.size());
   for (std::size_t p = 0; p < prepared.plan.phases.size(); ++p) {
     PreparedPhase& out = prepared.phases[p];
     for (const LinkUse& use : prepared.plan.phases[p].uses) {
-      if (link_shared_[use.link.value]) out.shared_links.push_back(use.link.value);
       const double cap = link_capacity_[use.link.value];
       if (std::isfinite(cap)) {
         out.exclusive_rate_bytes_per_s = std::min(out.exclusive_rate_bytes_per_s, cap / use.weight);
       }
+      if (dominated[use.link.value]) continue;
+      out.solver_uses.push_back(use);
+      if (link_shared_[use.link.value]) out.shared_links.push_back(use.link.value);
     }
   }
 }
 
-const PreparedPlan& Run::collective_plan(std::uint32_t collective) {
-  auto& slot = collective_plans_[collective];
-  if (!slot) {
-    const Collective& c = g_.collectives()[collective];
-    const Group& group = g_.groups()[c.group];
-    slot.emplace();
-    slot->plan = flows_.plan(c.kind, group.ranks, group.replicas, c.bytes, c.dedup);
-    prepare_phases(*slot);
-  }
-  return *slot;
-}
-
-const PreparedPlan& Run::transfer_plan(const Op& send) {
+void Run::plan_transfer(const Op& send) {
   const Transfer& t = g_.transfer_of(send);
-  TransferPlanKey key{send.rank, t.peer, t.bytes};
-  auto it = transfer_plans_.find(key);
-  if (it != transfer_plans_.end()) return it->second;
+  auto [it, inserted] = transfer_plans_.try_emplace(TransferPlanKey{send.rank, t.peer, t.bytes});
+  if (!inserted) return;
   const RankInfo& from = g_.ranks()[send.rank];
   const RankInfo& to = g_.ranks()[t.peer];
   std::vector<std::pair<int, int>> replicas;
@@ -327,10 +378,14 @@ const PreparedPlan& Run::transfer_plan(const Op& send) {
         replicas.emplace_back(from.members[i], to.members[i]);
     }
   }
-  PreparedPlan& prepared = transfer_plans_[key];
+  PreparedPlan& prepared = plans_.emplace_back();
   prepared.plan = flows_.plan_transfer(from.global_rank, to.global_rank, replicas, t.bytes);
-  prepare_phases(prepared);
-  return prepared;
+  it->second = &prepared;
+}
+
+const PreparedPlan& Run::transfer_plan(const Op& send) const {
+  const Transfer& t = g_.transfer_of(send);
+  return *transfer_plans_.at(TransferPlanKey{send.rank, t.peer, t.bytes});
 }
 
 std::uint32_t Run::new_instance() {
@@ -570,7 +625,7 @@ void Run::join_solver(std::uint32_t iid, double bytes) {
     if (owner != 0 && owner != iid + 1) promote(owner - 1);
   }
   const FlowId flow =
-      sharing_.start_flow(engine_.now_s(), in.plan->plan.phases[in.phase].uses, bytes);
+      sharing_.start_flow(engine_.now_s(), in.plan->phases[in.phase].solver_uses, bytes);
   if (flow_owner_.size() <= flow.index) flow_owner_.resize(flow.index + 1, 0);
   flow_owner_[flow.index] = iid;
   wake_network();

@@ -34,6 +34,10 @@ namespace ptsim {
 
 struct SimulationOptions {
   bool record_op_times = true;  // per-op start and end times (breakdowns and traces need them)
+  // Leave links whose constraint another link implies out of the bandwidth solver
+  // (sim/network/link_dominance.h). Results are bit-identical either way; off only for the test
+  // that checks so.
+  bool drop_dominated_links = true;
 };
 
 struct RankMemoryUse {
