@@ -86,9 +86,12 @@ FlowId LinkSharing::start_flow(double now_s, std::span<const LinkUse> uses, doub
     PTSIM_CHECK(std::isfinite(use.weight) && use.weight > 0,
                 "start_flow: link weight must be finite and positive");
   }
-  // Merge repeated links (sorted by id, so the solver visits them in a fixed order).
-  std::sort(flow.uses.begin(), flow.uses.end(),
-            [](const LinkUse& a, const LinkUse& b) { return a.link < b.link; });
+  // Merge repeated links (sorted by id, so the solver visits them in a fixed order). Callers
+  // usually pass uses already sorted and merged (collective plans are), and then sorting is
+  // skipped.
+  const auto by_link = [](const LinkUse& a, const LinkUse& b) { return a.link < b.link; };
+  if (!std::is_sorted(flow.uses.begin(), flow.uses.end(), by_link))
+    std::sort(flow.uses.begin(), flow.uses.end(), by_link);
   std::size_t merged = 0;
   for (std::size_t i = 0; i < flow.uses.size(); ++i) {
     if (merged > 0 && flow.uses[merged - 1].link == flow.uses[i].link) {
