@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <set>
+#include <cstdint>
+#include <vector>
 
 #include "sim/workload/model_flops.h"
 
@@ -14,17 +15,30 @@ double peak_flops_per_s(const ClusterProfile& cluster, Precision precision) {
 
 namespace {
 
-// Communicators a rank joins (for NCCL buffer memory): the distinct groups of its ops, plus one
-// per pipeline peer.
-int communicator_count(const Graph& g, GraphRank rank) {
-  std::set<GroupId> groups;
-  std::set<GraphRank> peers;
+// Communicators each rank joins (for NCCL buffer memory): the distinct groups of its ops, plus one
+// per pipeline peer. One pass over the ops: a full graph has millions of ops and thousands of
+// ranks.
+std::vector<int> communicator_counts(const Graph& g) {
+  constexpr std::uint64_t kPeer = std::uint64_t{1} << 32;
+  std::vector<std::vector<std::uint64_t>> keys(g.rank_count());
   for (const Op& op : g.ops()) {
-    if (op.rank != rank) continue;
-    if (op.kind == OpKind::collective) groups.insert(g.collective_of(op).group);
-    if (op.kind == OpKind::send || op.kind == OpKind::recv) peers.insert(g.transfer_of(op).peer);
+    std::uint64_t key;
+    if (op.kind == OpKind::collective) {
+      key = g.collective_of(op).group;
+    } else if (op.kind == OpKind::send || op.kind == OpKind::recv) {
+      key = kPeer | g.transfer_of(op).peer;
+    } else {
+      continue;
+    }
+    auto& k = keys[op.rank];
+    if (k.empty() || k.back() != key) k.push_back(key);  // runs of one group are common
   }
-  return static_cast<int>(groups.size() + peers.size());
+  std::vector<int> counts(keys.size());
+  for (std::size_t r = 0; r < keys.size(); ++r) {
+    std::sort(keys[r].begin(), keys[r].end());
+    counts[r] = static_cast<int>(std::unique(keys[r].begin(), keys[r].end()) - keys[r].begin());
+  }
+  return counts;
 }
 
 }  // namespace
@@ -66,13 +80,14 @@ Evaluation evaluate(const ModelSpec& model, const TrainingConfig& training,
 
   // Memory: tensors the timeline allocated, plus fragmentation, CUDA context and NCCL buffers.
   const auto& overheads = cluster.memory;
+  const std::vector<int> communicators = communicator_counts(step.graph);
   r.memory.capacity_bytes = cluster.gpu.hbm_capacity_bytes;
   r.memory.per_stage_bytes.assign(static_cast<std::size_t>(parallel.pp), 0.0);
   for (GraphRank gr = 0; gr < step.graph.rank_count(); ++gr) {
     const RankMemoryUse& use = sim.memory[gr];
     const double overhead = use.peak_bytes * overheads.allocator_fragmentation +
                             overheads.cuda_context_bytes +
-                            overheads.nccl_buffer_bytes * communicator_count(step.graph, gr);
+                            overheads.nccl_buffer_bytes * communicators[gr];
     const double total = use.peak_bytes + overhead;
     const auto stage = static_cast<std::size_t>(step.pipeline_rank[gr]);
     if (total > r.memory.per_stage_bytes[stage]) r.memory.per_stage_bytes[stage] = total;
