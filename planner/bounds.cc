@@ -500,6 +500,7 @@ double PlannerBounds::time_s(const ParallelConfig& p) {
     PipelineBoundInputs in;
     in.plan = prepared.get();
     in.zero3 = zero3;
+    in.comm_overlap_slowdown = cluster_.gpu.efficiency.comm_overlap_slowdown;
     in.passes.resize(c.stages_of_rank.size());
     for (std::size_t r = 0; r < c.stages_of_rank.size(); ++r) {
       for (int stage : c.stages_of_rank[r])
@@ -514,8 +515,12 @@ double PlannerBounds::time_s(const ParallelConfig& p) {
     const double opt = c.layers->optimizer_s(shard_params(p, c, r));
     // The optimizer step follows the rank's last kernel and, under ZeRO-3, its last reduction.
     t = std::max(t, std::max(cached->stream_free_s[r], cached->dp_free_s[r]) + opt);
-    // Nothing of the rank runs before its first input can arrive.
-    t = std::max(t, cached->first_input_s[r] + load_bound_s(rank_load(p, c, r)));
+    // Nothing of the rank runs before its first input can arrive; from then until its last input
+    // arrives a receive of the rank is in progress (bounds_pipeline.h).
+    RankLoad load = rank_load(p, c, r);
+    load.comm_busy_s =
+        std::max(load.comm_busy_s, cached->last_input_s[r] - cached->first_input_s[r]);
+    t = std::max(t, cached->first_input_s[r] + load_bound_s(load));
   }
   return std::max(quick, t * (1.0 - 1e-9));
 }

@@ -147,7 +147,49 @@ std::shared_ptr<const PreparedPlan> prepare_plan(Schedule schedule, int pp, int 
   return out;
 }
 
+namespace {
+
+// When kernels of `compute_s` seconds at full speed finish if they start at `start_s` and run
+// 1 + s slower until `window_end_s` (the rank's communication window), at full speed after.
+double slowed_finish(double start_s, double compute_s, double window_end_s, double s) {
+  if (start_s >= window_end_s) return start_s + compute_s;
+  const double slowed_end = start_s + compute_s * (1.0 + s);
+  if (slowed_end <= window_end_s) return slowed_end;
+  return window_end_s + compute_s - (window_end_s - start_s) / (1.0 + s);
+}
+
+// One pass's span on the compute stream from the start of its first kernel: its chain (body_s),
+// and, inside the communication window, its kernels slowed after its certain waits (the waits
+// first is the order that finishes soonest, so the bound holds whatever the real order).
+double pass_span(const PassCost& c, double start_s, double window_end_s, double s) {
+  const double body = c.body_s();
+  if (s <= 0 || start_s >= window_end_s) return body;
+  const double waits = std::max(0.0, c.blocked_s - c.lead_s - c.trail_s);
+  return std::max(body, slowed_finish(start_s + waits, c.compute_s, window_end_s, s) - start_s);
+}
+
+PipelineBound walk(const PipelineBoundInputs& in, const std::vector<double>& window_end_s);
+
+}  // namespace
+
 PipelineBound relaxed_pipeline(const PipelineBoundInputs& in) {
+  std::vector<double> window(static_cast<std::size_t>(in.plan->plan.ranks), 0.0);
+  PipelineBound out = walk(in, window);
+  if (in.zero3 || in.comm_overlap_slowdown <= 0) return out;
+  // Each walk's input arrivals are lower bounds of the real ones, so they may serve as the next
+  // walk's windows; a few rounds settle (the windows only grow, and by less each round).
+  for (int round = 0; round < 4; ++round) {
+    if (out.last_input_s == window) break;
+    window = out.last_input_s;
+    out = walk(in, window);
+  }
+  return out;
+}
+
+namespace {
+
+PipelineBound walk(const PipelineBoundInputs& in, const std::vector<double>& window_end_s) {
+  const double slow = in.zero3 ? 0.0 : in.comm_overlap_slowdown;
   const PreparedPlan& pp = *in.plan;
   const PipelinePlan& plan = pp.plan;
   const int ranks = plan.ranks;
@@ -161,6 +203,7 @@ PipelineBound relaxed_pipeline(const PipelineBoundInputs& in) {
   std::vector<double> free_s(static_cast<std::size_t>(ranks), 0.0);
   std::vector<double> dp_free(static_cast<std::size_t>(ranks), 0.0);
   std::vector<double> first_input(static_cast<std::size_t>(ranks), 0.0);
+  std::vector<double> last_input(static_cast<std::size_t>(ranks), 0.0);
   std::vector<char> queued(static_cast<std::size_t>(ranks), 1);
   std::deque<int> queue;
   for (int r = 0; r < ranks; ++r)
@@ -214,6 +257,12 @@ PipelineBound relaxed_pipeline(const PipelineBoundInputs& in) {
     }
   };
 
+  // Passes with a receive (a dependency on another rank) mark the rank's receive window.
+  auto note_input = [&](int r, double dep) {
+    double& last = last_input[static_cast<std::size_t>(r)];
+    last = std::max(last, dep);
+  };
+
   while (!queue.empty()) {
     const int r = queue.front();
     queue.pop_front();
@@ -228,22 +277,28 @@ PipelineBound relaxed_pipeline(const PipelineBoundInputs& in) {
       const double dep_a = dependency(a, r);
       if (dep_a < 0) break;
       if (i == 0) first_input[static_cast<std::size_t>(r)] = dep_a;
+      const double window = window_end_s[static_cast<std::size_t>(r)];
       if (a.overlap_with_next && i + 1 < work.size()) {
         const PipelineWork& b = work[i + 1];
         const PassCost& cb = cost_of(costs[static_cast<std::size_t>(b.chunk)], b.pass);
         const double dep_b = dependency(b, r);
         if (dep_b < 0) break;
+        note_input(r, dep_a);
+        note_input(r, dep_b);
         // Ops of the two passes interleave on one stream: each keeps its own chain, and the
         // stream runs both passes' kernels.
         const double start = std::max(free, dep_a + ca.lead_s);
-        const double a_end = start + ca.body_s();
-        const double b_end = std::max(start, dep_b + cb.lead_s) + cb.body_s();
-        free = std::max({start + ca.compute_s + cb.compute_s, a_end, b_end});
+        const double a_end = start + pass_span(ca, start, window, slow);
+        const double b_start = std::max(start, dep_b + cb.lead_s);
+        const double b_end = b_start + pass_span(cb, b_start, window, slow);
+        const double both = slowed_finish(start, ca.compute_s + cb.compute_s, window, slow);
+        free = std::max({both, a_end, b_end});
         record(a, r, a_end + ca.trail_s);
         record(b, r, b_end + cb.trail_s);
         i += 2;
         continue;
       }
+      note_input(r, dep_a);
       if (in.zero3) {
         const double done =
             run_layered(layered_of(costs[static_cast<std::size_t>(a.chunk)], a.pass), ca, dep_a,
@@ -253,7 +308,7 @@ PipelineBound relaxed_pipeline(const PipelineBoundInputs& in) {
         continue;
       }
       const double start = std::max(free, dep_a + ca.lead_s);
-      free = start + ca.body_s();
+      free = start + pass_span(ca, start, window, slow);
       record(a, r, free + ca.trail_s);
       ++i;
     }
@@ -265,7 +320,10 @@ PipelineBound relaxed_pipeline(const PipelineBoundInputs& in) {
   out.stream_free_s = std::move(free_s);
   out.dp_free_s = std::move(dp_free);
   out.first_input_s = std::move(first_input);
+  out.last_input_s = std::move(last_input);
   return out;
 }
+
+}  // namespace
 
 }  // namespace ptsim

@@ -8,6 +8,15 @@
 // It captures the bubble of every schedule (1F1B, interleaved, ZB-H1, DualPipe, GPipe) without
 // a closed form per schedule.
 //
+// The simulator runs a rank's kernels 1 + s slower while any communication op of the rank is in
+// progress (comm_overlap_slowdown s). The builder posts each pipeline receive as soon as the one
+// before it on its stream completes (receives have no other dependency), so a rank with receives
+// has communication in progress from time 0 until its last receive completes, at A_r. A_r is at
+// least the latest input arrival of the rank in this walk, and the walk's times can only grow
+// when passes inside [0, A_r] are slowed (every duration is monotone in the window's end), so the
+// walk is repeated with each rank's window taken from the previous walk: every walk is a lower
+// bound, each no shorter than the last.
+//
 // Also here: the number of micro-batches each rank holds in flight at once in the plan (the
 // activation part of the memory bound), counting a micro-batch from the end of its forward to
 // the start of its first backward pass (B or full), which is never more than the builder holds.
@@ -67,6 +76,9 @@ struct PipelineBoundInputs {
   // direction: [direction][k].
   std::vector<std::vector<double>> p2p_forward_s, p2p_backward_s;
   bool zero3 = false;  // run passes layer by layer with the data-parallel stream
+  // The simulator's compute slowdown while communication runs (0: none); slows passes inside each
+  // rank's receive window (non-ZeRO-3 walks only).
+  double comm_overlap_slowdown = 0;
 };
 
 struct PipelineBound {
@@ -76,6 +88,9 @@ struct PipelineBound {
   // Per rank: when the input of its first pass can be there at the earliest; none of the rank's
   // kernels or of the communication its passes issue runs before.
   std::vector<double> first_input_s;
+  // Per rank: the latest input arrival (0 for a rank that receives nothing): communication of the
+  // rank is in progress over [0, last_input_s] at least.
+  std::vector<double> last_input_s;
 };
 // The optimizer steps are left to the caller (they depend on the ZeRO stage, the passes do not).
 PipelineBound relaxed_pipeline(const PipelineBoundInputs& in);

@@ -27,6 +27,9 @@ struct Scenario {
   int gpus;
   const char* cluster;
   int samples;  // configurations to simulate
+  // Overrides the GPU's comm_overlap_slowdown when >= 0: a large one stresses the receive-window
+  // part of the pipeline bound (bounds_pipeline.h), which holds for any slowdown.
+  double slowdown = -1;
 };
 
 std::vector<Scenario> scenarios() {
@@ -47,6 +50,8 @@ std::vector<Scenario> scenarios() {
   TrainingConfig fp8 = t;
   fp8.precision = Precision::fp8;
   out.push_back({"llama fp8 32 GPUs", testing::small_llama(6), fp8, 32, "dgx-h100", 60});
+  out.push_back({"llama slowdown 0.6 16 GPUs", testing::small_llama(), t, 16, "dgx-h100", 80, 0.6});
+  out.push_back({"moe slowdown 0.6 16 GPUs", testing::small_moe(), moe, 16, "dgx-h100", 60, 0.6});
   return out;
 }
 
@@ -73,6 +78,7 @@ TEST(PropertyPlannerBounds, StepTimeAndMemoryBoundsNeverExceedTheSimulation) {
   for (const Scenario& s : scenarios()) {
     auto cluster = load_cluster(s.cluster);
     ASSERT_TRUE(cluster.ok()) << cluster.error().one_line();
+    if (s.slowdown >= 0) cluster->gpu.efficiency.comm_overlap_slowdown = s.slowdown;
     auto topology = Topology::build(*cluster, s.gpus);
     ASSERT_TRUE(topology.ok()) << topology.error().one_line();
     PlannerBounds bounds(s.model, s.training, *cluster, *topology, s.gpus);
