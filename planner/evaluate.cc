@@ -60,7 +60,12 @@ Evaluation evaluate(const ModelSpec& model, const TrainingConfig& training,
   SimulationOptions sim_options;
   sim_options.record_op_times = options.record_op_times || options.keep_graph;
   SimulationResult sim = simulate_graph(step.graph, cluster, topology, sim_options);
-  PTSIM_CHECK(sim.completed, "simulation deadlocked at " + sim.stuck);
+  PTSIM_CHECK(sim.completed,
+              "simulation of tp" + std::to_string(parallel.tp) + " pp" +
+                  std::to_string(parallel.pp) + " dp" + std::to_string(parallel.dp) + " cp" +
+                  std::to_string(parallel.cp) + " ep" + std::to_string(parallel.ep) + " vpp" +
+                  std::to_string(parallel.vpp) + " mb" + std::to_string(parallel.micro_batch) +
+                  " " + schedule_name(parallel.schedule) + " deadlocked at " + sim.stuck);
 
   StepResult r;
   r.step_time_s = sim.step_time_s;

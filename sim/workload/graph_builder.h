@@ -37,6 +37,12 @@ enum class GraphMode : std::uint8_t { full, reduced };
 // Stream names every rank of a step graph has, in order.
 inline constexpr std::array<const char*, 9> kStepStreams = {
     "compute", "tp", "cp", "ep", "dp", "pp_fwd_send", "pp_fwd_recv", "pp_bwd_send", "pp_bwd_recv"};
+// DualPipe graphs add these: the point-to-point traffic of micro-batches that enter at the last
+// pipeline rank. Each direction keeps its own in-order send and receive streams, as each pair of
+// neighbours must see one direction's messages in the same order on both sides; one stream holding
+// both directions' sends to two different peers deadlocks once the schedule interleaves them.
+inline constexpr std::array<const char*, 4> kDualPipeReverseStreams = {
+    "pp_rev_fwd_send", "pp_rev_fwd_recv", "pp_rev_bwd_send", "pp_rev_bwd_recv"};
 
 struct StepGraph {
   Graph graph;

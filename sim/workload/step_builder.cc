@@ -41,7 +41,15 @@ void StepBuilder::assign_layers() {
 void StepBuilder::setup_ranks_and_groups() {
   for (const char* name : kStepStreams)
     g_.add_stream(name);
-  streams_ = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+  streams_ = {0, 1, 2, 3, 4, 5, 6, 7, 8, 5, 6, 7, 8};
+  if (p_.schedule == Schedule::dualpipe) {
+    for (const char* name : kDualPipeReverseStreams)
+      g_.add_stream(name);
+    streams_.rev_fwd_send = 9;
+    streams_.rev_fwd_recv = 10;
+    streams_.rev_bwd_send = 11;
+    streams_.rev_bwd_recv = 12;
+  }
 
   // Representatives: every rank (full) or the rank with tp = cp = dp = 0 of each pipeline rank.
   std::vector<int> globals;
@@ -490,8 +498,8 @@ void StepBuilder::emit_pass_prologue(RankState& rs, PassState& ps) {
     if (pos > 0) {
       const int peer = pipeline_peer(rs, dir[static_cast<std::size_t>(pos - 1)].rank);
       after(rs, ps,
-            g_.add_recv(rs.rank, streams_.pp_fwd_recv, Category::pp, static_cast<GraphRank>(peer),
-                        key(pos - 1, false), p2p_bytes_,
+            g_.add_recv(rs.rank, d == 0 ? streams_.pp_fwd_recv : streams_.rev_fwd_recv,
+                        Category::pp, static_cast<GraphRank>(peer), key(pos - 1, false), p2p_bytes_,
                         OpLabel{labels_.recv_fwd, ps.chunk, ps.micro_batch}, {}));
     } else {
       embedding_forward(rs, ps);
@@ -500,8 +508,8 @@ void StepBuilder::emit_pass_prologue(RankState& rs, PassState& ps) {
     if (pos + 1 < K) {
       const int peer = pipeline_peer(rs, dir[static_cast<std::size_t>(pos + 1)].rank);
       after(rs, ps,
-            g_.add_recv(rs.rank, streams_.pp_bwd_recv, Category::pp, static_cast<GraphRank>(peer),
-                        key(pos, true), p2p_bytes_,
+            g_.add_recv(rs.rank, d == 0 ? streams_.pp_bwd_recv : streams_.rev_bwd_recv,
+                        Category::pp, static_cast<GraphRank>(peer), key(pos, true), p2p_bytes_,
                         OpLabel{labels_.recv_bwd, ps.chunk, ps.micro_batch}, {}));
     } else {
       head_backward(rs, ps);
@@ -529,8 +537,8 @@ void StepBuilder::emit_pass_epilogue(RankState& rs, PassState& ps) {
       const int peer = pipeline_peer(rs, dir[static_cast<std::size_t>(pos + 1)].rank);
       account(rs, Category::pp, CollectiveKind::ring_shift, 2, p2p_bytes_);
       const OpId send =
-          g_.add_send(rs.rank, streams_.pp_fwd_send, Category::pp, static_cast<GraphRank>(peer),
-                      key(pos, false), p2p_bytes_,
+          g_.add_send(rs.rank, d == 0 ? streams_.pp_fwd_send : streams_.rev_fwd_send, Category::pp,
+                      static_cast<GraphRank>(peer), key(pos, false), p2p_bytes_,
                       OpLabel{labels_.send_fwd, ps.chunk, ps.micro_batch}, front_deps(rs, ps));
       if (blocking) {
         rs.pending_send = send;
@@ -544,8 +552,8 @@ void StepBuilder::emit_pass_epilogue(RankState& rs, PassState& ps) {
       const int peer = pipeline_peer(rs, dir[static_cast<std::size_t>(pos - 1)].rank);
       account(rs, Category::pp, CollectiveKind::ring_shift, 2, p2p_bytes_);
       const OpId send =
-          g_.add_send(rs.rank, streams_.pp_bwd_send, Category::pp, static_cast<GraphRank>(peer),
-                      key(pos - 1, true), p2p_bytes_,
+          g_.add_send(rs.rank, d == 0 ? streams_.pp_bwd_send : streams_.rev_bwd_send, Category::pp,
+                      static_cast<GraphRank>(peer), key(pos - 1, true), p2p_bytes_,
                       OpLabel{labels_.send_bwd, ps.chunk, ps.micro_batch}, front_deps(rs, ps));
       if (blocking) {
         rs.pending_send = send;

@@ -16,6 +16,8 @@ namespace ptsim::builder {
 
 struct Streams {
   std::uint8_t compute, tp, cp, ep, dp, pp_fwd_send, pp_fwd_recv, pp_bwd_send, pp_bwd_recv;
+  // Direction 1 of DualPipe (kDualPipeReverseStreams); the same as the above otherwise.
+  std::uint8_t rev_fwd_send, rev_fwd_recv, rev_bwd_send, rev_bwd_recv;
 };
 
 // Interned kernels of one linear layer y = x W (x: rows x in, W: in x out).

@@ -17,11 +17,11 @@ namespace ptsim {
 namespace {
 
 // Mixtral style: every layer MoE, top-2 of 4 experts.
-ModelSpec small_moe() {
+ModelSpec small_moe(int layers = 8) {
   ModelSpec m;
   m.name = "moe-completion";
   m.architecture = Architecture::mixtral;
-  m.layers = 8;
+  m.layers = layers;
   m.hidden = 256;
   m.heads = 8;
   m.kv_heads = 4;
@@ -41,8 +41,8 @@ struct Completion {
 };
 
 Completion run_step(Schedule schedule, int pp, int micro_batches, bool ep_a2a_overlap,
-                    bool tp_comm_overlap, bool overlap_grad_reduce) {
-  const ModelSpec model = small_moe();
+                    bool tp_comm_overlap, bool overlap_grad_reduce, int layers = 8) {
+  const ModelSpec model = small_moe(layers);
   TrainingConfig training;
   training.seq_len = 512;
   training.global_batch = micro_batches * 2;
@@ -97,6 +97,24 @@ TEST(UnitStepCompletion, EveryScheduleCompletesWithEveryOverlapOption) {
     }
   }
   EXPECT_GT(ran, 150);  // most combinations are valid configurations
+}
+
+// DualPipe's two directions send to opposite neighbours. With one send and one receive stream per
+// pass kind, a rank's sends to its two peers queue behind each other in its own pass order, which
+// its peers' receive order does not follow once the steady state interleaves the directions: 16
+// stages with 64 micro-batches deadlocked (Qwen3-235B tp4 pp16 dp4 ep8 in the planner). Each
+// direction now has its own streams.
+TEST(UnitStepCompletion, LongDualPipeSchedulesComplete) {
+  for (int pp : {8, 16}) {
+    for (int m : {2 * pp, 64, 128}) {
+      for (bool a2a : {false, true}) {
+        const Completion c = run_step(Schedule::dualpipe, pp, m, a2a, false, true, 2 * pp);
+        ASSERT_TRUE(c.ran) << describe(Schedule::dualpipe, pp, m, a2a, false, true);
+        EXPECT_TRUE(c.completed) << describe(Schedule::dualpipe, pp, m, a2a, false, true) << ": "
+                                 << c.stuck.substr(0, 300);
+      }
+    }
+  }
 }
 
 // With --ep-a2a-overlap on, GPipe's turn-around (forward and backward of micro-batch m-1, the
