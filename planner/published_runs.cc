@@ -1,5 +1,8 @@
 #include "planner/published_runs.h"
 
+#include "hardware_profiles/catalogue.h"
+#include "hardware_profiles/whatif.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -260,6 +263,19 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
     }
     return out;
   });
+}
+
+Result<ClusterProfile> published_run_cluster(const PublishedRun& run) {
+  auto cluster = load_cluster(run.cluster);
+  if (!cluster) return cluster.error();
+  ClusterOverrides o;
+  o.gpu = run.gpu;
+  if (!run.nic_bandwidth.empty()) {
+    auto bw = parse_bandwidth_flag(run.nic_bandwidth, "nic_bandwidth");
+    if (!bw) return bw.error();
+    o.nic_bandwidth_bytes_per_s = *bw;
+  }
+  return apply_overrides(std::move(*cluster), o);
 }
 
 }  // namespace ptsim

@@ -17,6 +17,7 @@
 
 #include "common/json_reader.h"
 #include "common/result.h"
+#include "hardware_profiles/cluster_profile.h"
 #include "sim/workload/model_spec.h"
 #include "sim/workload/parallel_config.h"
 #include "sim/workload/training_config.h"
@@ -54,6 +55,9 @@ struct PublishedRuns {
 Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& runs_source,
                                           const Json& completions,
                                           const std::string& completions_source);
+
+// The run's hardware: its catalogue cluster with the run's GPU and network bandwidth.
+Result<ClusterProfile> published_run_cluster(const PublishedRun& run);
 
 // Megatron-Core's model FLOPs per step (megatron/training/training.py,
 // num_floating_point_operations) with the causal attention core counted as half.

@@ -109,16 +109,7 @@ int main(int argc, char** argv) {
   std::string worst_id;
   for (const PublishedRun& run : runs->runs) {
     if (!only.empty() && run.id.rfind(only, 0) != 0) continue;
-    auto cluster = load_cluster(run.cluster);
-    if (!cluster) return fail(cluster.error());
-    ClusterOverrides o;
-    o.gpu = run.gpu;
-    if (!run.nic_bandwidth.empty()) {
-      auto bw = parse_bandwidth_flag(run.nic_bandwidth, "nic_bandwidth");
-      if (!bw) return fail(bw.error());
-      o.nic_bandwidth_bytes_per_s = *bw;
-    }
-    auto c = apply_overrides(std::move(*cluster), o);
+    auto c = published_run_cluster(run);
     if (!c) return fail(c.error());
     auto topology = Topology::build(*c, run.gpus);
     if (!topology) return fail(topology.error());

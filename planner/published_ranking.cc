@@ -1,0 +1,116 @@
+#include "planner/published_ranking.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <optional>
+
+#include "planner/bounds.h"
+#include "planner/candidate.h"
+#include "planner/thread_pool.h"
+
+namespace ptsim {
+
+namespace {
+
+// Below this many possibly faster candidates the rank is made exact by simulating them all; above
+// it they are simulated only when the bounds alone cannot place the rank inside the fraction.
+constexpr std::size_t kExactUpTo = 256;
+// Simulations handed to the pool at a time while counting (the count stops between batches).
+constexpr std::size_t kBatch = 64;
+
+bool same_config(const ParallelConfig& a, const ParallelConfig& b) {
+  return !config_less(a, b) && !config_less(b, a);
+}
+
+}  // namespace
+
+Result<PublishedRanking> rank_published(const PublishedRun& run, const ClusterProfile& cluster,
+                                        const Topology& topology, const RankingOptions& options) {
+  PublishedRanking out;
+  out.id = run.id;
+  const Evaluation published =
+      evaluate(run.model, run.training, run.parallel, cluster, topology, run.gpus);
+  if (!published.verdict.ok) {
+    return InputError{"", run.id,
+                      "the published layout breaks rule " + published.verdict.rule + ": " +
+                          published.verdict.reason};
+  }
+  out.published = *published.result;
+  const double published_s = out.published.step_time_s;
+
+  // Same job and software, the layout searched. The run's software is what its framework offered
+  // and the authors turned on: the framework's behaviours, the rank order, the context-parallel
+  // algorithm, the ZeRO stage, the recomputation mode and, when off, sequence parallelism (2021
+  // Megatron-LM had neither selective recomputation nor a distributed optimizer; ranking its
+  // layouts against features it lacked would test the software's progress, not the planner).
+  PlannerInputs in{run.model, run.training, cluster, run.gpus, {}};
+  in.pins.framework = run.parallel;
+  in.pins.rank_order = run.parallel.rank_order;
+  in.pins.cp_algorithm = run.parallel.cp_algorithm;
+  in.pins.zero = run.parallel.zero_stage;
+  in.pins.recompute = run.parallel.recompute;
+  if (!run.parallel.sequence_parallel) in.pins.sequence_parallel = false;
+  SearchOptions search_options;
+  search_options.top_k = 1;
+  search_options.threads = options.threads;
+  auto searched = search(in, topology, search_options);
+  if (!searched) return searched.error();
+  out.best = searched->ranked.front();
+  if (!options.count_rank) return out;
+
+  // Every candidate, and those whose bound leaves room to be faster than the published layout.
+  PlannerBounds bounds(in.model, in.training, in.cluster, topology, in.gpus);
+  CandidateList list = list_candidates(in.model, in.training, in.cluster, in.gpus, in.pins, bounds);
+  struct Maybe {
+    double bound_s;
+    std::size_t index;
+  };
+  std::vector<Maybe> maybe;
+  const double capacity = in.cluster.gpu.hbm_capacity_bytes;
+  for (std::size_t i = 0; i < list.candidates.size(); ++i) {
+    const Candidate& c = list.candidates[i];
+    if (bounds.memory_bytes(c.config) > capacity) continue;
+    ++out.candidates;
+    if (same_config(c.config, run.parallel)) out.published_is_candidate = true;
+    if (c.quick_bound_s >= published_s) continue;
+    const double bound = bounds.time_s(c.config);
+    if (bound < published_s) maybe.push_back({bound, i});
+  }
+  out.maybe_faster = static_cast<std::int64_t>(maybe.size());
+  std::sort(maybe.begin(), maybe.end(), [&](const Maybe& a, const Maybe& b) {
+    if (a.bound_s != b.bound_s) return a.bound_s < b.bound_s;
+    return config_less(list.candidates[a.index].config, list.candidates[b.index].config);
+  });
+
+  const auto limit = std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(std::floor(options.top_fraction *
+                                              static_cast<double>(out.candidates))));
+  if (maybe.size() > kExactUpTo && out.maybe_faster + 1 <= limit) {
+    // The bounds alone place the rank inside the fraction.
+    out.faster = out.maybe_faster;
+    return out;
+  }
+  ThreadPool pool(options.threads);
+  for (std::size_t start = 0; start < maybe.size(); start += kBatch) {
+    const std::size_t end = std::min(maybe.size(), start + kBatch);
+    std::vector<std::optional<StepResult>> results(end - start);
+    for (std::size_t k = start; k < end; ++k) {
+      pool.submit([&, k] {
+        const ParallelConfig& p = list.candidates[maybe[k].index].config;
+        Evaluation e = evaluate(in.model, in.training, p, in.cluster, topology, in.gpus);
+        results[k - start] = std::move(e.result);
+      });
+    }
+    pool.wait_idle();
+    for (const auto& r : results) {
+      ++out.simulated;
+      if (r && r->memory.fits && r->step_time_s < published_s) ++out.faster;
+    }
+    if (maybe.size() > kExactUpTo && out.faster >= limit) return out;  // outside the fraction
+  }
+  out.rank_exact = true;
+  return out;
+}
+
+}  // namespace ptsim

@@ -1,0 +1,114 @@
+// The planner against layouts that experts chose and measured: for every run of the published
+// measured-runs file (tests/data/validation/published_runs.json) that states its layout, the
+// planner searches the same job (model, GPU count, global batch and sequence pinned, the run's
+// hardware and framework behaviours) and
+//   * its best configuration simulates at least as fast as the published layout, and
+//   * the published layout, simulated, ranks within the fastest 10 % of the planner's candidates
+//     (Extensive*: not met today, see the test).
+// The oracle is the published choice itself: a planner whose search or bounds lost good
+// configurations, or whose cost model made reasonable layouts look bad, fails here.
+//
+// The first test runs one search per run, minutes on two cores in Release; registered as its own
+// CTest entry outside sanitizer builds (tests/planner_search/CMakeLists.txt). The second counts
+// ranks (many more simulations) and is run by hand.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "common/json_reader.h"
+#include "planner/published_ranking.h"
+#include "planner/published_runs.h"
+
+namespace ptsim {
+namespace {
+
+Result<PublishedRuns> load_runs() {
+  const std::string dir = std::string(PTSIM_SOURCE_DIR) + "/tests/data/validation/";
+  auto runs = read_json_file(dir + "published_runs.json");
+  if (!runs) return runs.error();
+  auto completions = read_json_file(dir + "run_completions.json");
+  if (!completions) return completions.error();
+  return load_published_runs(*runs, "published_runs.json", *completions, "run_completions.json");
+}
+
+// One row per run: the published layout's and the planner's best step times, and with
+// `count_rank` the published layout's place among the candidates.
+void print_row(const PublishedRun& run, const PublishedRanking& r, bool counted) {
+  char rank[48] = "-";
+  if (counted) {
+    std::snprintf(rank, sizeof rank, "%s%lld of %lld (%.1f %%)", r.rank_exact ? "" : "<=",
+                  static_cast<long long>(r.rank()), static_cast<long long>(r.candidates),
+                  100.0 * r.rank_fraction());
+  }
+  std::printf("%-50s %5d %10.3f %4s %10.3f  %-24s %s\n", run.id.c_str(), run.gpus,
+              r.published.step_time_s, r.published.memory.fits ? "" : "OOM",
+              r.best.result.step_time_s, rank,
+              layout_label(r.best.config, run.model.is_moe()).c_str());
+  std::fflush(stdout);
+}
+
+void print_header() {
+  std::printf("%-50s %5s %10s %4s %10s  %-24s %s\n", "run", "gpus", "published", "", "best",
+              "published rank", "best layout");
+}
+
+// The search is exact (bounds never above the simulation, nothing sampled), so whenever the
+// published layout fits, the planner's best simulates at least as fast; a published layout that
+// the space lacks or the bounds lose fails here.
+TEST(PublishedRanking, PlannersBestIsAtLeastAsFastAsEveryPublishedLayoutThatFits) {
+  auto runs = load_runs();
+  ASSERT_TRUE(runs.ok()) << runs.error().one_line();
+  RankingOptions options;
+  options.count_rank = false;
+  print_header();
+  int checked = 0, fits = 0;
+  for (const PublishedRun& run : runs->runs) {
+    SCOPED_TRACE(run.id);
+    auto cluster = published_run_cluster(run);
+    ASSERT_TRUE(cluster.ok()) << cluster.error().one_line();
+    auto topology = Topology::build(*cluster, run.gpus);
+    ASSERT_TRUE(topology.ok()) << topology.error().one_line();
+    auto r = rank_published(run, *cluster, *topology, options);
+    ASSERT_TRUE(r.ok()) << r.error().one_line();
+    print_row(run, *r, false);
+    ++checked;
+    if (!r->published.memory.fits) continue;
+    ++fits;
+    EXPECT_LE(r->best.result.step_time_s, r->published.step_time_s);
+  }
+  EXPECT_GE(checked, 60);
+  EXPECT_GE(fits, 50);  // 51 of 64 on 2026-11-24: twelve Qwen3-235B layouts do not fit (README)
+}
+
+// The published layout, simulated, ranks within the fastest 10 % of the planner's candidates.
+// Not met today for most 2021-22 Megatron-LM layouts (the simulator favours lower tensor and
+// higher pipeline parallelism than their authors chose; README "Planner against published
+// layouts"); run by hand: test_planner_search --gtest_filter=Extensive*.
+TEST(ExtensivePublishedRanking, PublishedLayoutRanksInThePlannersTopTenPercent) {
+  auto runs = load_runs();
+  ASSERT_TRUE(runs.ok()) << runs.error().one_line();
+  RankingOptions options;
+  options.top_fraction = 0.1;
+  print_header();
+  int within = 0, checked = 0;
+  for (const PublishedRun& run : runs->runs) {
+    SCOPED_TRACE(run.id);
+    auto cluster = published_run_cluster(run);
+    ASSERT_TRUE(cluster.ok()) << cluster.error().one_line();
+    auto topology = Topology::build(*cluster, run.gpus);
+    ASSERT_TRUE(topology.ok()) << topology.error().one_line();
+    auto r = rank_published(run, *cluster, *topology, options);
+    ASSERT_TRUE(r.ok()) << r.error().one_line();
+    print_row(run, *r, true);
+    ++checked;
+    if (r->rank_fraction() <= options.top_fraction) ++within;
+    EXPECT_LE(r->rank_fraction(), options.top_fraction)
+        << "published layout ranks " << r->rank() << " of " << r->candidates;
+  }
+  std::printf("published layouts in the planner's top 10 %%: %d of %d\n", within, checked);
+}
+
+}  // namespace
+}  // namespace ptsim
