@@ -11,7 +11,8 @@
 //     - each rank's compute stream: the summed lower-bound times of all its passes and its
 //       optimizer step (bounds_layer.h), the quick bound used to order candidates;
 //     - the pipeline schedule run on lower-bound pass times (bounds_pipeline.h), which adds the
-//       bubble and the point-to-point hops;
+//       bubble, the point-to-point hops and the compute slowdown while a rank's pipeline
+//       receives are posted (from time 0 to its last input's arrival);
 //     - under ZeRO-3, each rank's data-parallel stream: every layer's parameter all-gather (forward
 //       and backward) and gradient reduce-scatter, per micro-batch, at contention-free time.
 //   Each is a lower bound of the simulated step time, so the largest is too.
