@@ -84,8 +84,8 @@ Result<PublishedRanking> rank_published(const PublishedRun& run, const ClusterPr
   });
 
   const auto limit = std::max<std::int64_t>(
-      1, static_cast<std::int64_t>(std::floor(options.top_fraction *
-                                              static_cast<double>(out.candidates))));
+      1, static_cast<std::int64_t>(
+             std::floor(options.top_fraction * static_cast<double>(out.candidates))));
   if (maybe.size() > kExactUpTo && out.maybe_faster + 1 <= limit) {
     // The bounds alone place the rank inside the fraction.
     out.faster = out.maybe_faster;

@@ -1,9 +1,9 @@
 // Where a published configuration ranks in the planner's search for the same job: the model, GPU
 // count, global batch and sequence of a measured run (published_runs.h) pinned with the software
 // it ran (framework behaviours, ZeRO stage, recomputation; see rank_published), the layout (tp,
-// pp, dp, cp, ep, etp, vpp, micro-batch, schedule) searched. Used to check the planner against layouts that experts chose and measured: the
-// planner's best must simulate at least as fast as the published layout, and the published layout
-// must rank among the planner's fastest candidates.
+// pp, dp, cp, ep, etp, vpp, micro-batch, schedule) searched. Used to check the planner against
+// layouts that experts chose and measured: the planner's best must simulate at least as fast as the
+// published layout, and the published layout must rank among the planner's fastest candidates.
 //
 // The rank is exact without simulating every candidate: a candidate whose optimistic step time
 // (bounds.h, never above its simulation) is not below the published layout's simulated step time
@@ -22,10 +22,10 @@ namespace ptsim {
 
 struct PublishedRanking {
   std::string id;
-  StepResult published;        // the published layout, simulated
-  bool published_is_candidate = false;  // the planner's space holds it and its bounds keep it
-  SimulatedCandidate best;     // the planner's best (top 1 of the search)
+  StepResult published;     // the published layout, simulated
+  SimulatedCandidate best;  // the planner's best (top 1 of the search)
   // The rest is filled when RankingOptions::count_rank.
+  bool published_is_candidate = false;  // the planner's space holds it and its bounds keep it
   // Candidates: configurations that pass the rules and the full memory bound.
   std::int64_t candidates = 0;
   // Candidates whose bound is below the published step time (the only ones that may be faster).

@@ -38,9 +38,9 @@ Result<PublishedRuns> load_runs() {
 void print_row(const PublishedRun& run, const PublishedRanking& r, bool counted) {
   char rank[48] = "-";
   if (counted) {
-    std::snprintf(rank, sizeof rank, "%s%lld of %lld (%.1f %%)", r.rank_exact ? "" : "<=",
-                  static_cast<long long>(r.rank()), static_cast<long long>(r.candidates),
-                  100.0 * r.rank_fraction());
+    std::snprintf(rank, sizeof rank, "%s%lld of %lld (%.1f %%)",
+                  r.rank_exact ? "" : "<=", static_cast<long long>(r.rank()),
+                  static_cast<long long>(r.candidates), 100.0 * r.rank_fraction());
   }
   std::printf("%-50s %5d %10.3f %4s %10.3f  %-24s %s\n", run.id.c_str(), run.gpus,
               r.published.step_time_s, r.published.memory.fits ? "" : "OOM",
