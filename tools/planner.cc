@@ -15,6 +15,7 @@
 #include "planner/search_pins.h"
 #include "sim/trace.h"
 #include "tools/config_flags.h"
+#include "tools/pin_flags.h"
 
 namespace {
 
@@ -26,28 +27,6 @@ constexpr int kDefaultTop = 10;
 int fail(const InputError& e) {
   std::fprintf(stderr, "planner: %s\n", e.one_line().c_str());
   return 2;
-}
-
-PinFlags pin_flags(const ConfigFlags& f) {
-  PinFlags p;
-  p.tp = f.tp;
-  p.pp = f.pp;
-  p.dp = f.dp;
-  p.cp = f.cp;
-  p.ep = f.ep;
-  p.etp = f.etp;
-  p.vpp = f.vpp;
-  p.micro_batch = f.micro_batch;
-  p.zero = f.zero;
-  p.sequence_parallel = f.sequence_parallel;
-  p.recompute = f.recompute;
-  p.schedule = f.schedule;
-  p.cp_algorithm = f.cp_algorithm;
-  p.rank_order = f.rank_order;
-  p.overlap_grad_reduce = f.overlap_grad_reduce;
-  p.tp_comm_overlap = f.tp_comm_overlap;
-  p.ep_a2a_overlap = f.ep_a2a_overlap;
-  return p;
 }
 
 // One line on stderr, redrawn in place (only when stderr is a terminal).

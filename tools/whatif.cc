@@ -13,6 +13,7 @@
 #include "planner/search_pins.h"
 #include "planner/whatif.h"
 #include "tools/config_flags.h"
+#include "tools/pin_flags.h"
 
 namespace {
 
@@ -42,28 +43,6 @@ Result<long long> to_integer(const std::string& text, const char* flag) {
   } catch (...) {
   }
   return InputError{flag, "", "expected an integer, got '" + text + "'"};
-}
-
-PinFlags pin_flags(const ConfigFlags& f) {
-  PinFlags p;
-  p.tp = f.tp;
-  p.pp = f.pp;
-  p.dp = f.dp;
-  p.cp = f.cp;
-  p.ep = f.ep;
-  p.etp = f.etp;
-  p.vpp = f.vpp;
-  p.micro_batch = f.micro_batch;
-  p.zero = f.zero;
-  p.sequence_parallel = f.sequence_parallel;
-  p.recompute = f.recompute;
-  p.schedule = f.schedule;
-  p.cp_algorithm = f.cp_algorithm;
-  p.rank_order = f.rank_order;
-  p.overlap_grad_reduce = f.overlap_grad_reduce;
-  p.tp_comm_overlap = f.tp_comm_overlap;
-  p.ep_a2a_overlap = f.ep_a2a_overlap;
-  return p;
 }
 
 // The configuration flags of one point: the fixed ones plus the point's values.

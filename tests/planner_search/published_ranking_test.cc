@@ -14,7 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <map>
+#include <optional>
 #include <string>
 
 #include "common/json_reader.h"
@@ -54,6 +54,20 @@ void print_header() {
               "published rank", "best layout");
 }
 
+// One run's ranking on its own hardware; fails the test (and returns nothing) on any error.
+std::optional<PublishedRanking> rank_run(const PublishedRun& run, const RankingOptions& options) {
+  auto cluster = published_run_cluster(run);
+  EXPECT_TRUE(cluster.ok()) << cluster.error().one_line();
+  if (!cluster.ok()) return std::nullopt;
+  auto topology = Topology::build(*cluster, run.gpus);
+  EXPECT_TRUE(topology.ok()) << topology.error().one_line();
+  if (!topology.ok()) return std::nullopt;
+  auto r = rank_published(run, *cluster, *topology, options);
+  EXPECT_TRUE(r.ok()) << r.error().one_line();
+  if (!r.ok()) return std::nullopt;
+  return std::move(*r);
+}
+
 // The search is exact (bounds never above the simulation, nothing sampled), so whenever the
 // published layout fits, the planner's best simulates at least as fast; a published layout that
 // the space lacks or the bounds lose fails here.
@@ -66,12 +80,8 @@ TEST(PublishedRanking, PlannersBestIsAtLeastAsFastAsEveryPublishedLayoutThatFits
   int checked = 0, fits = 0;
   for (const PublishedRun& run : runs->runs) {
     SCOPED_TRACE(run.id);
-    auto cluster = published_run_cluster(run);
-    ASSERT_TRUE(cluster.ok()) << cluster.error().one_line();
-    auto topology = Topology::build(*cluster, run.gpus);
-    ASSERT_TRUE(topology.ok()) << topology.error().one_line();
-    auto r = rank_published(run, *cluster, *topology, options);
-    ASSERT_TRUE(r.ok()) << r.error().one_line();
+    const auto r = rank_run(run, options);
+    ASSERT_TRUE(r.has_value());
     print_row(run, *r, false);
     ++checked;
     if (!r->published.memory.fits) continue;
@@ -95,12 +105,8 @@ TEST(ExtensivePublishedRanking, PublishedLayoutRanksInThePlannersTopTenPercent) 
   int within = 0, checked = 0;
   for (const PublishedRun& run : runs->runs) {
     SCOPED_TRACE(run.id);
-    auto cluster = published_run_cluster(run);
-    ASSERT_TRUE(cluster.ok()) << cluster.error().one_line();
-    auto topology = Topology::build(*cluster, run.gpus);
-    ASSERT_TRUE(topology.ok()) << topology.error().one_line();
-    auto r = rank_published(run, *cluster, *topology, options);
-    ASSERT_TRUE(r.ok()) << r.error().one_line();
+    const auto r = rank_run(run, options);
+    ASSERT_TRUE(r.has_value());
     print_row(run, *r, true);
     ++checked;
     if (r->rank_fraction() <= options.top_fraction) ++within;
