@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <type_traits>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -130,6 +132,19 @@ Json outcome_json(const CalibrateOutcome& c) {
               {"resumed_points", c.resumed}, {"wrong", c.wrong}};
 }
 
+Area area_of(const Measurement& m) {
+  return std::visit(
+      [](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, GemmMeasurement>) return Area::gemm;
+        if constexpr (std::is_same_v<T, AttentionMeasurement>) return Area::attention;
+        if constexpr (std::is_same_v<T, MemoryMeasurement>) return Area::memory;
+        if constexpr (std::is_same_v<T, CollectiveMeasurement>) return Area::nccl;
+        return Area::interference;
+      },
+      m);
+}
+
 Result<CalibrateOutcome> run(const CalibrateOptions& o, GpuBackend* given, std::ostream& out) {
   if (o.out.empty()) return InputError{"--out", "", "is required (the profile to write)"};
   if (auto s = o.settings.validate(); !s.ok()) return s.error();
@@ -145,8 +160,13 @@ Result<CalibrateOutcome> run(const CalibrateOptions& o, GpuBackend* given, std::
     if (!data.ok()) return data.error();
     auto base = resolve_base(o, data->provenance);
     if (!base.ok()) return base.error();
-    out << "# fitting " << data->measurements.size() << " measurements from " << o.from_results
-        << "\n";
+    // --what chooses the tables to fit; the others stay the base's (e.g. leave out attention
+    // measured on kernels slower than the ones training runs use).
+    const std::size_t in_file = data->measurements.size();
+    std::erase_if(data->measurements,
+                  [&](const Measurement& m) { return !o.settings.has(area_of(m)); });
+    out << "# fitting " << data->measurements.size() << " of " << in_file << " measurements from "
+        << o.from_results << "\n";
     return fit_and_write(o, *data, *base, CalibrateOutcome{}, out);
   }
 

@@ -20,7 +20,9 @@ void add_gemms(const CalibrationSettings& s, CalibrationPlan& plan) {
     opt.models = {"llama3-8b", "llama3-70b"};
     opt.tensor_parallel = {1, 8};
     opt.micro_batch = {1};
-    opt.backward = false;
+    // Backward shapes too: the weight-gradient GEMMs (k = tokens) tile differently from the
+    // forward ones of the same FLOPs, and a training step is two thirds backward.
+    opt.backward = true;
     opt.grid = {1024, 8192};
     opt.max_flops = std::int64_t{1} << 42;  // about 5 ms in bf16 on an H100
     plan.gemm_candidates = 4;

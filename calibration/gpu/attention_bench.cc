@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "calibration/gpu/attention_buffers.h"
 #include "calibration/gpu/attention_kernels.h"
 #include "calibration/gpu/attention_reference.h"
 #include "calibration/gpu/device_buffer.h"
@@ -26,7 +27,12 @@ constexpr std::int64_t kSampledRows = 8;
 // output's own scale.
 constexpr double kOutAbs = 4e-3, kOutRel = 1e-2;  // O, values in [-1, 1]
 constexpr double kLseAbs = 2e-3;                  // log2 units
-constexpr double kGradRel = 3e-2;                 // dQ, dK, dV: relative to the tensor's RMS
+// dQ, dK, dV, relative to the tensor's RMS plus the element: dS = P (dP - delta) with
+// delta = rowsum(dO o O) taken from the bf16-rounded O, as FlashAttention-2 computes it, so one
+// rounding of O shifts a whole row of dS and every dQ element of that row by the same small amount;
+// elements near zero then carry an error of a few percent of the RMS. Measured on an H100
+// (2026-11-24): worst 3.3 % of the RMS, on an element of 6 % of the RMS.
+constexpr double kGradRel = 5e-2;
 
 AttentionShape shape_of(const AttentionMeasurement& a) {
   return {a.batch, a.heads, a.kv_heads, a.seq, a.head_dim, a.causal};
@@ -39,49 +45,6 @@ struct Row {
 std::int64_t row_base(const AttentionShape& s, const Row& r, int nheads, int head) {
   return ((static_cast<std::int64_t>(r.b) * s.seq + r.i) * nheads + head) * s.head_dim;
 }
-
-// Device buffers of one attention call and its gradients, filled from the seed.
-struct AttentionBuffers {
-  AttentionShape s;
-  std::int64_t q_elems, kv_elems, rows;
-  DeviceBuffer q, k, v, o, lse, d_o, delta, dq_accum, dq, dk, dv;
-
-  AttentionBuffers(const AttentionShape& shape, bool backward, std::uint64_t seed,
-                   cudaStream_t stream)
-      : s(shape),
-        q_elems(static_cast<std::int64_t>(s.batch) * s.seq * s.heads * s.head_dim),
-        kv_elems(static_cast<std::int64_t>(s.batch) * s.seq * s.kv_heads * s.head_dim),
-        rows(static_cast<std::int64_t>(s.batch) * s.heads * s.seq),
-        q(2 * q_elems),
-        k(2 * kv_elems),
-        v(2 * kv_elems),
-        o(2 * q_elems),
-        lse(4 * rows) {
-    fill_verifiable(q.get(), ElementType::bf16, q_elems, seed, kStreamQ, ValueRange::unit, stream);
-    fill_verifiable(k.get(), ElementType::bf16, kv_elems, seed, kStreamK, ValueRange::unit, stream);
-    fill_verifiable(v.get(), ElementType::bf16, kv_elems, seed, kStreamV, ValueRange::unit, stream);
-    if (backward) {
-      d_o = DeviceBuffer(2 * q_elems);
-      delta = DeviceBuffer(4 * rows);
-      dq_accum = DeviceBuffer(4 * q_elems);
-      dq = DeviceBuffer(2 * q_elems);
-      dk = DeviceBuffer(2 * kv_elems);
-      dv = DeviceBuffer(2 * kv_elems);
-      fill_verifiable(d_o.get(), ElementType::bf16, q_elems, seed, kStreamDO, ValueRange::unit,
-                      stream);
-    }
-  }
-  void forward(cudaStream_t stream) {
-    attention_forward(s, q.as<__nv_bfloat16>(), k.as<__nv_bfloat16>(), v.as<__nv_bfloat16>(),
-                      o.as<__nv_bfloat16>(), lse.as<float>(), stream);
-  }
-  void backward(cudaStream_t stream) {
-    attention_backward(s, q.as<__nv_bfloat16>(), k.as<__nv_bfloat16>(), v.as<__nv_bfloat16>(),
-                       o.as<__nv_bfloat16>(), d_o.as<__nv_bfloat16>(), lse.as<float>(),
-                       delta.as<float>(), dq_accum.as<float>(), dq.as<__nv_bfloat16>(),
-                       dk.as<__nv_bfloat16>(), dv.as<__nv_bfloat16>(), stream);
-  }
-};
 
 template <class T>
 std::vector<T> copy_to_host(const DeviceBuffer& buf, std::int64_t count, cudaStream_t stream) {
@@ -228,10 +191,21 @@ AttentionCheck check_attention_fully(const AttentionMeasurement& a, std::uint64_
   const auto dk = copy_to_host<std::uint16_t>(buf.dk, buf.kv_elems, stream);
   const auto dv = copy_to_host<std::uint16_t>(buf.dv, buf.kv_elems, stream);
   AttentionCheck out;
+  double worst_ratio = -1;
+  const char* tensor = "o";
+  std::int64_t element = 0;
   const auto compare = [&](double got, double want, double tol) {
     ++out.checked;
-    out.max_abs_error = std::max(out.max_abs_error, std::abs(got - want));
-    if (!(std::abs(got - want) <= tol)) ++out.wrong;
+    const double error = std::abs(got - want);
+    out.max_abs_error = std::max(out.max_abs_error, error);
+    if (!(error <= tol)) ++out.wrong;
+    const double ratio = std::isfinite(error) ? error / tol : 1e300;
+    if (ratio > worst_ratio) {
+      worst_ratio = ratio;
+      out.worst = fmt::format("{}[{}]: got {} want {} tolerance {:.3g} ({:.2f}x)", tensor, element,
+                              got, want, tol, ratio);
+    }
+    ++element;
   };
   std::vector<double> dq_ref(static_cast<std::size_t>(buf.q_elems));
   for (int b = 0; b < s.batch; ++b) {
@@ -240,11 +214,15 @@ AttentionCheck check_attention_fully(const AttentionMeasurement& a, std::uint64_
         const Row r{b, i, h};
         const std::int64_t base = row_base(s, r, s.heads, h);
         const auto ref = reference_forward_row(s, seed, b, i, h);
+        tensor = "o";
+        element = base;
         for (int d = 0; d < s.head_dim; ++d) {
           compare(bf16_at(o, base + d), ref.out[static_cast<std::size_t>(d)],
                   kOutAbs + kOutRel * std::abs(ref.out[static_cast<std::size_t>(d)]));
         }
         const std::int64_t at = (static_cast<std::int64_t>(b) * s.heads + h) * s.seq + i;
+        tensor = "lse";
+        element = at;
         compare(lse[static_cast<std::size_t>(at)], ref.lse_log2,
                 kLseAbs * std::max(1.0, std::abs(ref.lse_log2)));
         const auto g = reference_dq_row(s, seed, b, i, h);
@@ -254,16 +232,18 @@ AttentionCheck check_attention_fully(const AttentionMeasurement& a, std::uint64_
   }
   std::vector<double> dk_ref, dv_ref;
   reference_dk_dv(s, seed, dk_ref, dv_ref);
-  const auto compare_all = [&](const std::vector<std::uint16_t>& got,
+  const auto compare_all = [&](const char* name, const std::vector<std::uint16_t>& got,
                                const std::vector<double>& want) {
+    tensor = name;
+    element = 0;
     const double scale = rms(want);
     for (std::size_t e = 0; e < want.size(); ++e) {
       compare(bf16_bits_to_float(got[e]), want[e], kGradRel * (scale + std::abs(want[e])));
     }
   };
-  compare_all(dq, dq_ref);
-  compare_all(dk, dk_ref);
-  compare_all(dv, dv_ref);
+  compare_all("dq", dq, dq_ref);
+  compare_all("dk", dk, dk_ref);
+  compare_all("dv", dv, dv_ref);
   return out;
 }
 

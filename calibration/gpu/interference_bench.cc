@@ -147,6 +147,9 @@ void run_interference(const CalibrationPlan& plan, const LtContext& lt, int devi
   PTSIM_CUDA(cudaEventCreate(&begin));
   PTSIM_CUDA(cudaEventCreate(&end));
   const int smem = comm_like_smem_bytes(device);
+  // Every kernel that runs while the copy kernel spins must be loaded before it starts: the
+  // interference kernels, the GEMM's (loaded by the run alone above) and the check's gather.
+  preload_interference_kernels();
   for (int k : ks) {
     GemmShared shared(runner, streams.a, {&src, &dst, &flags, k, smem, streams.b, begin, end});
     const HarnessResult r = run_benchmark(shared, plan.harness);

@@ -79,6 +79,15 @@ void launch_wait_for_start(const unsigned long long* started, unsigned long long
   PTSIM_CUDA(cudaGetLastError());
 }
 
+void preload_interference_kernels() {
+  // cudaFuncGetAttributes loads the function's module (CUDA Programming Guide, "Lazy Loading":
+  // the documented way to force loading of a kernel that must not load later).
+  cudaFuncAttributes attributes{};
+  PTSIM_CUDA(cudaFuncGetAttributes(&attributes, comm_like_kernel));
+  PTSIM_CUDA(cudaFuncGetAttributes(&attributes, wait_kernel));
+  PTSIM_CUDA(cudaFuncGetAttributes(&attributes, set_flag_kernel));
+}
+
 void launch_set_flag(int* flag, cudaStream_t s) {
   set_flag_kernel<<<1, 1, 0, s>>>(flag);
   PTSIM_CUDA(cudaGetLastError());

@@ -26,4 +26,10 @@ void launch_wait_for_start(const unsigned long long* started, unsigned long long
 
 void launch_set_flag(int* flag, cudaStream_t s);
 
+// Loads the three kernels above into the context. CUDA loads modules lazily (CUDA_MODULE_LOADING
+// defaults to LAZY since CUDA 12.2), on a kernel's first launch; loading while the copy kernel
+// spins waits for the device to go idle, which it never does until the stop flag is set by a
+// kernel that is itself waiting to load: a deadlock. Call before the first launch_comm_like.
+void preload_interference_kernels();
+
 }  // namespace ptsim::gpu

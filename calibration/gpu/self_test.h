@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "calibration/collective.h"
 #include "calibration/measurement.h"
@@ -23,6 +24,9 @@ struct AttentionCheck {
   std::int64_t checked = 0;  // output elements compared (O, lse, dQ, dK, dV)
   std::int64_t wrong = 0;    // outside tolerance
   double max_abs_error = 0;
+  // The element furthest outside (or closest to) its tolerance, by |error| / tolerance:
+  // "dk[1234]: got 0.25 want 0.2421875 tolerance 0.0061 (1.3x)".
+  std::string worst;
 };
 // Forward and backward once, every output compared with the host reference.
 Result<AttentionCheck> self_test_attention(const AttentionMeasurement& shape, std::uint64_t seed);

@@ -73,7 +73,8 @@ TEST(GpuCalibration, AttentionMatchesTheStraightforwardReference) {
     a.causal = c.causal;
     auto r = gpu::self_test_attention(a, 5);
     ASSERT_TRUE(r.ok()) << r.error().one_line();
-    EXPECT_EQ(r->wrong, 0) << "max |error| " << r->max_abs_error << " over " << r->checked;
+    EXPECT_EQ(r->wrong, 0) << "max |error| " << r->max_abs_error << " over " << r->checked
+                           << "; worst " << r->worst;
     EXPECT_GT(r->checked, 0);
   }
 #endif
