@@ -13,6 +13,9 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
                                "model preset (7b, 8b, 13b, 70b, 175b, 405b, llama3-70b, gpt3-175b, "
                                "mixtral-8x7b, deepseek-v3, ...) or a Hugging Face config.json");
   if (model_required) model->required();
+  app.add_option("--layers", f.layers,
+                 "transformer layers, overriding the model's (depth-reduced studies, e.g. a model "
+                 "that fits one GPU for the reference executor) [default: the model's]");
   app.add_option("--seq-len", f.seq_len, "tokens per sequence [default: the preset's recipe]");
   app.add_option("--global-batch", f.global_batch,
                  "sequences per optimizer step [default: the preset's recipe]");
@@ -150,6 +153,10 @@ Result<ResolvedWorkload> resolve_workload(const ConfigFlags& f) {
     return e;
   }
   w.model = std::move(*model);
+  if (f.layers) {
+    if (*f.layers < 1) return InputError{"--layers", "", "must be at least 1"};
+    w.model.layers = *f.layers;
+  }
 
   w.training.seq_len = f.seq_len.value_or(w.model.recipe.seq_len);
   w.training.global_batch = f.global_batch.value_or(w.model.recipe.global_batch);

@@ -1,5 +1,6 @@
 // The one set of flags that describes a configuration, shared by simulate, planner and whatif
-// (DESIGN.md "Names and formats"): workload (--model --seq-len --global-batch --precision), cluster
+// (DESIGN.md "Names and formats"): workload (--model --layers --seq-len --global-batch
+// --precision), cluster
 // (--gpus --cluster and the what-if overrides --gpu --gpus-per-node --nic-bandwidth
 // --nvlink-bandwidth --oversubscription) and parallelism (--tp --pp --dp --cp --ep --etp --vpp
 // --micro-batch --sequence-parallel --zero --recompute --schedule, plus --cp-algorithm and
@@ -25,6 +26,7 @@ inline constexpr const char* kDefaultCluster = "dgx-h100";
 struct ConfigFlags {
   // Workload.
   std::string model;
+  std::optional<int> layers;
   std::optional<int> seq_len;
   std::optional<int> global_batch;
   std::string precision = "bf16";

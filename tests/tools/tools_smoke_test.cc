@@ -195,3 +195,30 @@ TEST(UnitSimulateBadInput, EpA2aOverlapWithGpipeNeverCrashes) {
 
 }  // namespace
 }  // namespace ptsim
+
+namespace ptsim {
+namespace {
+
+void expect_execute_error(const std::vector<std::string>& args, const std::string& needle) {
+  const ToolRun r = run_tool("execute", args);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  ASSERT_FALSE(r.err.empty());
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("execute: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
+TEST(UnitExecuteBadInput, ZeroLayersIsExitTwoNamingTheFlag) {
+  expect_execute_error({"--model", "8b", "--layers", "0"}, "--layers");
+}
+
+// Eight GPUs: without a GPU here the device is missing, with one the executor refuses more than
+// one GPU; either way one line that says which.
+TEST(UnitExecuteBadInput, EightGpusOrNoDeviceIsExitTwoSayingWhy) {
+  expect_execute_error(
+      {"--model", "8b", "--layers", "2", "--gpus", "8", "--global-batch", "8", "--seq-len", "512"},
+      "GPU");
+}
+
+}  // namespace
+}  // namespace ptsim
