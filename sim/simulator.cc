@@ -11,6 +11,7 @@
 #include "cost_models/collective_cost.h"
 #include "cost_models/compute_cost.h"
 #include "sim/engine/engine.h"
+#include "sim/graph/graph_index.h"
 #include "sim/network/collective_flows.h"
 #include "sim/network/link_dominance.h"
 #include "sim/network/link_sharing.h"
@@ -128,6 +129,7 @@ class Run {
   Run(const Graph& g, const ClusterProfile& cluster, const Topology& topology,
       const SimulationOptions& options)
       : g_(g),
+        index_(g),
         cluster_(cluster),
         compute_(cluster.gpu),
         collective_cost_(cluster),
@@ -164,11 +166,10 @@ class Run {
   const PreparedPlan& transfer_plan(const Op& send) const;
   void plan_transfer(const Op& send);
   void prepare_phases(PreparedPlan& prepared, const std::vector<char>& dominated) const;
-  std::uint32_t stream_key(const Op& op) const {
-    return op.rank * static_cast<std::uint32_t>(g_.streams().size()) + op.stream;
-  }
+  std::uint32_t stream_key(const Op& op) const { return index_.stream_key(op); }
 
   const Graph& g_;
+  const GraphIndex index_;  // successors, stream queues, collective matching
   const ClusterProfile& cluster_;
   ComputeCostModel compute_;
   CollectiveCostModel collective_cost_;
@@ -177,11 +178,7 @@ class Run {
   BasicEngine<Event> engine_;
   LinkSharing sharing_;
 
-  std::vector<std::uint32_t> succ_offsets_;
-  std::vector<OpId> succ_;
   std::vector<std::uint32_t> deps_left_;
-  std::vector<std::uint32_t> queue_offsets_;  // per stream key
-  std::vector<OpId> queue_;
   std::vector<std::uint32_t> head_;
   std::vector<char> busy_;
   std::vector<std::uint32_t> pending_streams_;
@@ -204,9 +201,7 @@ class Run {
   std::vector<std::array<double, kMemoryTagCount>> allocated_;
   std::vector<double> allocated_total_;
 
-  // Collectives: issue order per (group, rank), present members per group.
-  std::vector<std::uint32_t> instance_seq_;                          // per op (collectives only)
-  std::vector<std::uint32_t> present_;                               // per group
+  // Collectives (issue order and present members: index_).
   std::unordered_map<std::uint64_t, std::uint32_t> open_instances_;  // (group, seq) -> instance
   std::unordered_map<TransferKey, OpId, TransferKeyHash> waiting_transfers_;
   std::vector<Instance> instances_;
@@ -233,37 +228,10 @@ void Event::operator()() const {
 void Run::prepare() {
   const auto& ops = g_.ops();
   const std::size_t n = ops.size();
-  // Successors (CSR) from the deps.
-  succ_offsets_.assign(n + 1, 0);
   deps_left_.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    deps_left_[i] = ops[i].dep_count;
-    for (OpId d : g_.deps(ops[i]))
-      ++succ_offsets_[d + 1];
-  }
   for (std::size_t i = 0; i < n; ++i)
-    succ_offsets_[i + 1] += succ_offsets_[i];
-  succ_.resize(succ_offsets_[n]);
-  {
-    std::vector<std::uint32_t> fill(succ_offsets_.begin(), succ_offsets_.end() - 1);
-    for (std::size_t i = 0; i < n; ++i) {
-      for (OpId d : g_.deps(ops[i]))
-        succ_[fill[d]++] = static_cast<OpId>(i);
-    }
-  }
-  // Stream queues in program order.
-  const std::size_t keys = g_.rank_count() * g_.streams().size();
-  queue_offsets_.assign(keys + 1, 0);
-  for (const Op& op : ops)
-    ++queue_offsets_[stream_key(op) + 1];
-  for (std::size_t k = 0; k < keys; ++k)
-    queue_offsets_[k + 1] += queue_offsets_[k];
-  queue_.resize(n);
-  {
-    std::vector<std::uint32_t> fill(queue_offsets_.begin(), queue_offsets_.end() - 1);
-    for (std::size_t i = 0; i < n; ++i)
-      queue_[fill[stream_key(ops[i])]++] = static_cast<OpId>(i);
-  }
+    deps_left_[i] = ops[i].dep_count;
+  const std::size_t keys = index_.queue_count();
   head_.assign(keys, 0);
   busy_.assign(keys, 0);
   sequence_time_.assign(g_.sequence_count(), kNaN);
@@ -274,21 +242,6 @@ void Run::prepare() {
   allocated_total_.assign(g_.rank_count(), 0.0);
   result_.memory.assign(g_.rank_count(), {});
 
-  // Collective instances: the k-th collective a rank issues on a group is the group's k-th.
-  present_.assign(g_.groups().size(), 0);
-  for (std::size_t gi = 0; gi < g_.groups().size(); ++gi) {
-    for (int member : g_.groups()[gi].ranks)
-      present_[gi] += g_.graph_rank_of(member) >= 0 ? 1 : 0;
-  }
-  instance_seq_.assign(n, 0);
-  std::unordered_map<std::uint64_t, std::uint32_t> issued;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (ops[i].kind != OpKind::collective) continue;
-    if (present_[g_.collective_of(ops[i]).group] <= 1) continue;  // matched without issue order
-    const std::uint64_t key =
-        (static_cast<std::uint64_t>(g_.collective_of(ops[i]).group) << 32) | ops[i].rank;
-    instance_seq_[i] = issued[key]++;
-  }
   if (options_.record_op_times) {
     result_.op_start_s.assign(n, kNaN);
     result_.op_end_s.assign(n, kNaN);
@@ -400,9 +353,9 @@ std::uint32_t Run::new_instance() {
 
 void Run::try_start_stream(std::uint32_t key) {
   while (!busy_[key]) {
-    const std::uint32_t pos = queue_offsets_[key] + head_[key];
-    if (pos >= queue_offsets_[key + 1]) return;
-    const OpId op = queue_[pos];
+    const std::uint32_t pos = index_.queue_offsets[key] + head_[key];
+    if (pos >= index_.queue_offsets[key + 1]) return;
+    const OpId op = index_.queue[pos];
     if (deps_left_[op] != 0) return;
     busy_[key] = 1;
     start(op);
@@ -495,8 +448,8 @@ void Run::complete(OpId id) {
   busy_[key] = 0;
   ++head_[key];
   pending_streams_.push_back(key);
-  for (std::uint32_t s = succ_offsets_[id]; s < succ_offsets_[id + 1]; ++s) {
-    const OpId next = succ_[s];
+  for (std::uint32_t s = index_.succ_offsets[id]; s < index_.succ_offsets[id + 1]; ++s) {
+    const OpId next = index_.succ[s];
     if (--deps_left_[next] == 0) pending_streams_.push_back(stream_key(g_.op(next)));
   }
 }
@@ -504,7 +457,7 @@ void Run::complete(OpId id) {
 void Run::arrive_collective(OpId id) {
   const Op& op = g_.op(id);
   const Collective& c = g_.collective_of(op);
-  if (present_[c.group] == 1) {
+  if (index_.present[c.group] == 1) {
     // The only member in the graph (reduced graphs): no one to wait for.
     const std::uint32_t iid = new_instance();
     Instance& in = instances_[iid];
@@ -517,14 +470,14 @@ void Run::arrive_collective(OpId id) {
     launch(iid);
     return;
   }
-  const std::uint64_t key = (static_cast<std::uint64_t>(c.group) << 32) | instance_seq_[id];
+  const std::uint64_t key = (static_cast<std::uint64_t>(c.group) << 32) | index_.instance_seq[id];
   auto [it, inserted] = open_instances_.try_emplace(key, 0);
   if (inserted) {
     it->second = new_instance();
     Instance& in = instances_[it->second];
     in.ops.clear();
     in.arrived = 0;
-    in.expected = present_[c.group];
+    in.expected = index_.present[c.group];
     in.phase = 0;
     in.plan = nullptr;
     in.active = true;
@@ -736,9 +689,9 @@ SimulationResult Run::run() {
     // The head of every stream that did not finish (the first eight), to show the cycle.
     int listed = 0;
     for (std::uint32_t k = 0; k < keys && listed < 8; ++k) {
-      const std::uint32_t pos = queue_offsets_[k] + head_[k];
-      if (pos < queue_offsets_[k + 1]) {
-        const Op& op = g_.op(queue_[pos]);
+      const std::uint32_t pos = index_.queue_offsets[k] + head_[k];
+      if (pos < index_.queue_offsets[k + 1]) {
+        const Op& op = g_.op(index_.queue[pos]);
         if (listed++ > 0) result_.stuck += "; ";
         result_.stuck += "rank " + std::to_string(op.rank) + " stream " + g_.streams()[op.stream] +
                          ": " + g_.format_label(op);

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/check.h"
+#include "sim/graph/graph_index.h"
 
 namespace ptsim {
 
@@ -30,13 +31,13 @@ struct TransferKeyHash {
 // The walk: the simulator's queue semantics at zero duration (launch_plan.h).
 class Walk {
  public:
-  explicit Walk(const Graph& g) : g_(g), streams_(static_cast<std::uint32_t>(g.streams().size())) {}
+  explicit Walk(const Graph& g) : g_(g), index_(g) {}
 
   Status run(std::vector<Launch>& launches, std::vector<OpId>& ops,
              std::vector<std::uint32_t>& launch_of);
 
  private:
-  std::uint32_t key_of(const Op& op) const { return op.rank * streams_ + op.stream; }
+  std::uint32_t key_of(const Op& op) const { return index_.stream_key(op); }
   void prepare();
   void try_stream(std::uint32_t key);
   void emit(LaunchKind kind, std::span<const OpId> members);
@@ -46,18 +47,11 @@ class Walk {
   std::string stuck_description() const;
 
   const Graph& g_;
-  std::uint32_t streams_;
-  std::vector<std::uint32_t> succ_offsets_;
-  std::vector<OpId> succ_;
+  const GraphIndex index_;  // successors, stream queues, collective matching
   std::vector<std::uint32_t> deps_left_;
-  std::vector<std::uint32_t> queue_offsets_;
-  std::vector<OpId> queue_;
   std::vector<std::uint32_t> head_;
   std::vector<char> waiting_;  // the head op has arrived at a collective or transfer
   std::vector<std::uint32_t> pending_;
-  // Collectives: members present per group, issue order of each op on its (group, rank).
-  std::vector<std::uint32_t> present_;
-  std::vector<std::uint32_t> instance_seq_;
   std::unordered_map<std::uint64_t, std::vector<OpId>> open_;  // (group, seq) -> arrived ops
   std::unordered_map<TransferKey, OpId, TransferKeyHash> waiting_transfers_;
   std::vector<Launch>* launches_ = nullptr;
@@ -68,52 +62,11 @@ class Walk {
 
 void Walk::prepare() {
   const auto& ops = g_.ops();
-  const std::size_t n = ops.size();
-  succ_offsets_.assign(n + 1, 0);
-  deps_left_.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
+  deps_left_.resize(ops.size());
+  for (std::size_t i = 0; i < ops.size(); ++i)
     deps_left_[i] = ops[i].dep_count;
-    for (OpId d : g_.deps(ops[i]))
-      ++succ_offsets_[d + 1];
-  }
-  for (std::size_t i = 0; i < n; ++i)
-    succ_offsets_[i + 1] += succ_offsets_[i];
-  succ_.resize(succ_offsets_[n]);
-  {
-    std::vector<std::uint32_t> fill(succ_offsets_.begin(), succ_offsets_.end() - 1);
-    for (std::size_t i = 0; i < n; ++i) {
-      for (OpId d : g_.deps(ops[i]))
-        succ_[fill[d]++] = static_cast<OpId>(i);
-    }
-  }
-  const std::size_t keys = g_.rank_count() * streams_;
-  queue_offsets_.assign(keys + 1, 0);
-  for (const Op& op : ops)
-    ++queue_offsets_[key_of(op) + 1];
-  for (std::size_t k = 0; k < keys; ++k)
-    queue_offsets_[k + 1] += queue_offsets_[k];
-  queue_.resize(n);
-  {
-    std::vector<std::uint32_t> fill(queue_offsets_.begin(), queue_offsets_.end() - 1);
-    for (std::size_t i = 0; i < n; ++i)
-      queue_[fill[key_of(ops[i])]++] = static_cast<OpId>(i);
-  }
-  head_.assign(keys, 0);
-  waiting_.assign(keys, 0);
-
-  present_.assign(g_.groups().size(), 0);
-  for (std::size_t gi = 0; gi < g_.groups().size(); ++gi) {
-    for (int member : g_.groups()[gi].ranks)
-      present_[gi] += g_.graph_rank_of(member) >= 0 ? 1 : 0;
-  }
-  instance_seq_.assign(n, 0);
-  std::unordered_map<std::uint64_t, std::uint32_t> issued;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (ops[i].kind != OpKind::collective) continue;
-    const std::uint64_t key =
-        (static_cast<std::uint64_t>(g_.collective_of(ops[i]).group) << 32) | ops[i].rank;
-    instance_seq_[i] = issued[key]++;
-  }
+  head_.assign(index_.queue_count(), 0);
+  waiting_.assign(index_.queue_count(), 0);
 }
 
 void Walk::emit(LaunchKind kind, std::span<const OpId> members) {
@@ -135,17 +88,17 @@ void Walk::complete(OpId id) {
   waiting_[key] = 0;
   ++head_[key];
   pending_.push_back(key);
-  for (std::uint32_t s = succ_offsets_[id]; s < succ_offsets_[id + 1]; ++s) {
-    const OpId next = succ_[s];
+  for (std::uint32_t s = index_.succ_offsets[id]; s < index_.succ_offsets[id + 1]; ++s) {
+    const OpId next = index_.succ[s];
     if (--deps_left_[next] == 0) pending_.push_back(key_of(g_.op(next)));
   }
 }
 
 void Walk::try_stream(std::uint32_t key) {
   while (!waiting_[key]) {
-    const std::uint32_t pos = queue_offsets_[key] + head_[key];
-    if (pos >= queue_offsets_[key + 1]) return;
-    const OpId id = queue_[pos];
+    const std::uint32_t pos = index_.queue_offsets[key] + head_[key];
+    if (pos >= index_.queue_offsets[key + 1]) return;
+    const OpId id = index_.queue[pos];
     if (deps_left_[id] != 0) return;
     const OpId one[1] = {id};
     switch (g_.op(id).kind) {
@@ -172,10 +125,10 @@ void Walk::try_stream(std::uint32_t key) {
 void Walk::arrive_collective(OpId id) {
   const Op& op = g_.op(id);
   const GroupId group = g_.collective_of(op).group;
-  const std::uint64_t key = (static_cast<std::uint64_t>(group) << 32) | instance_seq_[id];
+  const std::uint64_t key = (static_cast<std::uint64_t>(group) << 32) | index_.instance_seq[id];
   auto& arrived = open_[key];
   arrived.push_back(id);
-  if (arrived.size() < present_[group]) return;
+  if (arrived.size() < index_.present[group]) return;
   std::vector<OpId> members = std::move(arrived);
   open_.erase(key);
   // Group ring order: the member whose global rank comes first in Group::ranks first.
@@ -210,9 +163,9 @@ std::string Walk::stuck_description() const {
   int listed = 0;
   const std::size_t keys = head_.size();
   for (std::uint32_t k = 0; k < keys && listed < 8; ++k) {
-    const std::uint32_t pos = queue_offsets_[k] + head_[k];
-    if (pos >= queue_offsets_[k + 1]) continue;
-    const Op& op = g_.op(queue_[pos]);
+    const std::uint32_t pos = index_.queue_offsets[k] + head_[k];
+    if (pos >= index_.queue_offsets[k + 1]) continue;
+    const Op& op = g_.op(index_.queue[pos]);
     if (listed++ > 0) out += "; ";
     out += "rank " + std::to_string(op.rank) + " stream " + g_.streams()[op.stream] + ": " +
            g_.format_label(op);
