@@ -73,20 +73,6 @@ struct Instance {
   std::uint32_t fast_generation = 0;
 };
 
-struct TransferKey {
-  GraphRank sender;
-  GraphRank receiver;
-  std::uint32_t match;
-  friend bool operator==(const TransferKey&, const TransferKey&) = default;
-};
-struct TransferKeyHash {
-  std::size_t operator()(const TransferKey& k) const {
-    std::uint64_t h = (static_cast<std::uint64_t>(k.sender) << 32) ^ k.receiver;
-    h = (h * 0x9e3779b97f4a7c15ULL) ^ k.match;
-    return static_cast<std::size_t>(h ^ (h >> 29));
-  }
-};
-
 // Collectives with the same kind, group, size and deduplication have the same plan.
 struct CollectivePlanKey {
   CollectiveKind kind;
@@ -494,9 +480,8 @@ void Run::arrive_collective(OpId id) {
 
 void Run::arrive_transfer(OpId id) {
   const Op& op = g_.op(id);
-  const Transfer& t = g_.transfer_of(op);
   const bool is_send = op.kind == OpKind::send;
-  const TransferKey key{is_send ? op.rank : t.peer, is_send ? t.peer : op.rank, t.match};
+  const TransferKey key = transfer_key(g_, op);
   auto it = waiting_transfers_.find(key);
   if (it == waiting_transfers_.end()) {
     waiting_transfers_.emplace(key, id);

@@ -14,20 +14,6 @@ namespace {
 
 constexpr std::uint32_t kNotLaunched = std::numeric_limits<std::uint32_t>::max();
 
-struct TransferKey {
-  GraphRank sender;
-  GraphRank receiver;
-  std::uint32_t match;
-  friend bool operator==(const TransferKey&, const TransferKey&) = default;
-};
-struct TransferKeyHash {
-  std::size_t operator()(const TransferKey& k) const {
-    std::uint64_t h = (static_cast<std::uint64_t>(k.sender) << 32) ^ k.receiver;
-    h = (h * 0x9e3779b97f4a7c15ULL) ^ k.match;
-    return static_cast<std::size_t>(h ^ (h >> 29));
-  }
-};
-
 // The walk: the simulator's queue semantics at zero duration (launch_plan.h).
 class Walk {
  public:
@@ -144,9 +130,8 @@ void Walk::arrive_collective(OpId id) {
 
 void Walk::arrive_transfer(OpId id) {
   const Op& op = g_.op(id);
-  const Transfer& t = g_.transfer_of(op);
   const bool is_send = op.kind == OpKind::send;
-  const TransferKey key{is_send ? op.rank : t.peer, is_send ? t.peer : op.rank, t.match};
+  const TransferKey key = transfer_key(g_, op);
   auto it = waiting_transfers_.find(key);
   if (it == waiting_transfers_.end()) {
     waiting_transfers_.emplace(key, id);

@@ -100,9 +100,7 @@ class GpuExecutor : public ExecutorBackend {
   }
 
   void record_event(OpId id) override {
-    if (done_[id] == nullptr)
-      PTSIM_CUDA(cudaEventCreateWithFlags(&done_[id], cudaEventDisableTiming));
-    PTSIM_CUDA(cudaEventRecord(done_[id], stream_of(id)));
+    PTSIM_CUDA(cudaEventRecord(done_event(id), stream_of(id)));
   }
 
   StepTimings synchronize() override {

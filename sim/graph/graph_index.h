@@ -2,9 +2,10 @@
 // graph: each op's successors, each (rank, stream) queue in program order, the members of each
 // group present in the graph, and each collective op's issue index on its (group, rank), which
 // matches instances across ranks (NCCL semantics: the k-th collective a rank issues on a
-// communicator is the communicator's k-th). Shared by the simulator (sim/simulator.cc) and the
-// reference executor's launch plan (calibration/executor/launch_plan.cc), which walk a graph the
-// same way, one with durations and one without.
+// communicator is the communicator's k-th); and the key that pairs a send with its receive. Shared
+// by the simulator (sim/simulator.cc) and the reference executor's launch plan
+// (calibration/executor/launch_plan.cc), which walk a graph the same way, one with durations and
+// one without.
 #pragma once
 
 #include <cstdint>
@@ -32,5 +33,27 @@ struct GraphIndex {
   // collectives of groups with at most one member present (nothing to match).
   std::vector<std::uint32_t> instance_seq;
 };
+
+// A send and the receive it matches have the same key: (sender, receiver, match).
+struct TransferKey {
+  GraphRank sender;
+  GraphRank receiver;
+  std::uint32_t match;
+  friend bool operator==(const TransferKey&, const TransferKey&) = default;
+};
+struct TransferKeyHash {
+  std::size_t operator()(const TransferKey& k) const {
+    std::uint64_t h = (static_cast<std::uint64_t>(k.sender) << 32) ^ k.receiver;
+    h = (h * 0x9e3779b97f4a7c15ULL) ^ k.match;
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+};
+
+// The key of a send or receive op.
+inline TransferKey transfer_key(const Graph& g, const Op& op) {
+  const Transfer& t = g.transfer_of(op);
+  const bool is_send = op.kind == OpKind::send;
+  return {is_send ? op.rank : t.peer, is_send ? t.peer : op.rank, t.match};
+}
 
 }  // namespace ptsim
