@@ -186,6 +186,13 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       p.overlap_grad_reduce = get_or<bool>(r, "overlap_grad_reduce", true);
       p.tp_comm_overlap = get_or<bool>(r, "tp_comm_overlap", false);
       p.ep_a2a_overlap = get_or<bool>(r, "ep_a2a_overlap", false);
+      const std::string gather = get_or<std::string>(r, "zero3_gather", "prefetch");
+      if (gather == zero3_gather_name(Zero3Gather::on_demand)) {
+        p.zero3_gather = Zero3Gather::on_demand;
+      } else if (gather != zero3_gather_name(Zero3Gather::prefetch)) {
+        throw_input_error(runs_source, pointer + "/zero3_gather",
+                          "unknown ZeRO-3 gathering '" + gather + "'; use prefetch or on-demand");
+      }
       const std::string dispatcher = get_or<std::string>(r, "moe_dispatcher", "alltoall");
       if (dispatcher == moe_dispatcher_name(MoeDispatcher::deepep)) {
         p.moe_dispatcher = MoeDispatcher::deepep;

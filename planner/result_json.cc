@@ -38,6 +38,7 @@ Json config_json(const ConfigDescription& c) {
   j["tp_comm_overlap"] = p.tp_comm_overlap;
   j["ep_a2a_overlap"] = p.ep_a2a_overlap;
   j["moe_dispatcher"] = moe_dispatcher_name(p.moe_dispatcher);
+  j["zero3_gather"] = zero3_gather_name(p.zero3_gather);
   j["dp_bucket_bytes"] = p.dp_bucket_bytes;
   return j;
 }

@@ -79,6 +79,12 @@ Result<SearchPins> make_search_pins(const PinFlags& f) {
     pins.cp_algorithm = *v;
   }
   if (f.rank_order) pins.rank_order = *f.rank_order;
+  if (f.zero3_gather) {
+    auto g = parse_enum(*f.zero3_gather, "--zero3-gather",
+                        {Zero3Gather::prefetch, Zero3Gather::on_demand}, zero3_gather_name);
+    if (!g) return g.error();
+    pins.framework.zero3_gather = *g;
+  }
   for (const auto& [value, flag, field] :
        {std::tuple{&f.overlap_grad_reduce, "--overlap-grad-reduce",
                    &pins.framework.overlap_grad_reduce},

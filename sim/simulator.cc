@@ -79,6 +79,7 @@ struct CollectivePlanKey {
   GroupId group;
   double bytes;
   DomainDedup dedup;
+  double rate_cap_bytes_per_s;
   friend bool operator==(const CollectivePlanKey&, const CollectivePlanKey&) = default;
 };
 struct CollectivePlanKeyHash {
@@ -263,11 +264,13 @@ void Run::prepare_plans() {
   std::unordered_map<CollectivePlanKey, const PreparedPlan*, CollectivePlanKeyHash> by_key;
   for (std::size_t i = 0; i < g_.collectives().size(); ++i) {
     const Collective& c = g_.collectives()[i];
-    auto [it, inserted] = by_key.try_emplace(CollectivePlanKey{c.kind, c.group, c.bytes, c.dedup});
+    auto [it, inserted] = by_key.try_emplace(
+        CollectivePlanKey{c.kind, c.group, c.bytes, c.dedup, c.rate_cap_bytes_per_s});
     if (inserted) {
       const Group& group = g_.groups()[c.group];
       PreparedPlan& prepared = plans_.emplace_back();
-      prepared.plan = flows_.plan(c.kind, group.ranks, group.replicas, c.bytes, c.dedup);
+      prepared.plan = flows_.plan(c.kind, group.ranks, group.replicas, c.bytes, c.dedup,
+                                  c.rate_cap_bytes_per_s);
       it->second = &prepared;
     }
     collective_plans_[i] = it->second;
@@ -292,6 +295,7 @@ void Run::prepare_phases(PreparedPlan& prepared, const std::vector<char>& domina
   prepared.phases.resize(prepared.plan.phases.size());
   for (std::size_t p = 0; p < prepared.plan.phases.size(); ++p) {
     PreparedPhase& out = prepared.phases[p];
+    out.exclusive_rate_bytes_per_s = prepared.plan.phases[p].rate_bound_bytes_per_s;
     for (const LinkUse& use : prepared.plan.phases[p].uses) {
       const double cap = link_capacity_[use.link.value];
       if (std::isfinite(cap)) {
@@ -563,7 +567,8 @@ void Run::join_solver(std::uint32_t iid, double bytes) {
     if (owner != 0 && owner != iid + 1) promote(owner - 1);
   }
   const FlowId flow =
-      sharing_.start_flow(engine_.now_s(), in.plan->phases[in.phase].solver_uses, bytes);
+      sharing_.start_flow(engine_.now_s(), in.plan->phases[in.phase].solver_uses, bytes,
+                          in.plan->plan.phases[in.phase].rate_bound_bytes_per_s);
   if (flow_owner_.size() <= flow.index) flow_owner_.resize(flow.index + 1, 0);
   flow_owner_[flow.index] = iid;
   wake_network();

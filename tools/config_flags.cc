@@ -65,6 +65,9 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
   app.add_option("--ep-dispatcher", f.ep_dispatcher,
                  "expert: how tokens reach their experts: alltoall (one all-to-all) or deepep "
                  "(once per node, then NVLink) [default: alltoall]");
+  app.add_option("--zero3-gather", f.zero3_gather,
+                 "expert: ZeRO-3 parameter gathering: prefetch (FSDP, DeepSpeed >= 0.5) or "
+                 "on-demand (DeepSpeed <= 0.4: per-parameter, waited for) [default: prefetch]");
   app.add_option(
       "--rank-order", f.rank_order,
       std::string("rank placement order, innermost first [default: ") + kDefaultRankOrder + "]");
@@ -91,6 +94,13 @@ Result<bool> parse_on_off(const std::string& s, const char* flag) {
   if (s == "on" || s == "true" || s == "1") return true;
   if (s == "off" || s == "false" || s == "0") return false;
   return InputError{flag, "", "expected on or off, got '" + s + "'"};
+}
+
+Result<Zero3Gather> parse_zero3_gather(const std::string& s) {
+  for (Zero3Gather v : {Zero3Gather::prefetch, Zero3Gather::on_demand}) {
+    if (s == zero3_gather_name(v)) return v;
+  }
+  return InputError{"--zero3-gather", "", "unknown mode '" + s + "'; use prefetch or on-demand"};
 }
 
 Result<CpAlgorithm> parse_cp_algorithm(const std::string& s) {
@@ -290,6 +300,11 @@ Result<ParallelConfig> resolve_fixed_parallel(const ConfigFlags& f, const Resolv
       return InputError{"--ep-dispatcher", "",
                         "unknown dispatcher '" + *f.ep_dispatcher + "'; use alltoall or deepep"};
     }
+  }
+  if (f.zero3_gather) {
+    auto g = parse_zero3_gather(*f.zero3_gather);
+    if (!g) return g.error();
+    p.zero3_gather = *g;
   }
   for (const auto& [value, flag, field] :
        {std::tuple{&f.overlap_grad_reduce, "--overlap-grad-reduce", &p.overlap_grad_reduce},

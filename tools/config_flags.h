@@ -47,6 +47,7 @@ struct ConfigFlags {
   // Expert knobs: framework behaviours (on|off).
   std::optional<std::string> overlap_grad_reduce, tp_comm_overlap, ep_a2a_overlap;
   std::optional<std::string> ep_dispatcher;
+  std::optional<std::string> zero3_gather;
 };
 
 // Registers the flags on `app`. `model_required` makes --model mandatory (simulate);
@@ -67,6 +68,7 @@ Result<Schedule> parse_schedule(const std::string& text);
 Result<Recompute> parse_recompute(const std::string& text);
 Result<bool> parse_on_off(const std::string& text, const char* flag);
 Result<CpAlgorithm> parse_cp_algorithm(const std::string& text);
+Result<Zero3Gather> parse_zero3_gather(const std::string& text);
 
 // The fully pinned configuration simulate runs: unset sizes default to 1, dp is derived from the
 // GPU count, sequence parallelism defaults to on when tp > 1, the schedule to interleaved when

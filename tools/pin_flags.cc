@@ -21,6 +21,7 @@ PinFlags pin_flags(const cli::ConfigFlags& f) {
   p.overlap_grad_reduce = f.overlap_grad_reduce;
   p.tp_comm_overlap = f.tp_comm_overlap;
   p.ep_a2a_overlap = f.ep_a2a_overlap;
+  p.zero3_gather = f.zero3_gather;
   return p;
 }
 

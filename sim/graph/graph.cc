@@ -177,16 +177,19 @@ OpId Graph::add_compute_sequence(GraphRank rank, std::uint8_t stream, Category c
 
 OpId Graph::add_collective(GraphRank rank, std::uint8_t stream, Category category,
                            CollectiveKind kind, GroupId group, double bytes, OpLabel label,
-                           std::span<const OpId> deps, DomainDedup dedup) {
+                           std::span<const OpId> deps, DomainDedup dedup,
+                           double rate_cap_bytes_per_s) {
   PTSIM_CHECK(group < groups_.size(), "collective on an unknown group");
   PTSIM_CHECK(bytes >= 0, "collective with negative bytes");
   PTSIM_CHECK(
       dedup.copies == 0 || (kind == CollectiveKind::all_to_all && dedup.copies <= dedup.slots),
       "domain deduplication needs an all-to-all with copies <= slots");
-  const Collective c{kind, group, bytes, dedup};
+  PTSIM_CHECK(rate_cap_bytes_per_s >= 0, "collective with a negative rate cap");
+  const Collective c{kind, group, bytes, dedup, rate_cap_bytes_per_s};
   const std::uint64_t key = detail::mix64(
       std::bit_cast<std::uint64_t>(bytes) ^ (static_cast<std::uint64_t>(group) << 8) ^
-      static_cast<std::uint64_t>(kind) ^ (static_cast<std::uint64_t>(dedup.copies) << 40));
+      static_cast<std::uint64_t>(kind) ^ (static_cast<std::uint64_t>(dedup.copies) << 40) ^
+      std::bit_cast<std::uint64_t>(rate_cap_bytes_per_s));
   std::uint32_t index =
       collective_index_.find(key, [&](std::uint32_t i) { return collectives_[i] == c; });
   if (index == detail::FlatIndex::kEmpty) {

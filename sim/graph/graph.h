@@ -85,6 +85,9 @@ struct Collective {
   GroupId group = 0;
   double bytes = 0;
   DomainDedup dedup;
+  // A ceiling the issuing software puts on the bytes each rank moves per second (the per-hop
+  // bytes of the algorithm), below what the links allow; 0 = none (NCCL at link speed).
+  double rate_cap_bytes_per_s = 0;
   friend bool operator==(const Collective&, const Collective&) = default;
 };
 
@@ -138,7 +141,7 @@ class Graph {
                             std::span<const OpId> deps);
   OpId add_collective(GraphRank rank, std::uint8_t stream, Category category, CollectiveKind kind,
                       GroupId group, double bytes, OpLabel label, std::span<const OpId> deps,
-                      DomainDedup dedup = {});
+                      DomainDedup dedup = {}, double rate_cap_bytes_per_s = 0);
   OpId add_send(GraphRank rank, std::uint8_t stream, Category category, GraphRank peer,
                 std::uint32_t match, double bytes, OpLabel label, std::span<const OpId> deps);
   OpId add_recv(GraphRank rank, std::uint8_t stream, Category category, GraphRank peer,

@@ -142,7 +142,7 @@ void CollectiveFlows::phase_uses(CollectiveKind kind, CollectiveAlgorithm algo, 
 
 CollectivePlan CollectiveFlows::plan(CollectiveKind kind, std::span<const int> members,
                                      std::span<const std::vector<int>> replicas, double bytes,
-                                     DomainDedup dedup) const {
+                                     DomainDedup dedup, double rate_cap_bytes_per_s) const {
   CollectivePlan plan;
   const int n = static_cast<int>(members.size());
   if (n < 2 || bytes <= 0) return plan;
@@ -164,6 +164,9 @@ CollectivePlan CollectiveFlows::plan(CollectiveKind kind, std::span<const int> m
     }
     fp.bytes = hop_bytes / efficiency;
     fp.latency_s = latency_s;
+    // Progress bytes are hop bytes / efficiency, so a cap C on hop bytes per second bounds
+    // progress at C / efficiency.
+    if (rate_cap_bytes_per_s > 0) fp.rate_bound_bytes_per_s = rate_cap_bytes_per_s / efficiency;
     plan.phases.push_back(std::move(fp));
   };
   const CollectiveCostModel::Cost c = cost_.cost(kind, plan.algorithm, g, bytes);

@@ -19,6 +19,7 @@
 // on one link each at half bandwidth).
 #pragma once
 
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct FlowPhase {
   std::vector<LinkUse> uses;  // merged, sorted by link
   double bytes = 0;           // progress bytes (per-hop bytes / efficiency)
   double latency_s = 0;       // paid before the transfer
+  // The fastest the flow may progress whatever the links allow: a software ceiling on the per-hop
+  // bytes per second (Collective::rate_cap_bytes_per_s), in progress bytes.
+  double rate_bound_bytes_per_s = std::numeric_limits<double>::infinity();
 };
 
 struct CollectivePlan {
@@ -49,9 +53,10 @@ class CollectiveFlows {
   // `members` are GPU (global rank) ids; `replicas` groups of the same size whose identical
   // collective runs at the same time (reduced graphs; empty otherwise).
   // `dedup` (all-to-all only) sends each item once per destination domain: see plan_dedup.
+  // `rate_cap_bytes_per_s` > 0 bounds each phase's per-hop bytes per second (graph.h Collective).
   CollectivePlan plan(CollectiveKind kind, std::span<const int> members,
                       std::span<const std::vector<int>> replicas, double bytes,
-                      DomainDedup dedup = {}) const;
+                      DomainDedup dedup = {}, double rate_cap_bytes_per_s = 0) const;
 
   // A point-to-point transfer src -> dst, with replica pairs (reduced graphs).
   CollectivePlan plan_transfer(int src, int dst, std::span<const std::pair<int, int>> replicas,

@@ -298,6 +298,7 @@ void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
                         OpLabel{labels_.mem_act, layer, mb}, front_deps(rs, ps)));
     layer_forward_attention(rs, ps, layer, true);
     layer_forward_mlp(rs, ps, layer, true);
+    zero3_after_recompute(rs, ps, layer);
   }
   if (!moe_layer) {
     tp_enter(rs, ps, layer, true);

@@ -50,4 +50,14 @@ const char* moe_dispatcher_name(MoeDispatcher d) {
   return "?";
 }
 
+const char* zero3_gather_name(Zero3Gather g) {
+  switch (g) {
+    case Zero3Gather::prefetch:
+      return "prefetch";
+    case Zero3Gather::on_demand:
+      return "on-demand";
+  }
+  return "?";
+}
+
 }  // namespace ptsim

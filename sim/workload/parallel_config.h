@@ -16,6 +16,21 @@ enum class CpAlgorithm : std::uint8_t { ring, ulysses };
 // token once to each node holding one of its experts and fans it out there over NVLink
 // (Megatron-Core's flex dispatcher with --moe-enable-deepep; DeepSeek-V3 report section 3.2.2).
 enum class MoeDispatcher : std::uint8_t { all_to_all, deepep };
+// How ZeRO-3 / FSDP brings a layer's parameters in before its forward and backward:
+//   prefetch: one flat all-gather per layer on the data-parallel stream, the next layer's issued
+//     while this one computes (PyTorch FSDP, DeepSpeed from 0.5 with grouped all-gathers);
+//   on_demand: gathered when the layer's forward, recomputed forward or backward starts and waited
+//     for before it computes, at kOnDemandGatherBytesPerS per GPU: DeepSpeed's ZeRO-3 up to 0.4
+//     issued one all-gather per parameter from Python module hooks, which the 2021 Megatron-LM
+//     ZeRO-3 comparison (Narayanan et al. 2021, Table 2) ran.
+enum class Zero3Gather : std::uint8_t { prefetch, on_demand };
+
+// The gather throughput of DeepSpeed ZeRO-3 before grouped all-gathers (DeepSpeed 0.3.16,
+// issue #1174): a 5.1B-parameter model on 8 A100s with NVLink spent 420 ms more per forward
+// under ZeRO-3 than under ZeRO-2 (480 against 60 ms) gathering 10.2 GB of fp16 parameters, of
+// which each GPU receives 7/8: 8.9 GB in 0.42 s = 21 GB/s, a tenth of what NCCL's all-gather
+// reaches on that NVLink. An independent measurement, not fitted to the validation runs.
+inline constexpr double kOnDemandGatherBytesPerS = 5.1e9 * 2.0 * 7.0 / 8.0 / 0.420;
 
 // Megatron-Core's default order; the first dimension is innermost (varies fastest over ranks), so
 // tensor-parallel peers are adjacent and stay inside a node.
@@ -51,6 +66,7 @@ struct ParallelConfig {
   // idea of DualPipe's overlapped chunks).
   bool ep_a2a_overlap = false;
   MoeDispatcher moe_dispatcher = MoeDispatcher::all_to_all;
+  Zero3Gather zero3_gather = Zero3Gather::prefetch;
 
   int world_size() const { return tp * pp * dp * cp; }
   // Expert-data-parallel size: ranks holding the same experts (Megatron-Core).
@@ -61,5 +77,6 @@ const char* schedule_name(Schedule s);
 const char* recompute_name(Recompute r);
 const char* cp_algorithm_name(CpAlgorithm a);
 const char* moe_dispatcher_name(MoeDispatcher d);
+const char* zero3_gather_name(Zero3Gather g);
 
 }  // namespace ptsim

@@ -176,10 +176,12 @@ void StepBuilder::account(RankState& rs, Category c, CollectiveKind k, int n, do
 
 OpId StepBuilder::collective(RankState& rs, std::uint8_t stream, Category c, CollectiveKind k,
                              GroupId group, int n, double bytes, OpLabel label,
-                             std::initializer_list<OpId> deps, DomainDedup dedup) {
+                             std::initializer_list<OpId> deps, DomainDedup dedup,
+                             double rate_cap_bytes_per_s) {
   account(rs, c, k, n, bytes);
   return g_.add_collective(rs.rank, stream, c, k, group, bytes, label,
-                           std::span<const OpId>(deps.begin(), deps.size()), dedup);
+                           std::span<const OpId>(deps.begin(), deps.size()), dedup,
+                           rate_cap_bytes_per_s);
 }
 
 DomainDedup StepBuilder::expert_dedup() const {
@@ -315,13 +317,17 @@ OpId StepBuilder::zero3_gather(RankState& rs, PassState& ps, double dense, doubl
   const OpId alloc = g_.add_memory(rs.rank, streams_.compute, true, MemoryTag::comm_buffers,
                                    2.0 * (dense + expert), label, front_deps(rs, ps));
   OpId done = alloc;
+  // On demand, the gather sits on the compute stream: the layer's kernels wait behind it.
+  const bool on_demand = p_.zero3_gather == Zero3Gather::on_demand;
+  const std::uint8_t stream = on_demand ? streams_.compute : streams_.dp;
+  const double cap = on_demand ? kOnDemandGatherBytesPerS : 0.0;
   if (rs.groups.dp_cp_size > 1 && dense > 0) {
-    done = collective(rs, streams_.dp, Category::dp, CollectiveKind::all_gather, rs.groups.dp_cp,
-                      rs.groups.dp_cp_size, 2.0 * dense, label, {alloc});
+    done = collective(rs, stream, Category::dp, CollectiveKind::all_gather, rs.groups.dp_cp,
+                      rs.groups.dp_cp_size, 2.0 * dense, label, {alloc}, {}, cap);
   }
   if (expert > 0 && rs.groups.edp_size > 1) {
-    done = collective(rs, streams_.dp, Category::dp, CollectiveKind::all_gather, rs.groups.edp,
-                      rs.groups.edp_size, 2.0 * expert, label, {alloc});
+    done = collective(rs, stream, Category::dp, CollectiveKind::all_gather, rs.groups.edp,
+                      rs.groups.edp_size, 2.0 * expert, label, {alloc}, {}, cap);
   }
   return done;
 }
@@ -345,7 +351,8 @@ void StepBuilder::zero3_before_layer(RankState& rs, PassState& ps, int layer, bo
   };
   const OpId ready = ps.zero3_prefetch_layer == layer ? ps.zero3_prefetch : gather(layer);
   const int next = backward ? layer - 1 : layer + 1;
-  if (next >= ps.first_layer && next < ps.first_layer + ps.layer_count) {
+  const bool prefetch = p_.zero3_gather == Zero3Gather::prefetch;
+  if (prefetch && next >= ps.first_layer && next < ps.first_layer + ps.layer_count) {
     ps.zero3_prefetch = gather(next);
     ps.zero3_prefetch_layer = next;
   } else {
@@ -364,6 +371,14 @@ void StepBuilder::zero3_after_layer(RankState& rs, PassState& ps, int layer, boo
       moe_layer ? shapes_.layer_moe_params_dense_part + shapes_.layer_moe_params_expert_part
                 : shapes_.layer_dense_params;
   zero3_release(rs, ps, params, OpLabel{labels_.mem_free, layer, ps.micro_batch});
+}
+
+void StepBuilder::zero3_after_recompute(RankState& rs, PassState& ps, int layer) {
+  if (p_.zero_stage != 3 || p_.zero3_gather != Zero3Gather::on_demand) return;
+  // DeepSpeed's module hooks release the parameters when the recomputed forward ends, and the
+  // backward hooks gather them again.
+  zero3_after_layer(rs, ps, layer, false);
+  zero3_before_layer(rs, ps, layer, true);
 }
 
 // Embedding and LM head under ZeRO-3: gathered around their own forward and backward.

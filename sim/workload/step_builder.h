@@ -168,7 +168,7 @@ class StepBuilder {
   void account(RankState& rs, Category c, CollectiveKind k, int n, double bytes);
   OpId collective(RankState& rs, std::uint8_t stream, Category c, CollectiveKind k, GroupId g,
                   int n, double bytes, OpLabel label, std::initializer_list<OpId> deps,
-                  DomainDedup dedup = {});
+                  DomainDedup dedup = {}, double rate_cap_bytes_per_s = 0);
   // The routing of the expert all-to-alls: DeepEP sends a token once per node holding one of its
   // top-k experts; the all-to-all dispatcher sends every copy.
   DomainDedup expert_dedup() const;
@@ -206,6 +206,9 @@ class StepBuilder {
   void zero3_edge(RankState& rs, PassState& ps, double params, bool gather);
   void zero3_before_layer(RankState& rs, PassState& ps, int layer, bool backward);
   void zero3_after_layer(RankState& rs, PassState& ps, int layer, bool backward);
+  // On-demand gathering (Zero3Gather::on_demand) drops the parameters after the recomputed
+  // forward and gathers them again for the backward.
+  void zero3_after_recompute(RankState& rs, PassState& ps, int layer);
 
  public:
   // Inputs.

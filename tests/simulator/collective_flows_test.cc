@@ -322,6 +322,63 @@ TEST(UnitCollectiveFlows, TwoCollectivesSharingANicEachGetHalfItsBandwidth) {
     EXPECT_NEAR(sim.op_end_s[i], 2 * alone, kRelTol * sim.step_time_s) << "op " << i;
 }
 
+TEST(UnitCollectiveFlows, ARateCapBoundsTheHopBytesPerSecond) {
+  // A software ceiling C on the bytes a rank moves per second (graph.h Collective): a ring
+  // all-gather that NVLink would finish in (n-1)/n S / B_nvlink takes (n-1)/n S / C instead.
+  const ClusterProfile cluster = ideal_cluster();
+  const Topology topology = build_topology(cluster, 8);
+  const double cap = 20e9;
+  const int n = 8;
+  Graph g(n);
+  for (int r = 0; r < n; ++r)
+    g.add_rank(r, 1, "member");
+  const std::uint8_t stream = g.add_stream("comm");
+  const GroupId gid = g.add_group(Group{Category::dp, iota_ranks(0, n), {}});
+  const std::uint32_t label = g.intern_label("ag");
+  for (GraphRank r = 0; r < g.rank_count(); ++r) {
+    g.add_collective(r, stream, Category::dp, CollectiveKind::all_gather, gid, kBytes,
+                     OpLabel{label}, {}, {}, cap);
+  }
+  const SimulationResult sim = simulate_graph(g, cluster, topology);
+  ASSERT_TRUE(sim.completed) << sim.stuck;
+  const double expected = (n - 1.0) / n * kBytes / cap;
+  EXPECT_NEAR(sim.step_time_s, expected, kRelTol * expected);
+  EXPECT_GT(expected, 10 * (n - 1.0) / n * kBytes / cluster.nvlink_bandwidth_bytes_per_s);
+}
+
+TEST(UnitCollectiveFlows, ACappedCollectiveLeavesTheRestOfASharedNicToTheOther) {
+  // Max-min fairness with a rate bound: all-reduces on {0, 8} (capped at B_nic / 4) and {0, 16}
+  // (uncapped) share NIC 0. The capped one stops at B_nic / 4 and the other takes 3/4 of the NIC.
+  // Both move S per rank (2(n-1)/n S with n = 2).
+  const ClusterProfile cluster = ideal_cluster();
+  const double nic = cluster.nic_bandwidth_bytes_per_s;
+  const Topology topology = build_topology(cluster, 24);
+  Graph g(24);
+  const GraphRank r0 = g.add_rank(0, 1, "shared");
+  const GraphRank r8 = g.add_rank(8, 1, "capped");
+  const GraphRank r16 = g.add_rank(16, 1, "free");
+  const std::uint8_t sa = g.add_stream("a");
+  const std::uint8_t sb = g.add_stream("b");
+  const GroupId ga = g.add_group(Group{Category::dp, {0, 8}, {}});
+  const GroupId gb = g.add_group(Group{Category::dp, {0, 16}, {}});
+  const std::uint32_t label = g.intern_label("ar");
+  std::vector<OpId> capped, free;
+  for (GraphRank rank : {r0, r8}) {
+    capped.push_back(g.add_collective(rank, sa, Category::dp, CollectiveKind::all_reduce, ga,
+                                      kBytes, OpLabel{label}, {}, {}, nic / 4));
+  }
+  for (GraphRank rank : {r0, r16}) {
+    free.push_back(g.add_collective(rank, sb, Category::dp, CollectiveKind::all_reduce, gb, kBytes,
+                                    OpLabel{label}, {}));
+  }
+  const SimulationResult sim = simulate_graph(g, cluster, topology);
+  ASSERT_TRUE(sim.completed) << sim.stuck;
+  for (OpId op : free)
+    EXPECT_NEAR(sim.op_end_s[op], kBytes / (0.75 * nic), kRelTol * sim.step_time_s);
+  for (OpId op : capped)
+    EXPECT_NEAR(sim.op_end_s[op], kBytes / (0.25 * nic), kRelTol * sim.step_time_s);
+}
+
 TEST(UnitCollectiveFlows, OversubscribedSpineLimitsTransfersBetweenScalableUnits) {
   // A leaf's uplink carries nodes_per_unit x B_nic / oversubscription (sim/network/topology.h).
   // With one node per scalable unit and oversubscription 4, a transfer between units runs at

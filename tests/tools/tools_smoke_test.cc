@@ -172,6 +172,11 @@ TEST(UnitSimulateBadInput, UnknownScheduleIsExitTwoNamingTheFlag) {
                         {"--schedule", "zigzag"});
 }
 
+TEST(UnitSimulateBadInput, UnknownZero3GatherIsExitTwoNamingTheFlagAndTheChoices) {
+  expect_one_line_error(with({"--gpus", "8", "--zero", "3", "--zero3-gather", "lazy"}),
+                        {"--zero3-gather", "lazy", "prefetch", "on-demand"});
+}
+
 TEST(UnitSimulateBadInput, UnknownClusterIsExitTwoNamingTheFlag) {
   expect_one_line_error(with({"--gpus", "8", "--cluster", "no-such-cluster"}),
                         {"--cluster", "no-such-cluster"});
