@@ -39,6 +39,7 @@ Json config_json(const ConfigDescription& c) {
   j["ep_a2a_overlap"] = p.ep_a2a_overlap;
   j["moe_dispatcher"] = moe_dispatcher_name(p.moe_dispatcher);
   j["zero3_gather"] = zero3_gather_name(p.zero3_gather);
+  j["grad_reduce_fp32"] = p.grad_reduce_fp32;
   j["dp_bucket_bytes"] = p.dp_bucket_bytes;
   return j;
 }

@@ -46,6 +46,7 @@ struct ConfigFlags {
   std::optional<std::string> sequence_parallel, recompute, schedule, cp_algorithm, rank_order;
   // Expert knobs: framework behaviours (on|off).
   std::optional<std::string> overlap_grad_reduce, tp_comm_overlap, ep_a2a_overlap;
+  std::optional<std::string> grad_reduce_fp32;
   std::optional<std::string> ep_dispatcher;
   std::optional<std::string> zero3_gather;
 };

@@ -65,6 +65,10 @@ struct ParallelConfig {
   // forward and a backward together in the 1F1B steady state (Megatron-Core's EP A2A overlap, the
   // idea of DualPipe's overlapped chunks).
   bool ep_a2a_overlap = false;
+  // Gradients reduced across data parallelism in fp32 (4 bytes each) rather than bf16: Megatron-LM
+  // forces it for bf16 training (arguments.py: "bfloat16 requires gradient accumulation and
+  // all-reduce to be done in fp32"), as do FSDP mixed-precision recipes with reduce_dtype fp32.
+  bool grad_reduce_fp32 = false;
   MoeDispatcher moe_dispatcher = MoeDispatcher::all_to_all;
   Zero3Gather zero3_gather = Zero3Gather::prefetch;
 

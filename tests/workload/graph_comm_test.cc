@@ -58,6 +58,27 @@ TEST(UnitGraphComm, DataParallelGradientBytesFollowZeroSectionSeven) {
   }
 }
 
+TEST(UnitGraphComm, Fp32GradientReductionDoublesTheReducedBytesNotTheGatheredOnes) {
+  // Megatron-LM under bf16 reduces gradients in fp32 (4 bytes) and gathers bf16 parameters (2):
+  // DDP all-reduces 2(n-1)/n x 4 Psi; ZeRO-1/2 reduce-scatter (n-1)/n x 4 Psi and all-gather
+  // (n-1)/n x 2 Psi; ZeRO-3 gathers twice (2 Psi each) and reduce-scatters 4 Psi.
+  for (int zero = 0; zero <= 3; ++zero) {
+    Case s;
+    s.p.dp = 8;
+    s.p.zero_stage = zero;
+    s.p.grad_reduce_fp32 = true;
+    s.t.global_batch = 8;
+    const StepGraph step = s.build();
+    const double psi = step.params_by_pipeline_rank[0];
+    const double f = 7.0 / 8.0;
+    const double expected = zero == 0  ? 2 * f * 4 * psi
+                            : zero < 3 ? f * (4 + 2) * psi
+                                       : f * (4 + 2 * 2) * psi;
+    EXPECT_LT(relative(testing::wire_bytes(step, 0, Category::dp), expected), 1e-12)
+        << "zero " << zero;
+  }
+}
+
 TEST(UnitGraphComm, ShardedGradientsReduceEveryMicroBatch) {
   // ZeRO-2 and ZeRO-3 keep only a shard of the gradients, so each micro-batch's gradients are
   // reduce-scattered at once (DeepSpeed stage 2, FSDP); ZeRO-1 and DDP reduce once per step.
