@@ -293,11 +293,9 @@ TEST(UnitCollectiveFlows, TwoTransfersSharingANicEachGetHalfItsBandwidth) {
   EXPECT_NEAR(shared, 2 * kBytes / nic, kRelTol * shared);
 }
 
-TEST(UnitCollectiveFlows, TwoCollectivesSharingANicEachGetHalfItsBandwidth) {
-  // All-reduces on {0, 8} and {0, 16} at once: both rings leave GPU 0 through NIC 0, so each runs
-  // at B_nic / 2: 2(n-1)/n S / (B_nic/2) with n = 2, against 2(n-1)/n S / B_nic alone.
-  const ClusterProfile cluster = ideal_cluster();
-  const double nic = cluster.nic_bandwidth_bytes_per_s;
+// All-reduces of kBytes on {0, 8} (ops 0 and 1, capped at `cap_a` when > 0) and {0, 16} (ops 2
+// and 3) at once: both rings leave GPU 0 through NIC 0.
+SimulationResult simulate_two_all_reduces_on_nic0(const ClusterProfile& cluster, double cap_a) {
   const Topology topology = build_topology(cluster, 24);
   Graph g(24);
   const GraphRank r0 = g.add_rank(0, 1, "shared");
@@ -308,17 +306,25 @@ TEST(UnitCollectiveFlows, TwoCollectivesSharingANicEachGetHalfItsBandwidth) {
   const GroupId ga = g.add_group(Group{Category::dp, {0, 8}, {}});
   const GroupId gb = g.add_group(Group{Category::dp, {0, 16}, {}});
   const std::uint32_t label = g.intern_label("ar");
-  for (auto [rank, stream, group] : {std::tuple{r0, sa, ga}, std::tuple{r8, sa, ga},
-                                     std::tuple{r0, sb, gb}, std::tuple{r16, sb, gb}}) {
+  for (auto [rank, stream, group, cap] :
+       {std::tuple{r0, sa, ga, cap_a}, std::tuple{r8, sa, ga, cap_a}, std::tuple{r0, sb, gb, 0.0},
+        std::tuple{r16, sb, gb, 0.0}}) {
     g.add_collective(rank, stream, Category::dp, CollectiveKind::all_reduce, group, kBytes,
-                     OpLabel{label}, {});
+                     OpLabel{label}, {}, {}, cap);
   }
-  const SimulationResult sim = simulate_graph(g, cluster, topology);
+  return simulate_graph(g, cluster, topology);
+}
+
+TEST(UnitCollectiveFlows, TwoCollectivesSharingANicEachGetHalfItsBandwidth) {
+  // Each runs at B_nic / 2: 2(n-1)/n S / (B_nic/2) with n = 2, against 2(n-1)/n S / B_nic alone.
+  const ClusterProfile cluster = ideal_cluster();
+  const double nic = cluster.nic_bandwidth_bytes_per_s;
+  const SimulationResult sim = simulate_two_all_reduces_on_nic0(cluster, 0.0);
   ASSERT_TRUE(sim.completed) << sim.stuck;
   const double alone = 2.0 * (2 - 1) / 2 * kBytes / nic;
   EXPECT_NEAR(sim.step_time_s, 2 * alone, kRelTol * sim.step_time_s);
   // Both finish together: neither is favoured.
-  for (OpId i = 0; i < g.op_count(); ++i)
+  for (OpId i = 0; i < 4; ++i)
     EXPECT_NEAR(sim.op_end_s[i], 2 * alone, kRelTol * sim.step_time_s) << "op " << i;
 }
 
@@ -347,36 +353,16 @@ TEST(UnitCollectiveFlows, ARateCapBoundsTheHopBytesPerSecond) {
 }
 
 TEST(UnitCollectiveFlows, ACappedCollectiveLeavesTheRestOfASharedNicToTheOther) {
-  // Max-min fairness with a rate bound: all-reduces on {0, 8} (capped at B_nic / 4) and {0, 16}
-  // (uncapped) share NIC 0. The capped one stops at B_nic / 4 and the other takes 3/4 of the NIC.
-  // Both move S per rank (2(n-1)/n S with n = 2).
+  // Max-min fairness with a rate bound: capped at B_nic / 4, the first all-reduce stops there and
+  // the other takes 3/4 of the NIC. Both move S per rank (2(n-1)/n S with n = 2).
   const ClusterProfile cluster = ideal_cluster();
   const double nic = cluster.nic_bandwidth_bytes_per_s;
-  const Topology topology = build_topology(cluster, 24);
-  Graph g(24);
-  const GraphRank r0 = g.add_rank(0, 1, "shared");
-  const GraphRank r8 = g.add_rank(8, 1, "capped");
-  const GraphRank r16 = g.add_rank(16, 1, "free");
-  const std::uint8_t sa = g.add_stream("a");
-  const std::uint8_t sb = g.add_stream("b");
-  const GroupId ga = g.add_group(Group{Category::dp, {0, 8}, {}});
-  const GroupId gb = g.add_group(Group{Category::dp, {0, 16}, {}});
-  const std::uint32_t label = g.intern_label("ar");
-  std::vector<OpId> capped, free;
-  for (GraphRank rank : {r0, r8}) {
-    capped.push_back(g.add_collective(rank, sa, Category::dp, CollectiveKind::all_reduce, ga,
-                                      kBytes, OpLabel{label}, {}, {}, nic / 4));
-  }
-  for (GraphRank rank : {r0, r16}) {
-    free.push_back(g.add_collective(rank, sb, Category::dp, CollectiveKind::all_reduce, gb, kBytes,
-                                    OpLabel{label}, {}));
-  }
-  const SimulationResult sim = simulate_graph(g, cluster, topology);
+  const SimulationResult sim = simulate_two_all_reduces_on_nic0(cluster, nic / 4);
   ASSERT_TRUE(sim.completed) << sim.stuck;
-  for (OpId op : free)
-    EXPECT_NEAR(sim.op_end_s[op], kBytes / (0.75 * nic), kRelTol * sim.step_time_s);
-  for (OpId op : capped)
+  for (OpId op : {0u, 1u})
     EXPECT_NEAR(sim.op_end_s[op], kBytes / (0.25 * nic), kRelTol * sim.step_time_s);
+  for (OpId op : {2u, 3u})
+    EXPECT_NEAR(sim.op_end_s[op], kBytes / (0.75 * nic), kRelTol * sim.step_time_s);
 }
 
 TEST(UnitCollectiveFlows, OversubscribedSpineLimitsTransfersBetweenScalableUnits) {
