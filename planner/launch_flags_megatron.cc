@@ -166,7 +166,13 @@ void add_moe(const ModelSpec& m, const TrainingConfig& t, const ParallelConfig& 
   if (t.moe_capacity_factor > 0) {
     f.add("--moe-expert-capacity-factor", launch::decimal(t.moe_capacity_factor));
   }
-  if (p.ep > 1) f.add("--moe-token-dispatcher-type", "alltoall");
+  if (p.ep > 1 && p.moe_dispatcher == MoeDispatcher::deepep) {
+    // Megatron-Core's flex dispatcher runs DeepEP's node-deduplicated dispatch.
+    f.add("--moe-token-dispatcher-type", "flex");
+    f.add("--moe-enable-deepep");
+  } else if (p.ep > 1) {
+    f.add("--moe-token-dispatcher-type", "alltoall");
+  }
   if (m.moe.num_experts / p.ep > 1) f.add("--moe-grouped-gemm");
 }
 

@@ -85,6 +85,12 @@ Result<SearchPins> make_search_pins(const PinFlags& f) {
     if (!g) return g.error();
     pins.framework.zero3_gather = *g;
   }
+  if (f.ep_dispatcher) {
+    auto d = parse_enum(*f.ep_dispatcher, "--ep-dispatcher",
+                        {MoeDispatcher::all_to_all, MoeDispatcher::deepep}, moe_dispatcher_name);
+    if (!d) return d.error();
+    pins.framework.moe_dispatcher = *d;
+  }
   for (const auto& [value, flag, field] :
        {std::tuple{&f.overlap_grad_reduce, "--overlap-grad-reduce",
                    &pins.framework.overlap_grad_reduce},

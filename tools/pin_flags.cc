@@ -22,6 +22,7 @@ PinFlags pin_flags(const cli::ConfigFlags& f) {
   p.tp_comm_overlap = f.tp_comm_overlap;
   p.ep_a2a_overlap = f.ep_a2a_overlap;
   p.zero3_gather = f.zero3_gather;
+  p.ep_dispatcher = f.ep_dispatcher;
   p.grad_reduce_fp32 = f.grad_reduce_fp32;
   return p;
 }

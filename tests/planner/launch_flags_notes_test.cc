@@ -165,6 +165,12 @@ TEST(UnitLaunchFlagsNotes, DeepSpeedNeedsModelCodeForExpertParallelism) {
   EXPECT_EQ(a.integer("--expert-model-parallel-size", 0), 8);
   EXPECT_EQ(a.integer("--expert-tensor-parallel-size", 0), 1);
   EXPECT_EQ(a.flags.at("--moe-token-dispatcher-type"), "alltoall");
+  EXPECT_FALSE(a.has("--moe-enable-deepep"));
+  // DeepEP is Megatron-Core's flex dispatcher with --moe-enable-deepep.
+  plan.parallel.moe_dispatcher = MoeDispatcher::deepep;
+  const auto b = testing::parse_megatron(megatron(plan).text);
+  EXPECT_EQ(b.flags.at("--moe-token-dispatcher-type"), "flex");
+  EXPECT_TRUE(b.has("--moe-enable-deepep"));
 }
 
 TEST(UnitLaunchFlagsNotes, PipelineInsideDataRankOrderIsAMegatronSwitchOnly) {

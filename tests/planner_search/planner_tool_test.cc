@@ -130,6 +130,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"--model 8b --gpus 8 --top 0", "--top: must be at least 1"},
         BadInput{"--model 8b --gpus 8 --rank-order tp-xx", "tp-xx"},
         BadInput{"--model 8b --gpus 8 --nic-bandwidth 400", "--nic-bandwidth"},
+        BadInput{"--model 8b --gpus 8 --ep-dispatcher nope",
+                 "--ep-dispatcher: unknown value 'nope'"},
+        BadInput{"--model 8b --gpus 8 --zero3-gather lazy", "--zero3-gather: unknown value 'lazy'"},
+        BadInput{"--model 8b --gpus 8 --grad-reduce-fp32 maybe", "--grad-reduce-fp32"},
         BadInput{"--model 8b --gpus 8 --no-such-flag", "--no-such-flag"}));
 
 }  // namespace
