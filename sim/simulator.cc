@@ -190,7 +190,7 @@ class Run {
 
   // Collectives (issue order and present members: index_).
   std::unordered_map<std::uint64_t, std::uint32_t> open_instances_;  // (group, seq) -> instance
-  std::unordered_map<TransferKey, OpId, TransferKeyHash> waiting_transfers_;
+  TransferMatcher transfers_waiting_;
   std::vector<Instance> instances_;
   std::vector<std::uint32_t> free_instances_;
   std::deque<PreparedPlan> plans_;  // every distinct plan of the graph (stable addresses)
@@ -483,25 +483,16 @@ void Run::arrive_collective(OpId id) {
 }
 
 void Run::arrive_transfer(OpId id) {
-  const Op& op = g_.op(id);
-  const bool is_send = op.kind == OpKind::send;
-  const TransferKey key = transfer_key(g_, op);
-  auto it = waiting_transfers_.find(key);
-  if (it == waiting_transfers_.end()) {
-    waiting_transfers_.emplace(key, id);
-    return;
-  }
-  const OpId other = it->second;
-  waiting_transfers_.erase(it);
-  const OpId send = is_send ? id : other;
+  const auto pair = transfers_waiting_.arrive(g_, id);
+  if (!pair) return;
   const std::uint32_t iid = new_instance();
   Instance& in = instances_[iid];
-  in.ops = {id, other};
+  in.ops = {id, id == pair->send ? pair->recv : pair->send};
   in.arrived = in.expected = 2;
   in.phase = 0;
   in.active = true;
   in.fast = false;
-  in.plan = &transfer_plan(g_.op(send));
+  in.plan = &transfer_plan(g_.op(pair->send));
   launch(iid);
 }
 

@@ -39,7 +39,7 @@ class Walk {
   std::vector<char> waiting_;  // the head op has arrived at a collective or transfer
   std::vector<std::uint32_t> pending_;
   std::unordered_map<std::uint64_t, std::vector<OpId>> open_;  // (group, seq) -> arrived ops
-  std::unordered_map<TransferKey, OpId, TransferKeyHash> waiting_transfers_;
+  TransferMatcher transfers_waiting_;
   std::vector<Launch>* launches_ = nullptr;
   std::vector<OpId>* ops_ = nullptr;
   std::vector<std::uint32_t>* launch_of_ = nullptr;
@@ -129,18 +129,10 @@ void Walk::arrive_collective(OpId id) {
 }
 
 void Walk::arrive_transfer(OpId id) {
-  const Op& op = g_.op(id);
-  const bool is_send = op.kind == OpKind::send;
-  const TransferKey key = transfer_key(g_, op);
-  auto it = waiting_transfers_.find(key);
-  if (it == waiting_transfers_.end()) {
-    waiting_transfers_.emplace(key, id);
-    return;
-  }
-  const OpId other = it->second;
-  waiting_transfers_.erase(it);
-  const OpId pair[2] = {is_send ? id : other, is_send ? other : id};
-  emit(LaunchKind::transfer, pair);
+  const auto pair = transfers_waiting_.arrive(g_, id);
+  if (!pair) return;
+  const OpId ops[2] = {pair->send, pair->recv};
+  emit(LaunchKind::transfer, ops);
 }
 
 std::string Walk::stuck_description() const {

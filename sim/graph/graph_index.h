@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/graph/graph.h"
@@ -55,5 +57,30 @@ inline TransferKey transfer_key(const Graph& g, const Op& op) {
   const bool is_send = op.kind == OpKind::send;
   return {is_send ? op.rank : t.peer, is_send ? t.peer : op.rank, t.match};
 }
+
+// Pairs sends with their receives as they arrive, in either order.
+class TransferMatcher {
+ public:
+  struct Pair {
+    OpId send;
+    OpId recv;
+  };
+  // The matched pair once both ends of op `id` have arrived; nothing while one is still waiting.
+  std::optional<Pair> arrive(const Graph& g, OpId id) {
+    const Op& op = g.op(id);
+    const TransferKey key = transfer_key(g, op);
+    auto it = waiting_.find(key);
+    if (it == waiting_.end()) {
+      waiting_.emplace(key, id);
+      return std::nullopt;
+    }
+    const OpId other = it->second;
+    waiting_.erase(it);
+    return op.kind == OpKind::send ? Pair{id, other} : Pair{other, id};
+  }
+
+ private:
+  std::unordered_map<TransferKey, OpId, TransferKeyHash> waiting_;
+};
 
 }  // namespace ptsim
