@@ -170,7 +170,7 @@ Result<FittedProfile> fit_profile(const MeasurementSet& data, const ClusterProfi
                  {"measured", compute.launch_measured},
                  {"how", compute.launch_source}};
   Json gemm = class_json(compute.gemm.fit);
-  gemm["dtype"] = "bf16";
+  gemm["dtype"] = dtype_name(compute.gemm_dtype);
   gemm["fitted_on"] = options.gemm_use_best ? "best of top-k" : "heuristic #0";
   gemm["tiling"] = {{"tile_m", compute.gemm.tiling.tile_m},
                     {"tile_n", compute.gemm.tiling.tile_n},
@@ -179,6 +179,10 @@ Result<FittedProfile> fit_profile(const MeasurementSet& data, const ClusterProfi
   gemm["profile_rms_relative_error_by_dtype"] = Json::object();
   for (const auto& [d, e] : compute.gemm.profile_rms_by_dtype) {
     gemm["profile_rms_relative_error_by_dtype"][dtype_name(d)] = e;
+  }
+  gemm["one_table_rms_relative_error_by_dtype"] = Json::object();
+  for (const auto& [d, e] : compute.gemm.one_table_rms_by_dtype) {
+    gemm["one_table_rms_relative_error_by_dtype"][dtype_name(d)] = e;
   }
   gemm["tiling_candidates"] = Json::array();
   for (const auto& [t, rms] : compute.gemm.tiling_candidates) {

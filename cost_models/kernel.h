@@ -19,8 +19,16 @@ struct GemmKernel {
   std::int64_t k = 0;
   std::int32_t batch = 1;
   Dtype dtype = Dtype::bf16;
+  // A arrives in bf16 and a separate kernel quantises it first (fp8 only): Transformer Engine's
+  // fp8 linear layers cast their input in forward and the output gradient in backward, each to a
+  // row-wise and a column-wise (transposed) fp8 copy; the weight-gradient GEMM reuses both.
+  bool quantise_a = false;
 
   double flops() const { return 2.0 * static_cast<double>(m) * n * k * batch; }
+  // HBM bytes of that cast: read 2 bytes, write two 1-byte copies, per element of A.
+  double quantise_bytes() const {
+    return quantise_a ? 4.0 * static_cast<double>(m) * k * batch : 0.0;
+  }
   friend bool operator==(const GemmKernel&, const GemmKernel&) = default;
 };
 

@@ -33,6 +33,14 @@ struct GemmTiling {
 struct ComputeEfficiency {
   // x = FLOPs of one GEMM kernel; y = achieved fraction of the dense peak before wave quantisation.
   EfficiencyCurve gemm;
+  // Optional tables for GEMMs of one data type, indexed by Dtype; an empty one means `gemm`. An
+  // fp8 GEMM on H100 reaches a smaller fraction of its (twice as high) peak than a bf16 one, so one
+  // table for all types overstates what fp8 buys.
+  std::array<EfficiencyCurve, kDtypeCount> gemm_by_dtype;
+  const EfficiencyCurve& gemm_curve(Dtype d) const {
+    const EfficiencyCurve& own = gemm_by_dtype[static_cast<std::size_t>(d)];
+    return own.empty() ? gemm : own;
+  }
   // x = FLOPs of one fused attention kernel call (forward / backward); y = fraction of dense peak.
   EfficiencyCurve attention_forward;
   EfficiencyCurve attention_backward;

@@ -14,6 +14,13 @@ namespace {
 ComputeEfficiency read_compute_efficiency(StrictObject& obj) {
   ComputeEfficiency e;
   e.gemm = read_efficiency_curve(obj, "gemm");
+  if (obj.has("gemm_by_dtype")) {
+    StrictObject by = obj.object("gemm_by_dtype");
+    for (std::size_t d = 0; d < kDtypeCount; ++d) {
+      if (by.has(kDtypeNames[d])) e.gemm_by_dtype[d] = read_efficiency_curve(by, kDtypeNames[d]);
+    }
+    by.reject_unknown_keys();
+  }
   e.attention_forward = read_efficiency_curve(obj, "attention_forward");
   e.attention_backward = read_efficiency_curve(obj, "attention_backward");
   e.memory = read_efficiency_curve(obj, "memory");
@@ -38,16 +45,23 @@ ComputeEfficiency read_compute_efficiency(StrictObject& obj) {
 }
 
 Json compute_efficiency_to_json(const ComputeEfficiency& e) {
-  return Json{{"gemm", efficiency_curve_to_json(e.gemm)},
-              {"attention_forward", efficiency_curve_to_json(e.attention_forward)},
-              {"attention_backward", efficiency_curve_to_json(e.attention_backward)},
-              {"memory", efficiency_curve_to_json(e.memory)},
-              {"tiling",
-               {{"tile_m", e.tiling.tile_m},
-                {"tile_n", e.tiling.tile_n},
-                {"ctas_per_sm", e.tiling.ctas_per_sm}}},
-              {"kernel_launch", e.kernel_launch_s},
-              {"comm_overlap_slowdown", e.comm_overlap_slowdown}};
+  Json out{{"gemm", efficiency_curve_to_json(e.gemm)},
+           {"attention_forward", efficiency_curve_to_json(e.attention_forward)},
+           {"attention_backward", efficiency_curve_to_json(e.attention_backward)},
+           {"memory", efficiency_curve_to_json(e.memory)},
+           {"tiling",
+            {{"tile_m", e.tiling.tile_m},
+             {"tile_n", e.tiling.tile_n},
+             {"ctas_per_sm", e.tiling.ctas_per_sm}}},
+           {"kernel_launch", e.kernel_launch_s},
+           {"comm_overlap_slowdown", e.comm_overlap_slowdown}};
+  Json by = Json::object();
+  for (std::size_t d = 0; d < kDtypeCount; ++d) {
+    if (!e.gemm_by_dtype[d].empty())
+      by[kDtypeNames[d]] = efficiency_curve_to_json(e.gemm_by_dtype[d]);
+  }
+  if (!by.empty()) out["gemm_by_dtype"] = by;
+  return out;
 }
 
 }  // namespace

@@ -98,14 +98,16 @@ class KernelTimer {
     const std::int64_t r = rows(row_count);
     const auto i = static_cast<std::int64_t>(in);
     const auto o = static_cast<std::int64_t>(out);
-    return {t(GemmKernel{r, o, i, 1, dtype_}), t(GemmKernel{r, i, o, 1, dtype_}),
-            t(GemmKernel{i, o, r, 1, dtype_})};
+    return {t(GemmKernel{r, o, i, 1, dtype_, quantise()}),
+            t(GemmKernel{r, i, o, 1, dtype_, quantise()}), t(GemmKernel{i, o, r, 1, dtype_})};
   }
   Linear grouped(std::int64_t te, std::int32_t experts, std::int64_t in, std::int64_t out) const {
-    return {t(GemmKernel{te, out, in, experts, dtype_}),
-            t(GemmKernel{te, in, out, experts, dtype_}),
+    return {t(GemmKernel{te, out, in, experts, dtype_, quantise()}),
+            t(GemmKernel{te, in, out, experts, dtype_, quantise()}),
             t(GemmKernel{in, out, te, experts, dtype_})};
   }
+  // As the step builder: fp8 forward and data-gradient GEMMs quantise their bf16 A operand.
+  bool quantise() const { return dtype_ == Dtype::fp8; }
 
  private:
   const ComputeCostModel& cm_;

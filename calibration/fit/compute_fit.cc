@@ -129,6 +129,19 @@ MemoryBoundKind kind_of(MemoryOp op) {
   return MemoryBoundKind::copy;
 }
 
+// The GEMM tables a fit puts into a profile: `gemm` from the main dtype, and for every other
+// measured dtype a table of its own (an fp8 GEMM reaches a smaller fraction of its peak than a
+// bf16 one). Per-dtype tables of the base for dtypes not measured stay as they are.
+void apply_gemm_fit(const GemmFit& fit, Dtype main_dtype, ComputeEfficiency& e) {
+  if (fit.fit.points == 0) return;
+  e.gemm = fit.fit.curve;
+  e.tiling = fit.tiling;
+  for (const auto& [d, f] : fit.by_dtype) {
+    if (f.points == 0) continue;
+    e.gemm_by_dtype[static_cast<std::size_t>(d)] = d == main_dtype ? EfficiencyCurve{} : f.curve;
+  }
+}
+
 }  // namespace
 
 std::vector<GemmTiling> candidate_gemm_tilings() {
@@ -146,6 +159,8 @@ ComputeFit fit_compute(const MeasurementSet& data, const GpuProfile& gpu_in,
   PTSIM_CHECK(gpu_in.sm_count > 0, "fit_compute: the GPU profile needs an SM count");
   ComputeFit out;
   GpuProfile gpu = gpu_in;  // takes each fitted table in turn, for the residuals of the next
+  // Every GEMM fit below writes `gemm`; per-dtype tables of the base would shadow it.
+  gpu.efficiency.gemm_by_dtype = {};
   if (gpu.efficiency.memory.empty()) {
     // No table to start from (a bare GPU in tests): the HBM peak, until the fit replaces it.
     gpu.efficiency.memory = EfficiencyCurve{{{1.0, 1.0}}, "HBM peak"};
@@ -236,6 +251,7 @@ ComputeFit fit_compute(const MeasurementSet& data, const GpuProfile& gpu_in,
     }
   }
   out.gemm.fit.excluded = gemm_wrong;
+  out.gemm_dtype = options.gemm_dtype;
   gpu.efficiency.tiling = out.gemm.tiling;
   for (Dtype d : {Dtype::bf16, Dtype::fp8, Dtype::tf32, Dtype::fp16, Dtype::fp32}) {
     const auto samples = gemm_samples(gemms, d, gpu, options.gemm_use_best);
@@ -243,10 +259,16 @@ ComputeFit fit_compute(const MeasurementSet& data, const GpuProfile& gpu_in,
     out.gemm.by_dtype.emplace_back(d, fit_class(samples, gpu, &ComputeEfficiency::gemm, bins,
                                                 src + fmt::format("; GEMM {}", dtype_name(d))));
     if (out.gemm.fit.points > 0) {
-      GpuProfile with_table = gpu;
-      with_table.efficiency.gemm = out.gemm.fit.curve;
-      out.gemm.profile_rms_by_dtype.emplace_back(d, model_rms(samples, with_table));
+      GpuProfile one_table = gpu;
+      one_table.efficiency.gemm = out.gemm.fit.curve;
+      out.gemm.one_table_rms_by_dtype.emplace_back(d, model_rms(samples, one_table));
     }
+  }
+  GpuProfile fitted = gpu;
+  apply_gemm_fit(out.gemm, options.gemm_dtype, fitted.efficiency);
+  for (const auto& [d, f] : out.gemm.by_dtype) {
+    out.gemm.profile_rms_by_dtype.emplace_back(
+        d, model_rms(gemm_samples(gemms, d, gpu, options.gemm_use_best), fitted));
   }
   const ComputeCostModel model(gpu);
   double gap_sum = 0;
@@ -269,10 +291,7 @@ void apply_compute_fit(const ComputeFit& fit, GpuProfile& gpu) {
   if (fit.memory.points > 0) e.memory = fit.memory.curve;
   if (fit.attention_forward.points > 0) e.attention_forward = fit.attention_forward.curve;
   if (fit.attention_backward.points > 0) e.attention_backward = fit.attention_backward.curve;
-  if (fit.gemm.fit.points > 0) {
-    e.gemm = fit.gemm.fit.curve;
-    e.tiling = fit.gemm.tiling;
-  }
+  apply_gemm_fit(fit.gemm, fit.gemm_dtype, e);
 }
 
 }  // namespace ptsim

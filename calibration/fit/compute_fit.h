@@ -45,9 +45,11 @@ struct GemmFit {
   // clearly the data chose the tiling.
   std::vector<std::pair<GemmTiling, double>> tiling_candidates;
   std::vector<std::pair<Dtype, ClassFit>> by_dtype;  // each dtype against its own peak
-  // RMS relative error of the profile (one GEMM table, fitted on bf16) timing each dtype: the
-  // cost of the profile's single table (hardware_profiles/README.md, known simplifications).
+  // RMS relative error of the fitted profile timing each dtype (the main table for the main dtype,
+  // each other measured dtype's own table for it).
   std::vector<std::pair<Dtype, double>> profile_rms_by_dtype;
+  // The same with the main dtype's table for every dtype: what a single table would cost.
+  std::vector<std::pair<Dtype, double>> one_table_rms_by_dtype;
   // Mean |q(tiling) - q(cuBLASLt)| where q(cuBLASLt) = waves / ceil(waves) from wavesCount: how
   // far the chosen tiling's wave model is from what cuBLASLt reported for its kernels.
   double mean_wave_model_gap = 0;
@@ -58,6 +60,7 @@ struct ComputeFit {
   std::string launch_source;  // how the launch overhead was obtained
   bool launch_measured = false;
   GemmFit gemm;
+  Dtype gemm_dtype = Dtype::bf16;  // whose table is `gemm`; the other dtypes' go to gemm_by_dtype
   ClassFit attention_forward;
   ClassFit attention_backward;
   ClassFit memory;

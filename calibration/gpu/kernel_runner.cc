@@ -70,6 +70,12 @@ using AttentionKey = std::tuple<int, int, int, int, int, bool>;
 GemmKey key_of(const GemmKernel& g) {
   return {g.m, g.n, g.k, g.dtype};
 }
+// The cast of a GEMM's bf16 A operand to fp8 that the cost model times with the GEMM: a copy that
+// moves as many bytes.
+MemoryBoundKernel quantise_kernel(const GemmKernel& g) {
+  return MemoryBoundKernel{MemoryBoundKind::copy, g.quantise_bytes(), 0};
+}
+
 AttentionKey key_of(const AttentionKernel& a) {
   return {a.batch, a.heads, a.kv_heads, a.q_len, a.head_dim_qk, a.causal};
 }
@@ -155,6 +161,7 @@ KernelRunner::~KernelRunner() = default;
 bool KernelRunner::prepare(const Kernel& kernel, cudaStream_t s) {
   Impl& im = *impl_;
   if (const auto* g = std::get_if<GemmKernel>(&kernel)) {
+    if (g->quantise_a) prepare(quantise_kernel(*g), s);
     if (im.gemms.count(key_of(*g)) > 0) return true;
     auto runner = std::make_unique<GemmRunner>(*im.lt, g->m, g->n, g->k, g->dtype, 1,
                                                im.device.l2_bytes, im.seed, s);
@@ -217,6 +224,7 @@ void KernelRunner::run(const Kernel& kernel, cudaStream_t s) {
   Impl& im = *impl_;
   if (const auto* g = std::get_if<GemmKernel>(&kernel)) {
     Impl::Gemm& gemm = im.gemms.at(key_of(*g));
+    if (g->quantise_a) im.run_memory_bound(quantise_kernel(*g), s);
     for (int b = 0; b < g->batch; ++b)
       gemm.runner->launch(0, gemm.iteration++, s);
   } else if (const auto* a = std::get_if<AttentionKernel>(&kernel)) {

@@ -57,6 +57,18 @@ TEST(ValidationProfileAssembly, ReplacesEveryMeasuredTableAndKeepsTheRest) {
   // The catalogue's tables were estimates; the fitted ones follow the synthetic truth.
   EXPECT_NE(p.gpu.efficiency.gemm, base.gpu.efficiency.gemm);
   EXPECT_NEAR(p.gpu.efficiency.gemm.at(1e12), syn::gemm_efficiency(Dtype::bf16, 1e12), 0.03);
+  // The other measured dtypes get tables of their own; bf16's is the general one.
+  for (Dtype d : {Dtype::fp8, Dtype::tf32}) {
+    EXPECT_NEAR(p.gpu.efficiency.gemm_curve(d).at(1e12), syn::gemm_efficiency(d, 1e12), 0.03)
+        << dtype_name(d);
+  }
+  EXPECT_TRUE(p.gpu.efficiency.gemm_by_dtype[static_cast<std::size_t>(Dtype::bf16)].empty());
+  for (const char* d : {"bf16", "fp8", "tf32"}) {
+    EXPECT_LT(fitted->report["gemm"]["profile_rms_relative_error_by_dtype"][d].get<double>(), 0.03)
+        << d;
+  }
+  EXPECT_GT(fitted->report["gemm"]["one_table_rms_relative_error_by_dtype"]["fp8"].get<double>(),
+            0.1);
   EXPECT_NEAR(p.gpu.efficiency.memory.at(1e9), syn::memory_efficiency(1e9), 0.03);
   EXPECT_NEAR(p.gpu.efficiency.comm_overlap_slowdown, syn::interference_slowdown(16), 0.02);
   EXPECT_NEAR(p.nvlink_collectives.step_latency_s, syn::kStepLatencyS, 0.05 * syn::kStepLatencyS);

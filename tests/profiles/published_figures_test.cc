@@ -39,6 +39,21 @@ TEST(ValidationProfiles, H100Gemm8192CubedReproducesTheMeasuredRate) {
   EXPECT_NEAR(predicted * h100.peak(Dtype::bf16), 798e12, 0.03 * 798e12);
 }
 
+TEST(ValidationProfiles, H100Fp8GemmReproducesTheRateMeasuredOnAnH100) {
+  // tests/calibration/data/h100_sxm_2026-11-24.results.json: cuBLASLt fp8 8192x28672x8192 (the
+  // data-gradient GEMM of llama3-70b's MLP down-projection at TP 1) took 2.776 ms = 1386 TFLOP/s;
+  // the same shape in bf16 took 4.71 ms, 1.70x longer (1.66x is the median above 1e11 FLOP).
+  for (const char* name : {"h100-sxm", "h800", "h200"}) {
+    const GpuProfile gpu = load_gpu(name).value();
+    const double m = 8192, n = 28672, k = 8192;
+    const double fp8 = gpu.efficiency.gemm_curve(Dtype::fp8).at(2 * m * n * k) *
+                       wave_efficiency(m, n, gpu) * gpu.peak(Dtype::fp8);
+    EXPECT_NEAR(fp8, 1386e12, 0.05 * 1386e12) << name;
+    const double bf16 = predicted_gemm_fraction(m, n, k, gpu) * gpu.peak(Dtype::bf16);
+    EXPECT_NEAR(fp8 / bf16, 1.70, 0.1) << name;
+  }
+}
+
 TEST(ValidationProfiles, A100LargeGemmReproducesTheBestPublishedCublasFigure) {
   // stas00/ml-engineering: A100 SXM bf16 267.9 TFLOP/s at 6912x16384x2048 (CUDA 12.1).
   for (const char* name : {"a100-40g", "a100-80g"}) {
@@ -53,9 +68,11 @@ TEST(ValidationProfiles, SmallGemmsAreLessEfficientThanLargeOnes) {
   // that rose would make splitting GEMMs (more TP) look free.
   for (const auto& name : gpu_names()) {
     const GpuProfile gpu = load_gpu(name).value();
-    const auto& pts = gpu.efficiency.gemm.points;
-    for (std::size_t i = 1; i < pts.size(); ++i)
-      EXPECT_GE(pts[i][1], pts[i - 1][1]) << name;
+    for (Dtype d : {Dtype::bf16, Dtype::fp8}) {
+      const auto& pts = gpu.efficiency.gemm_curve(d).points;
+      for (std::size_t i = 1; i < pts.size(); ++i)
+        EXPECT_GE(pts[i][1], pts[i - 1][1]) << name << " " << dtype_name(d);
+    }
     EXPECT_LT(gpu.efficiency.gemm.at(1e8), 0.5 * gpu.efficiency.gemm.at(1e12)) << name;
   }
 }
