@@ -32,6 +32,12 @@ struct GemmKernel {
   friend bool operator==(const GemmKernel&, const GemmKernel&) = default;
 };
 
+// Whether a linear layer's forward and data-gradient GEMMs in `dtype` quantise their A operand
+// (GemmKernel::quantise_a): the step builder and the planner's bound both ask here.
+inline bool linear_quantises_input(Dtype dtype) {
+  return dtype == Dtype::fp8;
+}
+
 // One fused (flash-style) scaled-dot-product attention call over `batch` sequences.
 struct AttentionKernel {
   std::int32_t batch = 0;

@@ -106,8 +106,7 @@ class KernelTimer {
             t(GemmKernel{te, in, out, experts, dtype_, quantise()}),
             t(GemmKernel{in, out, te, experts, dtype_})};
   }
-  // As the step builder: fp8 forward and data-gradient GEMMs quantise their bf16 A operand.
-  bool quantise() const { return dtype_ == Dtype::fp8; }
+  bool quantise() const { return linear_quantises_input(dtype_); }
 
  private:
   const ComputeCostModel& cm_;

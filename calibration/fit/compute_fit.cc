@@ -253,8 +253,9 @@ ComputeFit fit_compute(const MeasurementSet& data, const GpuProfile& gpu_in,
   out.gemm.fit.excluded = gemm_wrong;
   out.gemm_dtype = options.gemm_dtype;
   gpu.efficiency.tiling = out.gemm.tiling;
+  std::vector<std::pair<Dtype, std::vector<KernelSample>>> samples_by_dtype;
   for (Dtype d : {Dtype::bf16, Dtype::fp8, Dtype::tf32, Dtype::fp16, Dtype::fp32}) {
-    const auto samples = gemm_samples(gemms, d, gpu, options.gemm_use_best);
+    auto samples = gemm_samples(gemms, d, gpu, options.gemm_use_best);
     if (samples.empty()) continue;
     out.gemm.by_dtype.emplace_back(d, fit_class(samples, gpu, &ComputeEfficiency::gemm, bins,
                                                 src + fmt::format("; GEMM {}", dtype_name(d))));
@@ -263,13 +264,12 @@ ComputeFit fit_compute(const MeasurementSet& data, const GpuProfile& gpu_in,
       one_table.efficiency.gemm = out.gemm.fit.curve;
       out.gemm.one_table_rms_by_dtype.emplace_back(d, model_rms(samples, one_table));
     }
+    samples_by_dtype.emplace_back(d, std::move(samples));
   }
   GpuProfile fitted = gpu;
   apply_gemm_fit(out.gemm, options.gemm_dtype, fitted.efficiency);
-  for (const auto& [d, f] : out.gemm.by_dtype) {
-    out.gemm.profile_rms_by_dtype.emplace_back(
-        d, model_rms(gemm_samples(gemms, d, gpu, options.gemm_use_best), fitted));
-  }
+  for (const auto& [d, samples] : samples_by_dtype)
+    out.gemm.profile_rms_by_dtype.emplace_back(d, model_rms(samples, fitted));
   const ComputeCostModel model(gpu);
   double gap_sum = 0;
   int gap_n = 0;

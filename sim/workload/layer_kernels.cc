@@ -24,7 +24,7 @@ LinearKernels StepBuilder::linear(double row_count, double in, double out) {
   const std::int64_t r = rows(row_count);
   const auto i = static_cast<std::int64_t>(in);
   const auto o = static_cast<std::int64_t>(out);
-  const bool q = gemm_dtype_ == Dtype::fp8;
+  const bool q = linear_quantises_input(gemm_dtype_);
   k.fwd = g_.intern_kernel(GemmKernel{r, o, i, 1, gemm_dtype_, q});
   k.dgrad = g_.intern_kernel(GemmKernel{r, i, o, 1, gemm_dtype_, q});
   k.wgrad = g_.intern_kernel(GemmKernel{i, o, r, 1, gemm_dtype_});
@@ -161,7 +161,7 @@ void StepBuilder::intern_kernels() {
     const auto E = static_cast<std::int32_t>(s.local_experts);
     auto grouped = [&](std::int64_t in, std::int64_t out) {
       LinearKernels l;
-      const bool q = gemm_dtype_ == Dtype::fp8;
+      const bool q = linear_quantises_input(gemm_dtype_);
       l.fwd = g_.intern_kernel(GemmKernel{te, out, in, E, gemm_dtype_, q});
       l.dgrad = g_.intern_kernel(GemmKernel{te, in, out, E, gemm_dtype_, q});
       l.wgrad = g_.intern_kernel(GemmKernel{in, out, te, E, gemm_dtype_});
