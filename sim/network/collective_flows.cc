@@ -245,36 +245,50 @@ CollectivePlan CollectiveFlows::plan_dedup(std::span<const int> members,
   CollectivePlan plan;
   plan.algorithm = CollectiveAlgorithm::pairwise;
   const GroupShape g = shape(members);
-  auto add_phase = [&](auto uses_of, double unit_bytes, const CollectiveCostModel::Cost& c) {
-    FlowPhase fp;
-    uses_of(members, fp.uses);
-    merge_link_uses(fp.uses);
-    if (!replicas.empty()) {
-      std::vector<LinkUse> all = fp.uses;
-      for (const auto& r : replicas)
-        uses_of(r, all);
-      merge_link_uses(all);
-      fp.uses = restrict_to(all, fp.uses);
-    }
-    fp.bytes = unit_bytes / c.efficiency;
-    fp.latency_s = c.latency_s;
-    plan.phases.push_back(std::move(fp));
+  // The uses of one part for the representative group, with the replicas' load on its links.
+  auto part_uses = [&](auto uses_of) {
+    std::vector<LinkUse> own;
+    uses_of(members, own);
+    merge_link_uses(own);
+    if (replicas.empty()) return own;
+    std::vector<LinkUse> all = own;
+    for (const auto& r : replicas)
+      uses_of(r, all);
+    merge_link_uses(all);
+    return restrict_to(all, own);
   };
-  // Phase 1: one item (bytes / copies per member) to each remote domain hit, over the rails; the
-  // link weights carry the hit probabilities. Latency and efficiency of a pairwise exchange among
-  // one member per domain.
+  // Across domains: one item (bytes / copies per member) to each remote domain hit, over the
+  // rails; the link weights carry the hit probabilities. Latency and efficiency of a pairwise
+  // exchange among one member per domain.
   const GroupShape across{g.domains, g.domains, 1};
   const double item_bytes = bytes / dedup.copies;
-  add_phase(
-      [&](std::span<const int> m, std::vector<LinkUse>& out) { dedup_inter_uses(m, dedup, out); },
-      item_bytes,
-      cost_.cost(CollectiveKind::all_to_all, CollectiveAlgorithm::pairwise, across,
-                 item_bytes * (g.domains - 1)));
-  // Phase 2: pairwise inside each domain; progress unit the bytes of one (sender, receiver) pair.
+  const auto inter = cost_.cost(CollectiveKind::all_to_all, CollectiveAlgorithm::pairwise, across,
+                                item_bytes * (g.domains - 1));
+  const double inter_progress = item_bytes / inter.efficiency;
+  // Inside each domain: pairwise over NVLink, the bytes of one (sender, receiver) pair each.
   const GroupShape inside{g.ranks_per_domain, 1, g.ranks_per_domain};
-  add_phase([&](std::span<const int> m, std::vector<LinkUse>& out) { dedup_intra_uses(m, out); },
-            bytes / g.ranks_per_domain,
-            cost_.cost(CollectiveKind::all_to_all, CollectiveAlgorithm::pairwise, inside, bytes));
+  const auto intra =
+      cost_.cost(CollectiveKind::all_to_all, CollectiveAlgorithm::pairwise, inside, bytes);
+  const double intra_progress = bytes / g.ranks_per_domain / intra.efficiency;
+  // One flow for both: DeepEP forwards each token over NVLink as soon as it arrives over the
+  // network, so the two domains' transfers overlap (DeepSeek-V3 report, arXiv:2412.19437, section
+  // 3.2.2) and the slower one sets the time. Its progress unit is the inter-domain item, so the
+  // NVLink uses are weighted by the intra-domain bytes per item. The first chunk crosses both, so
+  // both latencies are paid.
+  FlowPhase fp;
+  fp.uses = part_uses(
+      [&](std::span<const int> m, std::vector<LinkUse>& out) { dedup_inter_uses(m, dedup, out); });
+  std::vector<LinkUse> nvlink = part_uses(
+      [&](std::span<const int> m, std::vector<LinkUse>& out) { dedup_intra_uses(m, out); });
+  const double scale = intra_progress / inter_progress;
+  for (LinkUse& u : nvlink) {
+    u.weight *= scale;
+    fp.uses.push_back(u);
+  }
+  merge_link_uses(fp.uses);
+  fp.bytes = inter_progress;
+  fp.latency_s = inter.latency_s + intra.latency_s;
+  plan.phases.push_back(std::move(fp));
   return plan;
 }
 

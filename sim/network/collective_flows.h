@@ -68,12 +68,12 @@ class CollectiveFlows {
   void phase_uses(CollectiveKind kind, CollectiveAlgorithm algo, int phase,
                   std::span<const int> members, std::vector<LinkUse>& out) const;
   std::vector<int> ring_order(std::span<const int> members) const;
-  // Domain-deduplicated all-to-all across domains, in two phases (DeepEP's dispatch and combine):
-  // each member sends an item once to its rail peer (same index) in every other domain that
-  // holds one of the item's destination slots, with probability domain_hit_probability of that
-  // domain's slots, then every domain exchanges pairwise over NVLink what arrived for its members.
-  // Phase 1 moves bytes/copies per member times the expected number of remote domains hit; phase 2
-  // is a pairwise all-to-all of `bytes` inside each domain.
+  // Domain-deduplicated all-to-all across domains (DeepEP's dispatch and combine): each member
+  // sends an item once to its rail peer (same index) in every other domain that holds one of the
+  // item's destination slots, with probability domain_hit_probability of that domain's slots, and
+  // every domain exchanges pairwise over NVLink what arrived for its members. Both run at once
+  // (tokens are forwarded over NVLink as they arrive), as one flow: bytes/copies per member times
+  // the expected number of remote domains hit on the rails, `bytes` pairwise inside each domain.
   CollectivePlan plan_dedup(std::span<const int> members,
                             std::span<const std::vector<int>> replicas, double bytes,
                             DomainDedup dedup) const;
