@@ -141,7 +141,8 @@ const PlannerBounds::LayoutComm& PlannerBounds::layout_comm(const ParallelConfig
 }
 
 const LayerCostModel& PlannerBounds::layer_costs(const ParallelConfig& p) {
-  const std::string key = layout_key(p) + "," + recompute_name(p.recompute);
+  const std::string key =
+      layout_key(p) + "," + recompute_name(p.recompute) + "," + std::to_string(p.recompute_modules);
   if (auto it = layer_cache_.find(key); it != layer_cache_.end()) return *it->second;
   const LayoutComm& comm = layout_comm(p);
   auto lc = std::make_unique<LayerCostModel>(model_, training_, p, compute_, comm.blocking);
@@ -150,7 +151,8 @@ const LayerCostModel& PlannerBounds::layer_costs(const ParallelConfig& p) {
 }
 
 std::string PlannerBounds::costs_key(const ParallelConfig& p) {
-  return layout_key(p) + "," + recompute_name(p.recompute) + "," + schedule_name(p.schedule) + "," +
+  return layout_key(p) + "," + recompute_name(p.recompute) + "," +
+         std::to_string(p.recompute_modules) + "," + schedule_name(p.schedule) + "," +
          std::to_string(p.vpp) + "," + (p.ep_a2a_overlap ? "1" : "0");
 }
 

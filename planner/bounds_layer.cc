@@ -298,7 +298,7 @@ class LayerChains {
   }
 
   void attention_core_backward(Chain& ch) const {
-    if (p_.recompute == Recompute::selective) attention_core_forward(ch);
+    if (p_.recomputes(kRecomputeCoreAttn)) attention_core_forward(ch);
     if (k_.unfused) {
       ch.k(k_.av_dgrad_probs);
       ch.k(k_.av_dgrad_v);
@@ -345,13 +345,17 @@ class LayerChains {
 
   void forward_mlp(Chain& ch) const {
     ch.k(k_.norm_fwd);
+    mlp_block_forward(ch);
+    ch.k(k_.residual_fwd);
+  }
+
+  void mlp_block_forward(Chain& ch) const {
     if (!k_.moe) {
       tp_gather(ch);
       ch.k(k_.fc1.fwd);
       ch.k(k_.act_fwd);
       ch.k(k_.fc2.fwd);
       tp_exit(ch);
-      ch.k(k_.residual_fwd);
       return;
     }
     ch.k(k_.router.fwd);
@@ -361,7 +365,6 @@ class LayerChains {
     const double expert = k_.expert_fc1.fwd + k_.expert_act_fwd + k_.expert_fc2.fwd;
     moe_segment(ch, shared, expert);
     ch.k(k_.unpermute);
-    ch.k(k_.residual_fwd);
   }
 
   // Dispatch (or combine, in backward) runs beside the shared experts; the routed path waits for
@@ -389,8 +392,12 @@ class LayerChains {
       forward_attention(ch);
       forward_mlp(ch);
     }
+    if (p_.recomputes(kRecomputeLayernorm)) ch.k(k_.norm_fwd);
+    const bool block_recomputed = p_.recomputes(k_.moe ? kRecomputeMoe : kRecomputeMlp);
+    if (block_recomputed) mlp_block_forward(ch);
     if (!k_.moe) {
-      if (p_.recompute != Recompute::full) lead = gather_;
+      // The block opens with its entry all-gather unless a recomputed norm comes first.
+      if (p_.recompute != Recompute::full && !p_.recomputes(kRecomputeLayernorm)) lead = gather_;
       tp_gather(ch);
       // Weight gradients under SP all-gather the stored MLP input again, beside the GEMMs.
       if (weights_now) ch.side(gather_raw_, CommStream::tp);
@@ -403,8 +410,10 @@ class LayerChains {
       const double w = weights_now ? 1.0 : 0.0;
       const double shared = k_.shared_fc2.dgrad + w * k_.shared_fc2.wgrad + k_.shared_act_bwd +
                             k_.shared_fc1.dgrad + w * k_.shared_fc1.wgrad;
-      const double expert = k_.expert_fc2.dgrad + w * k_.expert_fc2.wgrad + k_.expert_act_bwd +
-                            k_.expert_fc1.dgrad + w * k_.expert_fc1.wgrad;
+      const double act_again =
+          p_.recomputes(kRecomputeMoeAct) && !block_recomputed ? k_.expert_act_fwd : 0.0;
+      const double expert = k_.expert_fc2.dgrad + w * k_.expert_fc2.wgrad + act_again +
+                            k_.expert_act_bwd + k_.expert_fc1.dgrad + w * k_.expert_fc1.wgrad;
       moe_segment(ch, shared, expert);
       ch.k(k_.permute);
       ch.k(k_.route_bwd);
@@ -416,6 +425,7 @@ class LayerChains {
   }
 
   void backward_attention(Chain& ch, bool weights_now) const {
+    if (p_.recomputes(kRecomputeLayernorm)) ch.k(k_.norm_fwd);
     tp_gather(ch);
     linear_backward(ch, k_.out, weights_now);
     attention_core_backward(ch);

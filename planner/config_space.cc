@@ -194,6 +194,7 @@ std::string config_key(const ParallelConfig& p) {
   n("mb", p.micro_batch);
   n("sp", p.sequence_parallel ? 1 : 0);
   n("z", p.zero_stage);
+  n("rm", p.recompute_modules);
   for (const char* word : {recompute_name(p.recompute), schedule_name(p.schedule),
                            cp_algorithm_name(p.cp_algorithm)}) {
     s.append(word);

@@ -71,8 +71,8 @@ Evaluation evaluate(const ModelSpec& model, const TrainingConfig& training,
   r.step_time_s = sim.step_time_s;
   const double tokens = static_cast<double>(training.global_batch) * training.seq_len;
   r.tokens_per_s = tokens / r.step_time_s;
-  const StepFlops flops =
-      step_flops(model, training.seq_len, training.global_batch, parallel.recompute);
+  const StepFlops flops = step_flops(model, training.seq_len, training.global_batch,
+                                     parallel.recompute, parallel.recompute_modules);
   r.model_flops_per_step = flops.model_flops;
   r.hardware_flops_per_step = flops.hardware_flops;
   const double peak = peak_flops_per_s(cluster, training.precision);

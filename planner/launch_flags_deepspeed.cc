@@ -96,9 +96,10 @@ LaunchFlags deepspeed_json(const ModelSpec& m, const TrainingConfig& t, const Pa
         "gradient_checkpointing_enable(), or deepspeed.checkpointing.checkpoint, which "
         "activation_checkpointing configures)");
   } else if (p.recompute == Recompute::selective) {
-    not_expressible(out,
-                    "selective recomputation of the attention core is model code, not a DeepSpeed "
-                    "key (Megatron-DeepSpeed: --recompute-granularity selective)");
+    not_expressible(out, "selective recomputation of " +
+                             recompute_modules_phrase(p.recompute_modules) +
+                             " is model code, not a DeepSpeed key (Megatron-DeepSpeed: "
+                             "--recompute-granularity selective)");
   }
 
   if (p.pp > 1) {

@@ -318,7 +318,13 @@ LaunchFlags megatron_flags(const ModelSpec& m, const TrainingConfig& t, const Pa
   f.add("--global-batch-size", t.global_batch);
 
   if (p.recompute == Recompute::selective) {
-    f.add("--recompute-granularity", "selective");  // recomputes the attention core
+    f.add("--recompute-granularity", "selective");
+    if (p.recompute_modules != kRecomputeCoreAttn) {
+      // Megatron-Core takes the module names space-separated (its default is core_attn).
+      std::string modules = recompute_modules_name(p.recompute_modules);
+      std::replace(modules.begin(), modules.end(), ',', ' ');
+      f.add("--recompute-modules", modules);
+    }
   } else if (p.recompute == Recompute::full) {
     f.add("--recompute-granularity", "full");
     f.add("--recompute-method", "uniform");

@@ -261,7 +261,8 @@ LaunchFlags torchtitan_toml(const ModelSpec& m, const TrainingConfig& t, const P
       s += "mode = \"selective\"\nselective_ac_option = \"op\"\n";
       out.notes.push_back(
           "torchtitan's selective checkpointing (per op) keeps matmul and attention outputs and "
-          "recomputes the rest, not the plan's recomputation of the attention core");
+          "recomputes the rest, not the plan's recomputation of " +
+          recompute_modules_phrase(p.recompute_modules));
       break;
     case Recompute::full:
       s += "mode = \"full\"\n";

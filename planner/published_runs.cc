@@ -35,6 +35,22 @@ double megatron_core_causal_flops(const ModelSpec& m, int seq_len, int global_ba
 
 namespace {
 
+// The records' short forms of Megatron-Core's --recompute-modules names, word by word:
+// "norm, act" -> "layernorm,moe_act".
+std::string with_module_names(const std::string& list) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < list.size()) {
+    const std::size_t end = std::min(list.find_first_of(", ", i), list.size());
+    const std::string word = list.substr(i, end - i);
+    i = end + 1;
+    if (word.empty()) continue;
+    if (!out.empty()) out += ',';
+    out += word == "norm" ? "layernorm" : word == "act" ? "moe_act" : word;
+  }
+  return out;
+}
+
 bool is_null(const Json& r, const char* key) {
   return !r.contains(key) || r.at(key).is_null();
 }
@@ -181,6 +197,19 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       p.recompute = recompute.rfind("full", 0) == 0        ? Recompute::full
                     : recompute.rfind("selective", 0) == 0 ? Recompute::selective
                                                            : Recompute::none;
+      // "selective (layernorm, moe)": the modules in parentheses, with the records' short forms
+      // (norm, act) of Megatron-Core's names; plain "selective" is the attention core.
+      if (const auto open = recompute.find('(');
+          p.recompute == Recompute::selective && open != std::string::npos) {
+        const auto close = recompute.find(')', open);
+        const std::string list = with_module_names(recompute.substr(
+            open + 1, close == std::string::npos ? std::string::npos : close - open - 1));
+        if (!parse_recompute_modules(list, p.recompute_modules)) {
+          throw_input_error(runs_source, pointer + "/activation_recompute",
+                            "unknown recompute modules in '" + recompute +
+                                "'; use core_attn, layernorm (norm), moe_act (act), mlp, moe");
+        }
+      }
       p.zero_stage =
           get_or<int>(r, "zero_stage", get_or<bool>(r, "distributed_optimizer", false) ? 1 : 0);
       p.overlap_grad_reduce = get_or<bool>(r, "overlap_grad_reduce", true);

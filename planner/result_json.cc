@@ -31,6 +31,7 @@ Json config_json(const ConfigDescription& c) {
   j["sequence_parallel"] = p.sequence_parallel;
   j["zero"] = p.zero_stage;
   j["recompute"] = recompute_name(p.recompute);
+  j["recompute_modules"] = recompute_modules_name(p.recompute_modules);
   j["schedule"] = schedule_name(p.schedule);
   j["cp_algorithm"] = cp_algorithm_name(p.cp_algorithm);
   j["rank_order"] = p.rank_order;

@@ -64,6 +64,19 @@ Result<SearchPins> make_search_pins(const PinFlags& f) {
     if (!v) return v.error();
     pins.recompute = *v;
   }
+  if (f.recompute_modules) {
+    std::uint8_t modules = 0;
+    if (!parse_recompute_modules(*f.recompute_modules, modules)) {
+      return InputError{"--recompute-modules", "",
+                        "unknown module list '" + *f.recompute_modules +
+                            "'; use a comma list of core_attn, layernorm, moe_act, mlp, moe"};
+    }
+    if (pins.recompute && *pins.recompute != Recompute::selective) {
+      return InputError{"--recompute-modules", "",
+                        "applies to --recompute selective only (modules of selective recompute)"};
+    }
+    pins.framework.recompute_modules = modules;
+  }
   if (f.schedule) {
     auto v = parse_enum(*f.schedule, "--schedule",
                         {Schedule::gpipe, Schedule::one_f_one_b, Schedule::interleaved,
@@ -134,6 +147,9 @@ PinSummary summarize_pins(const SearchPins& p, bool moe) {
   dim("schedule", p.schedule, p.schedule ? schedule_name(*p.schedule) : "");
   if (p.sequence_parallel)
     add(out.pinned, std::string("sp ") + (*p.sequence_parallel ? "on" : "off"));
+  if (p.framework.recompute_modules != kRecomputeCoreAttn)
+    add(out.pinned,
+        "selective recompute of " + recompute_modules_name(p.framework.recompute_modules));
   if (p.cp_algorithm) add(out.pinned, std::string("cp ") + cp_algorithm_name(*p.cp_algorithm));
   if (p.rank_order) add(out.pinned, "rank order " + *p.rank_order);
   if (out.pinned.empty()) out.pinned = "nothing";

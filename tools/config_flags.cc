@@ -51,6 +51,9 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
   app.add_option("--sequence-parallel", f.sequence_parallel, "on or off");
   app.add_option("--zero", f.zero, "ZeRO stage 0, 1, 2 or 3 (3 = fully sharded, FSDP)");
   app.add_option("--recompute", f.recompute, "activation recomputation: none, selective, full");
+  app.add_option("--recompute-modules", f.recompute_modules,
+                 "expert: what --recompute selective re-runs, Megatron-Core's module names: "
+                 "core_attn, layernorm, moe_act, mlp, moe (comma list) [default: core_attn]");
   app.add_option("--schedule", f.schedule,
                  "pipeline schedule: gpipe, 1f1b, interleaved, zb-h1, dualpipe");
   app.add_option("--cp-algorithm", f.cp_algorithm, "context parallelism: ring or ulysses");
@@ -91,6 +94,16 @@ Result<Recompute> parse_recompute(const std::string& s) {
     if (s == recompute_name(v)) return v;
   }
   return InputError{"--recompute", "", "unknown mode '" + s + "'; use none, selective or full"};
+}
+
+Result<std::uint8_t> parse_recompute_module_list(const std::string& text) {
+  std::uint8_t modules = 0;
+  if (!parse_recompute_modules(text, modules)) {
+    return InputError{"--recompute-modules", "",
+                      "unknown module list '" + text +
+                          "'; use a comma list of core_attn, layernorm, moe_act, mlp, moe"};
+  }
+  return modules;
 }
 
 Result<bool> parse_on_off(const std::string& s, const char* flag) {
@@ -281,6 +294,15 @@ Result<ParallelConfig> resolve_fixed_parallel(const ConfigFlags& f, const Resolv
     auto r = parse_recompute(*f.recompute);
     if (!r) return r.error();
     p.recompute = *r;
+  }
+  if (f.recompute_modules) {
+    auto m = parse_recompute_module_list(*f.recompute_modules);
+    if (!m) return m.error();
+    if (p.recompute != Recompute::selective) {
+      return InputError{"--recompute-modules", "",
+                        "applies to --recompute selective only (modules of selective recompute)"};
+    }
+    p.recompute_modules = *m;
   }
   p.schedule = p.vpp > 1 ? Schedule::interleaved : Schedule::one_f_one_b;
   if (f.schedule) {

@@ -35,7 +35,10 @@ void print_summary(const ResolvedWorkload& w, const ParallelConfig& p, const Ste
       "layout      tp %d  pp %d  dp %d  cp %d  ep %d  etp %d  vpp %d  micro-batch %d "
       "(%d per step)  sp %s  zero %d  recompute %s  schedule %s\n",
       p.tp, p.pp, p.dp, p.cp, p.ep, p.etp, p.vpp, p.micro_batch, r.micro_batches,
-      p.sequence_parallel ? "on" : "off", p.zero_stage, recompute_name(p.recompute),
+      p.sequence_parallel ? "on" : "off", p.zero_stage,
+      p.recompute == Recompute::selective && p.recompute_modules != kRecomputeCoreAttn
+          ? ("selective (" + recompute_modules_name(p.recompute_modules) + ")").c_str()
+          : recompute_name(p.recompute),
       schedule_name(p.schedule));
   std::printf("\n");
   std::printf("step time   %s\n", format_seconds(r.step_time_s).c_str());

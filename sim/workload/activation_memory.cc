@@ -23,10 +23,14 @@ LayerActivationBytes layer_activation_bytes(const ModelSpec& m, const TrainingCo
   }
 
   // ---- attention block ----
+  // Selective recomputation drops what its modules re-run: the norm outputs (layernorm), the
+  // attention core's own tensors (core_attn), the routed experts' activation outputs (moe_act),
+  // everything inside the MLP or MoE block but its input (mlp, moe).
+  const bool norm_recomputed = p.recomputes(kRecomputeLayernorm);
   double attn = 0;
-  attn += kAct * sb_sp * h;  // norm input
-  attn += kAct * sb_sp * h;  // q/k/v projection input (norm output; re-gathered under SP)
-  double core = 0;           // what selective recompute drops
+  attn += kAct * sb_sp * h;                        // norm input
+  if (!norm_recomputed) attn += kAct * sb_sp * h;  // q/k/v input (norm output; gathered under SP)
+  double core = 0;                                 // what core_attn recomputation drops
   if (m.attention == AttentionKind::mla) {
     const auto& a = m.mla;
     if (a.q_lora_rank > 0) attn += 2 * kAct * sb_tp * a.q_lora_rank;  // latent q and its norm
@@ -46,25 +50,30 @@ LayerActivationBytes layer_activation_bytes(const ModelSpec& m, const TrainingCo
   }
   attn += kAct * sb_tp * s.attn_out_in_local;  // output-projection input (attention output)
   if (dropout) attn += kMask * sb_sp * h;      // dropout mask after the projection
-  if (p.recompute == Recompute::none) attn += core;
+  if (!p.recomputes(kRecomputeCoreAttn)) attn += core;
   out.attention = attn;
 
   // ---- MLP / MoE block ----
   double mlp = 0;
-  mlp += kAct * sb_sp * h;  // norm input
-  mlp += kAct * sb_sp * h;  // MLP input (norm output)
-  auto ffn_block = [&](double rows, double fc1_out, double ffn) {
-    return kAct * rows * fc1_out + kAct * rows * ffn;  // fc1 output(s) and activation output
+  mlp += kAct * sb_sp * h;                        // norm input
+  if (!norm_recomputed) mlp += kAct * sb_sp * h;  // MLP input (norm output)
+  auto ffn_block = [&](double rows, double fc1_out, double ffn, bool act_recomputed) {
+    // fc1 output(s) and activation output
+    return kAct * rows * fc1_out + (act_recomputed ? 0.0 : kAct * rows * ffn);
   };
   if (moe_layer) {
-    const double routed_rows = s.local_experts * s.tokens_per_local_expert;
-    mlp += 4.0 * sb_sp * m.moe.num_experts;  // fp32 router probabilities
-    mlp += kAct * routed_rows * h;           // dispatched tokens (expert input)
-    mlp += ffn_block(routed_rows, s.expert_fc1_out_local, s.expert_ffn_local);
-    mlp += kAct * routed_rows * h;  // expert outputs, for the combine
-    if (s.shared_ffn_local > 0) mlp += ffn_block(sb_tp, s.shared_fc1_out_local, s.shared_ffn_local);
-  } else {
-    mlp += ffn_block(sb_tp, s.dense_fc1_out_local, s.dense_ffn_local);
+    if (!p.recomputes(kRecomputeMoe)) {
+      const double routed_rows = s.local_experts * s.tokens_per_local_expert;
+      mlp += 4.0 * sb_sp * m.moe.num_experts;  // fp32 router probabilities
+      mlp += kAct * routed_rows * h;           // dispatched tokens (expert input)
+      mlp += ffn_block(routed_rows, s.expert_fc1_out_local, s.expert_ffn_local,
+                       p.recomputes(kRecomputeMoeAct));
+      mlp += kAct * routed_rows * h;  // expert outputs, for the combine
+      if (s.shared_ffn_local > 0)
+        mlp += ffn_block(sb_tp, s.shared_fc1_out_local, s.shared_ffn_local, false);
+    }
+  } else if (!p.recomputes(kRecomputeMlp)) {
+    mlp += ffn_block(sb_tp, s.dense_fc1_out_local, s.dense_ffn_local, false);
   }
   if (dropout) mlp += kMask * sb_sp * h;
   out.mlp = mlp;

@@ -120,7 +120,7 @@ void StepBuilder::attention_core_forward(RankState& rs, PassState& ps, int layer
 void StepBuilder::attention_core_backward(RankState& rs, PassState& ps, int layer) {
   const LayerKernels& k = m_.is_moe_layer(layer) ? moe_ : dense_;
   const int mb = ps.micro_batch;
-  if (p_.recompute == Recompute::selective) attention_core_forward(rs, ps, layer, true);
+  if (p_.recomputes(kRecomputeCoreAttn)) attention_core_forward(rs, ps, layer, true);
   if (k.unfused) {
     compute(rs, ps, k.av_dgrad_probs, lbl(labels_, kAttnBwd, layer, mb));
     compute(rs, ps, k.av_dgrad_v, lbl(labels_, kAttnBwd, layer, mb));
@@ -224,6 +224,15 @@ void StepBuilder::layer_forward_mlp(RankState& rs, PassState& ps, int layer, boo
   const LayerKernels& k = moe_layer ? moe_ : dense_;
   const int mb = ps.micro_batch;
   compute(rs, ps, k.norm_fwd, lbl(labels_, kNorm2Fwd, layer, mb));
+  mlp_block_forward(rs, ps, layer);
+  compute(rs, ps, k.residual_fwd, lbl(labels_, kResidualFwd, layer, mb));
+  if (!recompute) zero3_after_layer(rs, ps, layer, false);
+}
+
+void StepBuilder::mlp_block_forward(RankState& rs, PassState& ps, int layer) {
+  const bool moe_layer = m_.is_moe_layer(layer);
+  const LayerKernels& k = moe_layer ? moe_ : dense_;
+  const int mb = ps.micro_batch;
   if (!moe_layer) {
     tp_enter(rs, ps, layer, false);
     compute(rs, ps, k.fc1.fwd, lbl(labels_, kFc1Fwd, layer, mb));
@@ -280,8 +289,6 @@ void StepBuilder::layer_forward_mlp(RankState& rs, PassState& ps, int layer, boo
     ps.has_extra_dep = true;
     compute(rs, ps, k.unpermute, lbl(labels_, kUnpermute, layer, mb));
   }
-  compute(rs, ps, k.residual_fwd, lbl(labels_, kResidualFwd, layer, mb));
-  if (!recompute) zero3_after_layer(rs, ps, layer, false);
 }
 
 void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
@@ -300,6 +307,12 @@ void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
     layer_forward_mlp(rs, ps, layer, true);
     zero3_after_recompute(rs, ps, layer);
   }
+  // The norm output is the block's input, which its recomputation and its first weight gradient
+  // read.
+  if (p_.recomputes(kRecomputeLayernorm))
+    compute(rs, ps, k.norm_fwd, lbl(labels_, kNorm2Fwd, layer, mb));
+  const bool block_recomputed = p_.recomputes(moe_layer ? kRecomputeMoe : kRecomputeMlp);
+  if (block_recomputed) mlp_block_forward(rs, ps, layer);
   if (!moe_layer) {
     tp_enter(rs, ps, layer, true);
     if (p_.sequence_parallel && weights_now) {
@@ -344,6 +357,8 @@ void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
     }
     linear_backward(rs, ps, k.expert_fc2, layer, labels_.layer_op[kExpFc2Dgrad],
                     labels_.layer_op[kExpFc2Wgrad], weights_now);
+    if (p_.recomputes(kRecomputeMoeAct) && !block_recomputed)
+      compute(rs, ps, k.expert_act_fwd, lbl(labels_, kExpActFwd, layer, mb));
     compute(rs, ps, k.expert_act_bwd, lbl(labels_, kExpActBwd, layer, mb));
     linear_backward(rs, ps, k.expert_fc1, layer, labels_.layer_op[kExpFc1Dgrad],
                     labels_.layer_op[kExpFc1Wgrad], weights_now);
@@ -374,6 +389,8 @@ void StepBuilder::layer_backward_attention(RankState& rs, PassState& ps, int lay
   const LayerKernels& k = moe_layer ? moe_ : dense_;
   const int mb = ps.micro_batch;
   const bool weights_now = ps.pass == Pass::backward;
+  if (p_.recomputes(kRecomputeLayernorm))
+    compute(rs, ps, k.norm_fwd, lbl(labels_, kNorm1Fwd, layer, mb));
   tp_enter(rs, ps, layer, true);
   linear_backward(rs, ps, k.out, layer, labels_.layer_op[kOutDgrad], labels_.layer_op[kOutWgrad],
                   weights_now);

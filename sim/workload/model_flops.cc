@@ -60,13 +60,16 @@ double lm_head_forward_flops(const ModelSpec& m, int seq_len) {
   return 2.0 * seq_len * m.hidden * m.vocab;
 }
 
-StepFlops step_flops(const ModelSpec& m, int seq_len, int global_batch, Recompute recompute) {
+StepFlops step_flops(const ModelSpec& m, int seq_len, int global_batch, Recompute recompute,
+                     std::uint8_t recompute_modules) {
   PTSIM_CHECK(seq_len > 0 && global_batch > 0, "step_flops: seq_len and batch must be positive");
   // Per sequence; every layer of a kind costs the same, so each kind is computed once.
   double layers_fwd = 0;
   double layers_fwd_causal = 0;
   double core_fwd = 0;
   double core_fwd_causal = 0;
+  double dense_mlp_fwd = 0;  // the dense layers' MLPs
+  double moe_block_fwd = 0;  // the MoE layers' routers and experts
   const int moe_layers = m.moe_layer_count();
   const int dense_layers = m.layers - moe_layers;
   auto add = [&](int layer, int count) {
@@ -76,6 +79,8 @@ StepFlops step_flops(const ModelSpec& m, int seq_len, int global_batch, Recomput
     layers_fwd_causal += count * f.total_causal_flops();
     core_fwd += count * f.attention_core_flops;
     core_fwd_causal += count * f.attention_core_causal_flops;
+    (m.is_moe_layer(layer) ? moe_block_fwd : dense_mlp_fwd) +=
+        count * (f.mlp_flops + f.router_flops);
   };
   int first_dense = -1;
   int first_moe = -1;
@@ -95,8 +100,13 @@ StepFlops step_flops(const ModelSpec& m, int seq_len, int global_batch, Recomput
     switch (recompute) {
       case Recompute::none:
         return 0.0;
-      case Recompute::selective:
-        return core;
+      case Recompute::selective: {
+        double out = 0;
+        if (recompute_modules & kRecomputeCoreAttn) out += core;
+        if (recompute_modules & kRecomputeMlp) out += dense_mlp_fwd;
+        if (recompute_modules & kRecomputeMoe) out += moe_block_fwd;
+        return out;
+      }
       case Recompute::full:
         return layers;
     }
@@ -109,9 +119,10 @@ StepFlops step_flops(const ModelSpec& m, int seq_len, int global_batch, Recomput
   out.model_causal_flops = 3 * batch * (layers_fwd_causal + head_fwd);
   out.hardware_causal_flops =
       out.model_causal_flops + batch * recomputed(layers_fwd_causal, core_fwd_causal);
-  out.hardware_korthikanti22_flops = recompute == Recompute::selective
-                                         ? out.model_flops + batch * 3 * core_fwd
-                                         : out.hardware_flops;
+  out.hardware_korthikanti22_flops =
+      recompute == Recompute::selective && recompute_modules == kRecomputeCoreAttn
+          ? out.model_flops + batch * 3 * core_fwd
+          : out.hardware_flops;
   return out;
 }
 

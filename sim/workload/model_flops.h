@@ -73,8 +73,11 @@ struct StepFlops {
   double hardware_korthikanti22_flops = 0;
 };
 
-// Recompute::selective re-runs the attention core forward of every layer; Recompute::full re-runs
-// every layer's forward (not the LM head). seq_len and global_batch must be positive.
-StepFlops step_flops(const ModelSpec& m, int seq_len, int global_batch, Recompute recompute);
+// Recompute::selective re-runs the forward of its modules (RecomputeModule): the attention core
+// of every layer (core_attn), the dense MLPs (mlp), the MoE blocks' router and experts (moe); norms
+// and activations add no matmul FLOPs. Recompute::full re-runs every layer's forward (not the LM
+// head). seq_len and global_batch must be positive.
+StepFlops step_flops(const ModelSpec& m, int seq_len, int global_batch, Recompute recompute,
+                     std::uint8_t recompute_modules = kRecomputeCoreAttn);
 
 }  // namespace ptsim

@@ -1,5 +1,7 @@
 #include "sim/workload/parallel_config.h"
 
+#include <utility>
+
 namespace ptsim {
 
 const char* schedule_name(Schedule s) {
@@ -28,6 +30,53 @@ const char* recompute_name(Recompute r) {
       return "full";
   }
   return "?";
+}
+
+namespace {
+constexpr std::pair<RecomputeModule, const char*> kRecomputeModuleNames[] = {
+    {kRecomputeCoreAttn, "core_attn"},
+    {kRecomputeLayernorm, "layernorm"},
+    {kRecomputeMoeAct, "moe_act"},
+    {kRecomputeMlp, "mlp"},
+    {kRecomputeMoe, "moe"},
+};
+}  // namespace
+
+std::string recompute_modules_name(std::uint8_t modules) {
+  std::string out;
+  for (const auto& [bit, name] : kRecomputeModuleNames) {
+    if ((modules & bit) == 0) continue;
+    if (!out.empty()) out += ',';
+    out += name;
+  }
+  return out;
+}
+
+std::string recompute_modules_phrase(std::uint8_t modules) {
+  if (modules == kRecomputeCoreAttn) return "the attention core";
+  return "the modules " + recompute_modules_name(modules);
+}
+
+bool parse_recompute_modules(const std::string& text, std::uint8_t& modules) {
+  std::uint8_t out = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t end = text.find_first_of(", ", i);
+    const std::string word = text.substr(i, end == std::string::npos ? end : end - i);
+    i = end == std::string::npos ? text.size() : end + 1;
+    if (word.empty()) continue;
+    bool known = false;
+    for (const auto& [bit, name] : kRecomputeModuleNames) {
+      if (word == name) {
+        out |= bit;
+        known = true;
+      }
+    }
+    if (!known) return false;
+  }
+  if (out == 0) return false;
+  modules = out;
+  return true;
 }
 
 const char* cp_algorithm_name(CpAlgorithm a) {

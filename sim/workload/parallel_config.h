@@ -10,6 +10,18 @@ namespace ptsim {
 
 enum class Schedule : std::uint8_t { gpipe, one_f_one_b, interleaved, zb_h1, dualpipe };
 enum class Recompute : std::uint8_t { none, selective, full };
+// What selective recomputation re-runs in the backward, as Megatron-Core's --recompute-modules
+// names it (a bit set): the attention core (the default, Korthikanti et al. 2022), the two norms,
+// the routed experts' activation function, the dense MLP, or the whole MoE block (router,
+// dispatch, experts, combine).
+enum RecomputeModule : std::uint8_t {
+  kRecomputeCoreAttn = 1,
+  kRecomputeLayernorm = 2,
+  kRecomputeMoeAct = 4,
+  kRecomputeMlp = 8,
+  kRecomputeMoe = 16,
+};
+inline constexpr std::uint8_t kRecomputeModuleAll = 31;
 enum class CpAlgorithm : std::uint8_t { ring, ulysses };
 // How routed tokens reach their experts: one all-to-all over the expert-parallel group
 // (Megatron-Core's alltoall dispatcher), or DeepEP's node-deduplicated dispatch, which sends a
@@ -48,6 +60,7 @@ struct ParallelConfig {
   bool sequence_parallel = false;
   int zero_stage = 0;  // 0 DDP, 1 optimizer sharding, 2 + gradients, 3 + parameters (FSDP)
   Recompute recompute = Recompute::none;
+  std::uint8_t recompute_modules = kRecomputeCoreAttn;  // what Recompute::selective re-runs
   Schedule schedule = Schedule::one_f_one_b;
   CpAlgorithm cp_algorithm = CpAlgorithm::ring;
   std::string rank_order = kDefaultRankOrder;
@@ -73,12 +86,22 @@ struct ParallelConfig {
   Zero3Gather zero3_gather = Zero3Gather::prefetch;
 
   int world_size() const { return tp * pp * dp * cp; }
+  // Whether the backward re-runs `module` (selective recomputation only).
+  bool recomputes(RecomputeModule module) const {
+    return recompute == Recompute::selective && (recompute_modules & module) != 0;
+  }
   // Expert-data-parallel size: ranks holding the same experts (Megatron-Core).
   int expert_dp() const { return (tp * cp * dp) / (etp * ep); }
 };
 
 const char* schedule_name(Schedule s);
 const char* recompute_name(Recompute r);
+// "core_attn,layernorm" (Megatron-Core's module names, in bit order); parse accepts them comma- or
+// space-separated in any order and returns false on an unknown or empty list.
+std::string recompute_modules_name(std::uint8_t modules);
+bool parse_recompute_modules(const std::string& text, std::uint8_t& modules);
+// For prose: "the attention core" for the default, else "the modules layernorm,moe".
+std::string recompute_modules_phrase(std::uint8_t modules);
 const char* cp_algorithm_name(CpAlgorithm a);
 const char* moe_dispatcher_name(MoeDispatcher d);
 const char* zero3_gather_name(Zero3Gather g);

@@ -187,6 +187,9 @@ class StepBuilder {
   // layer_emitter.cc: one layer's forward or backward, in two segments each.
   void layer_forward_attention(RankState& rs, PassState& ps, int layer, bool recompute);
   void layer_forward_mlp(RankState& rs, PassState& ps, int layer, bool recompute);
+  // The MLP (or MoE block) between its norm and the residual add: the forward, and what selective
+  // recomputation of the `mlp` / `moe` modules re-runs.
+  void mlp_block_forward(RankState& rs, PassState& ps, int layer);
   void layer_backward_mlp(RankState& rs, PassState& ps, int layer);
   void layer_backward_attention(RankState& rs, PassState& ps, int layer);
   void layer_weight_grads(RankState& rs, PassState& ps, int layer);

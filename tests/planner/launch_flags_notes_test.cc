@@ -173,6 +173,19 @@ TEST(UnitLaunchFlagsNotes, DeepSpeedNeedsModelCodeForExpertParallelism) {
   EXPECT_TRUE(b.has("--moe-enable-deepep"));
 }
 
+TEST(UnitLaunchFlagsNotes, SelectiveRecomputeModulesBecomeMegatronsModuleList) {
+  Plan plan = llama_plan();
+  plan.parallel.recompute = Recompute::selective;
+  // The default (the attention core) is Megatron-Core's default too: no module list.
+  const auto a = testing::parse_megatron(megatron(plan).text);
+  EXPECT_EQ(a.flags.at("--recompute-granularity"), "selective");
+  EXPECT_FALSE(a.has("--recompute-modules"));
+  plan.parallel.recompute_modules = kRecomputeLayernorm | kRecomputeMlp;
+  const auto b = testing::parse_megatron(megatron(plan).text);
+  EXPECT_EQ(b.flags.at("--recompute-modules"), "layernorm mlp");
+  EXPECT_TRUE(any_note_has(titan(plan), "layernorm,mlp"));
+}
+
 TEST(UnitLaunchFlagsNotes, PipelineInsideDataRankOrderIsAMegatronSwitchOnly) {
   Plan plan = llama_plan();
   plan.parallel.rank_order = "tp-cp-ep-pp-dp";

@@ -56,10 +56,13 @@ inline MegatronArgs parse_megatron(const std::string& text) {
       continue;
     }
     if (tok.rfind("--", 0) != 0) continue;
+    // A value, or a list of them (argparse nargs: --recompute-modules layernorm moe), joined by
+    // spaces.
     std::string value;
-    if (i + 1 < tokens.size() && tokens[i + 1].rfind("--", 0) != 0 && tokens[i + 1] != "\\" &&
-        tokens[i + 1] != "pretrain_gpt.py") {
-      value = tokens[++i];
+    while (i + 1 < tokens.size() && tokens[i + 1].rfind("--", 0) != 0 &&
+           tokens[i + 1] != "pretrain_gpt.py") {
+      if (!value.empty()) value += ' ';
+      value += tokens[++i];
     }
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);

@@ -30,6 +30,8 @@ struct Scenario {
   // Overrides the GPU's comm_overlap_slowdown when >= 0: a large one stresses the receive-window
   // part of the pipeline bound (bounds_pipeline.h), which holds for any slowdown.
   double slowdown = -1;
+  // What selective recomputation re-runs in the configurations that use it.
+  std::uint8_t recompute_modules = kRecomputeCoreAttn;
 };
 
 std::vector<Scenario> scenarios() {
@@ -52,6 +54,12 @@ std::vector<Scenario> scenarios() {
   out.push_back({"llama fp8 32 GPUs", testing::small_llama(6), fp8, 32, "dgx-h100", 60});
   out.push_back({"llama slowdown 0.6 16 GPUs", testing::small_llama(), t, 16, "dgx-h100", 80, 0.6});
   out.push_back({"moe slowdown 0.6 16 GPUs", testing::small_moe(), moe, 16, "dgx-h100", 60, 0.6});
+  out.push_back({"moe recompute layernorm,moe_act,moe 16 GPUs", testing::small_moe(), moe, 16,
+                 "dgx-h100", 40, -1, kRecomputeLayernorm | kRecomputeMoeAct | kRecomputeMoe});
+  out.push_back({"moe recompute moe_act 16 GPUs", testing::small_moe(), moe, 16, "dgx-h100", 30, -1,
+                 kRecomputeMoeAct});
+  out.push_back({"llama recompute core_attn,layernorm,mlp 16 GPUs", testing::small_llama(), t, 16,
+                 "dgx-h100", 40, -1, kRecomputeCoreAttn | kRecomputeLayernorm | kRecomputeMlp});
   return out;
 }
 
@@ -60,6 +68,7 @@ std::vector<Scenario> scenarios() {
 std::vector<ParallelConfig> sample_space(const Scenario& s, const ClusterProfile& cluster, int n) {
   std::vector<ParallelConfig> valid;
   SearchPins pins;
+  pins.framework.recompute_modules = s.recompute_modules;
   enumerate_configs(s.model, s.training, cluster, s.gpus, pins, [&](const ParallelConfig& p) {
     if (check_config(s.model, s.training, p, s.gpus).ok) valid.push_back(p);
   });

@@ -177,6 +177,17 @@ TEST(UnitSimulateBadInput, UnknownZero3GatherIsExitTwoNamingTheFlagAndTheChoices
                         {"--zero3-gather", "lazy", "prefetch", "on-demand"});
 }
 
+TEST(UnitSimulateBadInput, UnknownRecomputeModuleIsExitTwoNamingTheFlagAndTheChoices) {
+  expect_one_line_error(
+      with({"--gpus", "8", "--recompute", "selective", "--recompute-modules", "core_attn,attn"}),
+      {"--recompute-modules", "core_attn,attn", "layernorm", "moe_act"});
+}
+
+TEST(UnitSimulateBadInput, RecomputeModulesWithoutSelectiveIsExitTwoNamingTheFlag) {
+  expect_one_line_error(with({"--gpus", "8", "--recompute", "full", "--recompute-modules", "mlp"}),
+                        {"--recompute-modules", "selective"});
+}
+
 TEST(UnitSimulateBadInput, UnknownClusterIsExitTwoNamingTheFlag) {
   expect_one_line_error(with({"--gpus", "8", "--cluster", "no-such-cluster"}),
                         {"--cluster", "no-such-cluster"});

@@ -113,6 +113,58 @@ TEST(PropertyGraphFlops, OtherModelsEqualSixNTPlusCausalAttention) {
   }
 }
 
+// Selective recomputation of Megatron-Core's modules: every subset re-runs the matmuls of exactly
+// its modules. By hand, per sequence of s tokens: core_attn adds the causal attention core forward
+// of every layer, 2 s^2 heads (d_qk + d_v) / 2; moe adds each MoE layer's router and routed
+// experts, 2 s h E + top_k 3 (2 s h f); mlp adds each dense layer's SwiGLU MLP, 3 (2 s h f);
+// layernorm and moe_act re-run memory-bound kernels only, no matmul.
+TEST(PropertyGraphFlops, SelectiveRecomputeModulesAddExactlyTheirModulesMatmuls) {
+  const int layers = 4, hidden = 256, heads = 8, kv = 4, ffn = 384, experts = 8, top_k = 2;
+  const int vocab = 1024;
+  for (const bool moe : {false, true}) {
+    const ModelSpec m =
+        moe ? testing::moe_spec(layers, hidden, heads, kv, ffn, experts, top_k, vocab)
+            : testing::llama_spec(layers, hidden, heads, kv, ffn, vocab);
+    TrainingConfig t;
+    t.seq_len = 128;
+    ParallelConfig p;
+    p.tp = 2;
+    p.sequence_parallel = true;
+    p.pp = 2;
+    p.dp = 2;
+    if (moe) p.ep = 2;
+    p.micro_batch = 2;
+    t.global_batch = 4 * p.micro_batch * p.dp;
+    auto base = build_step_graph(m, t, p, p.world_size(), GraphMode::reduced);
+    ASSERT_TRUE(base.verdict.ok) << base.verdict.reason;
+    const double none = testing::cluster_model_flops(*base.step);
+    const double seqs = t.global_batch, s = t.seq_len, h = hidden;
+    const double core = seqs * layers * 2 * s * s * heads * (2.0 * m.head_dim) / 2;
+    const double moe_block =
+        moe ? seqs * layers * (2 * s * h * experts + top_k * 3 * 2 * s * h * ffn) : 0.0;
+    const double mlp = moe ? 0.0 : seqs * layers * 3 * 2 * s * h * ffn;
+    p.recompute = Recompute::selective;
+    for (std::uint8_t modules = 1; modules <= kRecomputeModuleAll; ++modules) {
+      p.recompute_modules = modules;
+      auto built = build_step_graph(m, t, p, p.world_size(), GraphMode::reduced);
+      ASSERT_TRUE(built.verdict.ok) << built.verdict.reason;
+      double expected = none;
+      if (modules & kRecomputeCoreAttn) expected += core;
+      if (modules & kRecomputeMoe) expected += moe_block;
+      if (modules & kRecomputeMlp) expected += mlp;
+      const double flops = testing::cluster_model_flops(*built.step);
+      EXPECT_NEAR(flops / expected, 1.0, 1e-12)
+          << "moe " << moe << " modules " << recompute_modules_name(modules);
+      // The step count agrees (hardware FLOPs with the causal core).
+      EXPECT_NEAR(
+          step_flops(m, t.seq_len, t.global_batch, p.recompute, modules).hardware_causal_flops /
+              expected,
+          1.0, 1e-12)
+          << "moe " << moe << " modules " << recompute_modules_name(modules);
+    }
+  }
+}
+
 TEST(UnitGraphFlops, FullAndReducedGraphsCountTheSameWork) {
   ModelSpec m = testing::llama_spec(4, 256, 8, 4, 688, 1024);
   TrainingConfig t;

@@ -96,6 +96,70 @@ TEST(UnitMemory, FlashAttentionKeepsNoScoresSoMemoryIsLinearInSequence) {
   EXPECT_NEAR(b / a, 2.0, 1e-12);
 }
 
+// Selective recomputation of Megatron-Core's modules drops what each re-runs, tensor by tensor
+// (16-bit activations): layernorm the two norm outputs, 2 s b h / t each under SP; mlp the dense
+// SwiGLU's fc1 output (2 f / t wide) and activation output (f / t), over the gathered s b tokens;
+// core_attn FlashAttention's fp32 log-sum-exp, 4 s b (a / t). moe_act and moe drop nothing in a
+// dense layer.
+TEST(UnitMemory, RecomputeModulesDropWhatTheyReRun) {
+  const double s = 4096, b = 2, h = 4096, f = 14336, a = 32, tp = 8;
+  ModelSpec m = testing::llama_spec(8, 4096, 32, 8, 14336, 128256);
+  ParallelConfig p;
+  p.tp = 8;
+  p.sequence_parallel = true;
+  p.micro_batch = 2;
+  TrainingConfig t;
+  t.seq_len = 4096;
+  const RankShapes shapes = rank_shapes(m, t, p);
+  const LayerActivationBytes none = layer_activation_bytes(m, t, p, shapes, false);
+  p.recompute = Recompute::selective;
+  auto drop = [&](std::uint8_t modules) {
+    p.recompute_modules = modules;
+    const LayerActivationBytes r = layer_activation_bytes(m, t, p, shapes, false);
+    return std::pair{none.attention - r.attention, none.mlp - r.mlp};
+  };
+  const auto [norm_attn, norm_mlp] = drop(kRecomputeLayernorm);
+  EXPECT_DOUBLE_EQ(norm_attn, 2 * s * b * h / tp);
+  EXPECT_DOUBLE_EQ(norm_mlp, 2 * s * b * h / tp);
+  const auto [mlp_attn, mlp_mlp] = drop(kRecomputeMlp);
+  EXPECT_DOUBLE_EQ(mlp_attn, 0);
+  EXPECT_DOUBLE_EQ(mlp_mlp, 2 * s * b * (2 * f / tp + f / tp));
+  const auto [core_attn, core_mlp] = drop(kRecomputeCoreAttn);
+  EXPECT_DOUBLE_EQ(core_attn, 4 * s * b * (a / tp));
+  EXPECT_DOUBLE_EQ(core_mlp, 0);
+  const auto [moe_attn, moe_mlp] = drop(kRecomputeMoe | kRecomputeMoeAct);
+  EXPECT_DOUBLE_EQ(moe_attn + moe_mlp, 0);
+  // Modules drop independently: all three together drop the sum.
+  const auto [all_attn, all_mlp] = drop(kRecomputeLayernorm | kRecomputeMlp | kRecomputeCoreAttn);
+  EXPECT_DOUBLE_EQ(all_attn + all_mlp, norm_attn + norm_mlp + mlp_mlp + core_attn);
+}
+
+// In an MoE layer, moe drops everything between the block's input and its output: the fp32 router
+// probabilities, the dispatched tokens, the experts' intermediates and outputs; moe_act only the
+// routed experts' activation outputs (f / etp wide per routed row).
+TEST(UnitMemory, MoeRecomputeKeepsOnlyTheBlockInput) {
+  ModelSpec m = testing::moe_spec(4, 1024, 16, 4, 2048, 8, 2, 32000);
+  ParallelConfig p;
+  p.tp = 2;
+  p.sequence_parallel = true;
+  p.ep = 2;
+  p.dp = 2;
+  TrainingConfig t;
+  t.seq_len = 2048;
+  const RankShapes shapes = rank_shapes(m, t, p);
+  const double kept_input = 2.0 * 2 * shapes.tokens_sp * m.hidden;  // norm input and output
+  p.recompute = Recompute::selective;
+  p.recompute_modules = kRecomputeMoe;
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(m, t, p, shapes, true).mlp, kept_input);
+  p.recompute = Recompute::none;
+  const double none = layer_activation_bytes(m, t, p, shapes, true).mlp;
+  p.recompute = Recompute::selective;
+  p.recompute_modules = kRecomputeMoeAct;
+  const double routed_rows = shapes.local_experts * shapes.tokens_per_local_expert;
+  EXPECT_DOUBLE_EQ(none - layer_activation_bytes(m, t, p, shapes, true).mlp,
+                   2.0 * routed_rows * shapes.expert_ffn_local);
+}
+
 StepGraph build(const ModelSpec& m, const TrainingConfig& t, const ParallelConfig& p) {
   auto r = build_step_graph(m, t, p, p.world_size(), GraphMode::reduced);
   EXPECT_TRUE(r.verdict.ok) << r.verdict.reason;
