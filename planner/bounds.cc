@@ -421,7 +421,8 @@ PlannerBounds::RankLoad PlannerBounds::rank_load(const ParallelConfig& p, const 
         streams[i] += per_chunk_mb * pc->stream_s[i];
     }
   }
-  load.work_s += c.layers->optimizer_s(shard_params(p, c, r));
+  load.work_s +=
+      c.layers->optimizer_s(c.dense_params[r] + c.expert_params[r], shard_params(p, c, r));
   load.comm_busy_s = std::max(load.blocked_s, *std::max_element(streams.begin(), streams.end()));
   if (p.zero_stage == 3 && c.zero3_traffic) {
     load.comm_busy_s = std::max(load.comm_busy_s, c.micro_batches * c.zero3_per_micro_batch_s[r]);
@@ -461,7 +462,8 @@ double PlannerBounds::quick_time_s(const ParallelConfig& p) {
     best = std::max(best, load_bound_s(rank_load(p, c, r)));
     if (pairs) continue;
     // The compute stream holds each pass for at least its chain between first and last kernel.
-    double busy = c.layers->optimizer_s(shard_params(p, c, r));
+    double busy =
+        c.layers->optimizer_s(c.dense_params[r] + c.expert_params[r], shard_params(p, c, r));
     for (int stage : c.stages_of_rank[r]) {
       const StagePasses& sp = c.stage_passes[static_cast<std::size_t>(stage)];
       busy += per_chunk_mb *
@@ -486,7 +488,8 @@ std::vector<double> PlannerBounds::rank_compute_s(const ParallelConfig& p) {
       const StagePasses& sp = c.stage_passes[static_cast<std::size_t>(stage)];
       busy += per_chunk_mb * (sp.forward.compute_s + sp.backward.compute_s);
     }
-    out.push_back(busy + c.layers->optimizer_s(shard_params(p, c, r)));
+    out.push_back(busy + c.layers->optimizer_s(c.dense_params[r] + c.expert_params[r],
+                                               shard_params(p, c, r)));
   }
   return out;
 }
@@ -514,7 +517,8 @@ double PlannerBounds::time_s(const ParallelConfig& p) {
   }
   double t = cached->finish_s;
   for (std::size_t r = 0; r < c.stages_of_rank.size(); ++r) {
-    const double opt = c.layers->optimizer_s(shard_params(p, c, r));
+    const double opt =
+        c.layers->optimizer_s(c.dense_params[r] + c.expert_params[r], shard_params(p, c, r));
     // The optimizer step follows the rank's last kernel and, under ZeRO-3, its last reduction.
     t = std::max(t, std::max(cached->stream_free_s[r], cached->dp_free_s[r]) + opt);
     // Nothing of the rank runs before its first input can arrive; from then until its last input

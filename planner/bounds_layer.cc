@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/workload/optimizer_step.h"
+
 namespace ptsim {
 
 double PassCost::body_s() const {
@@ -577,9 +579,8 @@ const LayerCosts& LayerCostModel::layer(int index) const {
   return m_.is_moe_layer(index) ? moe_ : dense_;
 }
 
-double LayerCostModel::optimizer_s(double shard_params) const {
-  return cm_.time_s(
-      MemoryBoundKernel{MemoryBoundKind::optimizer, 28.0 * shard_params, 12.0 * shard_params});
+double LayerCostModel::optimizer_s(double rank_params, double shard_params) const {
+  return cm_.time_s(optimizer_step_kernel(p_, rank_params, shard_params));
 }
 
 }  // namespace ptsim

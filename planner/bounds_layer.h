@@ -98,8 +98,9 @@ class LayerCostModel {
   const LayerCosts& layer(int index) const;
   const EdgeCosts& edges() const { return edges_; }
   const RankShapes& shapes() const { return shapes_; }
-  // The Adam step over a shard of `params` elements (the builder's optimizer kernel).
-  double optimizer_s(double shard_params) const;
+  // The optimizer phase (sim/workload/optimizer_step.h) of a rank holding `rank_params`, whose
+  // optimizer state covers `shard_params`.
+  double optimizer_s(double rank_params, double shard_params) const;
 
  private:
   LayerCosts layer_costs(bool moe_layer) const;

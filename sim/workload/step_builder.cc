@@ -8,6 +8,7 @@
 #include "sim/workload/config_rules.h"
 #include "sim/workload/layer_split.h"
 #include "sim/workload/model_state_memory.h"
+#include "sim/workload/optimizer_step.h"
 #include "sim/workload/overlap_pairing.h"
 
 namespace ptsim::builder {
@@ -636,12 +637,11 @@ void StepBuilder::emit_static_memory(RankState& rs) {
     g_.add_memory(rs.rank, streams_.compute, true, tags[i], state[static_cast<std::size_t>(i)],
                   OpLabel{labels_.mem_static, -1, -1}, {});
   }
-  // The Adam step over this rank's shard: 28 bytes per parameter (CALIBRATION_NOTES 4.5).
+  // The optimizer phase over this rank's shard (optimizer_step.h).
   const double shard_params = p_.zero_stage >= 1
                                   ? dense / rs.groups.dp_cp_size + expert / rs.groups.edp_size
                                   : dense + expert;
-  edge_.optimizer = g_.intern_kernel(
-      MemoryBoundKernel{MemoryBoundKind::optimizer, 28.0 * shard_params, 12.0 * shard_params});
+  edge_.optimizer = g_.intern_kernel(optimizer_step_kernel(p_, dense + expert, shard_params));
   params_by_pipeline_rank_[static_cast<std::size_t>(rs.pipeline_rank)] = dense + expert;
   model_state_by_pipeline_rank_[static_cast<std::size_t>(rs.pipeline_rank)] = state;
 }
