@@ -65,17 +65,9 @@ Result<SearchPins> make_search_pins(const PinFlags& f) {
     pins.recompute = *v;
   }
   if (f.recompute_modules) {
-    std::uint8_t modules = 0;
-    if (!parse_recompute_modules(*f.recompute_modules, modules)) {
-      return InputError{"--recompute-modules", "",
-                        "unknown module list '" + *f.recompute_modules +
-                            "'; use a comma list of core_attn, layernorm, moe_act, mlp, moe"};
-    }
-    if (pins.recompute && *pins.recompute != Recompute::selective) {
-      return InputError{"--recompute-modules", "",
-                        "applies to --recompute selective only (modules of selective recompute)"};
-    }
-    pins.framework.recompute_modules = modules;
+    auto modules = recompute_modules_flag(*f.recompute_modules, pins.recompute);
+    if (!modules) return modules.error();
+    pins.framework.recompute_modules = *modules;
   }
   if (f.schedule) {
     auto v = parse_enum(*f.schedule, "--schedule",

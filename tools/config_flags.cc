@@ -96,16 +96,6 @@ Result<Recompute> parse_recompute(const std::string& s) {
   return InputError{"--recompute", "", "unknown mode '" + s + "'; use none, selective or full"};
 }
 
-Result<std::uint8_t> parse_recompute_module_list(const std::string& text) {
-  std::uint8_t modules = 0;
-  if (!parse_recompute_modules(text, modules)) {
-    return InputError{"--recompute-modules", "",
-                      "unknown module list '" + text +
-                          "'; use a comma list of core_attn, layernorm, moe_act, mlp, moe"};
-  }
-  return modules;
-}
-
 Result<bool> parse_on_off(const std::string& s, const char* flag) {
   if (s == "on" || s == "true" || s == "1") return true;
   if (s == "off" || s == "false" || s == "0") return false;
@@ -296,12 +286,8 @@ Result<ParallelConfig> resolve_fixed_parallel(const ConfigFlags& f, const Resolv
     p.recompute = *r;
   }
   if (f.recompute_modules) {
-    auto m = parse_recompute_module_list(*f.recompute_modules);
+    auto m = recompute_modules_flag(*f.recompute_modules, p.recompute);
     if (!m) return m.error();
-    if (p.recompute != Recompute::selective) {
-      return InputError{"--recompute-modules", "",
-                        "applies to --recompute selective only (modules of selective recompute)"};
-    }
     p.recompute_modules = *m;
   }
   p.schedule = p.vpp > 1 ? Schedule::interleaved : Schedule::one_f_one_b;

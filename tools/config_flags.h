@@ -68,8 +68,6 @@ Result<ResolvedWorkload> resolve_workload(const ConfigFlags& flags);
 // Parses an enum-valued flag; errors list the accepted values.
 Result<Schedule> parse_schedule(const std::string& text);
 Result<Recompute> parse_recompute(const std::string& text);
-// --recompute-modules: Megatron-Core module names, comma-separated.
-Result<std::uint8_t> parse_recompute_module_list(const std::string& text);
 Result<bool> parse_on_off(const std::string& text, const char* flag);
 Result<CpAlgorithm> parse_cp_algorithm(const std::string& text);
 Result<Zero3Gather> parse_zero3_gather(const std::string& text);

@@ -52,6 +52,21 @@ std::string recompute_modules_name(std::uint8_t modules) {
   return out;
 }
 
+Result<std::uint8_t> recompute_modules_flag(const std::string& text,
+                                            std::optional<Recompute> recompute) {
+  std::uint8_t modules = 0;
+  if (!parse_recompute_modules(text, modules)) {
+    return InputError{"--recompute-modules", "",
+                      "unknown module list '" + text +
+                          "'; use a comma list of core_attn, layernorm, moe_act, mlp, moe"};
+  }
+  if (recompute && *recompute != Recompute::selective) {
+    return InputError{"--recompute-modules", "",
+                      "applies to --recompute selective only (modules of selective recompute)"};
+  }
+  return modules;
+}
+
 std::string recompute_modules_phrase(std::uint8_t modules) {
   if (modules == kRecomputeCoreAttn) return "the attention core";
   return "the modules " + recompute_modules_name(modules);

@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "common/result.h"
 
 namespace ptsim {
 
@@ -100,6 +103,10 @@ const char* recompute_name(Recompute r);
 // space-separated in any order and returns false on an unknown or empty list.
 std::string recompute_modules_name(std::uint8_t modules);
 bool parse_recompute_modules(const std::string& text, std::uint8_t& modules);
+// The --recompute-modules flag: the parsed set, or a one-line error naming the flag and the
+// choices; also an error when `recompute` is known and not selective (the modules are selective's).
+Result<std::uint8_t> recompute_modules_flag(const std::string& text,
+                                            std::optional<Recompute> recompute);
 // For prose: "the attention core" for the default, else "the modules layernorm,moe".
 std::string recompute_modules_phrase(std::uint8_t modules);
 const char* cp_algorithm_name(CpAlgorithm a);

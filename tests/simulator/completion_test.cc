@@ -41,7 +41,8 @@ struct Completion {
 };
 
 Completion run_step(Schedule schedule, int pp, int micro_batches, bool ep_a2a_overlap,
-                    bool tp_comm_overlap, bool overlap_grad_reduce, int layers = 8) {
+                    bool tp_comm_overlap, bool overlap_grad_reduce, int layers = 8,
+                    std::uint8_t recompute_modules = 0) {
   const ModelSpec model = small_moe(layers);
   TrainingConfig training;
   training.seq_len = 512;
@@ -57,6 +58,10 @@ Completion run_step(Schedule schedule, int pp, int micro_batches, bool ep_a2a_ov
   p.ep_a2a_overlap = ep_a2a_overlap;
   p.tp_comm_overlap = tp_comm_overlap;
   p.overlap_grad_reduce = overlap_grad_reduce;
+  if (recompute_modules != 0) {
+    p.recompute = Recompute::selective;
+    p.recompute_modules = recompute_modules;
+  }
   const int gpus = p.world_size();
   Completion out;
   if (!check_config(model, training, p, gpus).ok) return out;
@@ -97,6 +102,31 @@ TEST(UnitStepCompletion, EveryScheduleCompletesWithEveryOverlapOption) {
     }
   }
   EXPECT_GT(ran, 150);  // most combinations are valid configurations
+}
+
+// Selective recomputation of the MoE block re-runs its dispatch and combine inside the backward,
+// beside the backward's own all-to-alls (and, with ep-a2a-overlap, another micro-batch's forward).
+TEST(UnitStepCompletion, EveryScheduleCompletesWhenTheMoeBlockIsRecomputed) {
+  int ran = 0;
+  for (std::uint8_t modules :
+       {std::uint8_t{kRecomputeLayernorm | kRecomputeMoe | kRecomputeCoreAttn},
+        std::uint8_t{kRecomputeMoeAct}}) {
+    for (Schedule s : {Schedule::gpipe, Schedule::one_f_one_b, Schedule::interleaved,
+                       Schedule::zb_h1, Schedule::dualpipe}) {
+      for (int pp : {2, 4}) {
+        for (int m : {1, 4, 8}) {
+          for (bool a2a : {false, true}) {
+            const Completion c = run_step(s, pp, m, a2a, true, true, 8, modules);
+            if (!c.ran) continue;
+            ++ran;
+            EXPECT_TRUE(c.completed) << describe(s, pp, m, a2a, true, true) << " recompute "
+                                     << recompute_modules_name(modules) << ": " << c.stuck;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(ran, 40);
 }
 
 // DualPipe's two directions send to opposite neighbours. With one send and one receive stream per
