@@ -1,5 +1,6 @@
 #include "planner/published_runs.h"
 
+#include "common/words.h"
 #include "hardware_profiles/catalogue.h"
 #include "hardware_profiles/whatif.h"
 
@@ -39,12 +40,7 @@ namespace {
 // "norm, act" -> "layernorm,moe_act".
 std::string with_module_names(const std::string& list) {
   std::string out;
-  std::size_t i = 0;
-  while (i < list.size()) {
-    const std::size_t end = std::min(list.find_first_of(", ", i), list.size());
-    const std::string word = list.substr(i, end - i);
-    i = end + 1;
-    if (word.empty()) continue;
+  for (const std::string& word : split_words(list, ", ")) {
     if (!out.empty()) out += ',';
     out += word == "norm" ? "layernorm" : word == "act" ? "moe_act" : word;
   }

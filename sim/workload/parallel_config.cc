@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "common/words.h"
+
 namespace ptsim {
 
 const char* schedule_name(Schedule s) {
@@ -74,12 +76,7 @@ std::string recompute_modules_phrase(std::uint8_t modules) {
 
 bool parse_recompute_modules(const std::string& text, std::uint8_t& modules) {
   std::uint8_t out = 0;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const std::size_t end = text.find_first_of(", ", i);
-    const std::string word = text.substr(i, end == std::string::npos ? end : end - i);
-    i = end == std::string::npos ? text.size() : end + 1;
-    if (word.empty()) continue;
+  for (const std::string& word : split_words(text, ", ")) {
     bool known = false;
     for (const auto& [bit, name] : kRecomputeModuleNames) {
       if (word == name) {
