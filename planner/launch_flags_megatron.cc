@@ -184,6 +184,8 @@ void add_pipeline_split(const ModelSpec& m, const ParallelConfig& p, FlagList& f
   for (int c : layers)
     even = even && c == layers.front();
   if (p.schedule == Schedule::interleaved) {
+    // Overlapped pipeline sends are Megatron-LM's default for this schedule.
+    if (!p.overlap_p2p) f.add("--no-overlap-p2p-communication");
     if (even) {
       f.add("--num-virtual-stages-per-pipeline-rank", p.vpp);
     } else {

@@ -212,6 +212,7 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       p.tp_comm_overlap = get_or<bool>(r, "tp_comm_overlap", false);
       p.ep_a2a_overlap = get_or<bool>(r, "ep_a2a_overlap", false);
       p.grad_reduce_fp32 = get_or<bool>(r, "grad_reduce_fp32", false);
+      p.overlap_p2p = get_or<bool>(r, "overlap_p2p_comm", true);
       const std::string gather = get_or<std::string>(r, "zero3_gather", "prefetch");
       if (gather == zero3_gather_name(Zero3Gather::on_demand)) {
         p.zero3_gather = Zero3Gather::on_demand;

@@ -101,7 +101,8 @@ Result<SearchPins> make_search_pins(const PinFlags& f) {
                    &pins.framework.overlap_grad_reduce},
         std::tuple{&f.tp_comm_overlap, "--tp-comm-overlap", &pins.framework.tp_comm_overlap},
         std::tuple{&f.ep_a2a_overlap, "--ep-a2a-overlap", &pins.framework.ep_a2a_overlap},
-        std::tuple{&f.grad_reduce_fp32, "--grad-reduce-fp32", &pins.framework.grad_reduce_fp32}}) {
+        std::tuple{&f.grad_reduce_fp32, "--grad-reduce-fp32", &pins.framework.grad_reduce_fp32},
+        std::tuple{&f.overlap_p2p, "--overlap-p2p-comm", &pins.framework.overlap_p2p}}) {
     if (!*value) continue;
     auto on = parse_on_off(**value, flag);
     if (!on) return on.error();

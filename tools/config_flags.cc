@@ -68,6 +68,10 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
   app.add_option("--ep-dispatcher", f.ep_dispatcher,
                  "expert: how tokens reach their experts: alltoall (one all-to-all) or deepep "
                  "(once per node, then NVLink) [default: alltoall]");
+  app.add_option(
+      "--overlap-p2p-comm", f.overlap_p2p,
+      "expert: interleaved schedule's pipeline sends run beside compute (Megatron-LM "
+      "since 2023); off: each is waited for (Megatron-LM 2021-22), on|off [default: on]");
   app.add_option("--grad-reduce-fp32", f.grad_reduce_fp32,
                  "expert: reduce data-parallel gradients in fp32 (Megatron-LM with bf16), on|off "
                  "[default: off]");
@@ -321,7 +325,8 @@ Result<ParallelConfig> resolve_fixed_parallel(const ConfigFlags& f, const Resolv
        {std::tuple{&f.overlap_grad_reduce, "--overlap-grad-reduce", &p.overlap_grad_reduce},
         std::tuple{&f.tp_comm_overlap, "--tp-comm-overlap", &p.tp_comm_overlap},
         std::tuple{&f.ep_a2a_overlap, "--ep-a2a-overlap", &p.ep_a2a_overlap},
-        std::tuple{&f.grad_reduce_fp32, "--grad-reduce-fp32", &p.grad_reduce_fp32}}) {
+        std::tuple{&f.grad_reduce_fp32, "--grad-reduce-fp32", &p.grad_reduce_fp32},
+        std::tuple{&f.overlap_p2p, "--overlap-p2p-comm", &p.overlap_p2p}}) {
     if (!*value) continue;
     auto on = parse_on_off(**value, flag);
     if (!on) return on.error();

@@ -47,6 +47,7 @@ struct ConfigFlags {
   // Expert knobs: framework behaviours (on|off).
   std::optional<std::string> overlap_grad_reduce, tp_comm_overlap, ep_a2a_overlap;
   std::optional<std::string> grad_reduce_fp32;
+  std::optional<std::string> overlap_p2p;
   std::optional<std::string> recompute_modules;
   std::optional<std::string> ep_dispatcher;
   std::optional<std::string> zero3_gather;

@@ -24,6 +24,7 @@ PinFlags pin_flags(const cli::ConfigFlags& f) {
   p.zero3_gather = f.zero3_gather;
   p.ep_dispatcher = f.ep_dispatcher;
   p.grad_reduce_fp32 = f.grad_reduce_fp32;
+  p.overlap_p2p = f.overlap_p2p;
   p.recompute_modules = f.recompute_modules;
   return p;
 }

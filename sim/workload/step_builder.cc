@@ -545,9 +545,11 @@ void StepBuilder::emit_pass_epilogue(RankState& rs, PassState& ps) {
     return static_cast<std::uint32_t>((ps.micro_batch * K + boundary) * 2 + (backward ? 1 : 0));
   };
   // Megatron's non-interleaved schedules wait for their sends (batched isend/irecv + wait);
-  // the interleaved schedule overlaps them (--overlap-p2p-communication), as does DualPipe.
+  // the interleaved schedule overlaps them unless told not to (ParallelConfig::overlap_p2p), and
+  // DualPipe always does.
   const bool blocking = p_.schedule == Schedule::one_f_one_b || p_.schedule == Schedule::gpipe ||
-                        p_.schedule == Schedule::zb_h1;
+                        p_.schedule == Schedule::zb_h1 ||
+                        (p_.schedule == Schedule::interleaved && !p_.overlap_p2p);
   if (ps.pass == Pass::forward) {
     if (pos + 1 < K) {
       const int peer = pipeline_peer(rs, dir[static_cast<std::size_t>(pos + 1)].rank);

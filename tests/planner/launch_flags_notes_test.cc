@@ -186,6 +186,20 @@ TEST(UnitLaunchFlagsNotes, SelectiveRecomputeModulesBecomeMegatronsModuleList) {
   EXPECT_TRUE(any_note_has(titan(plan), "layernorm,mlp"));
 }
 
+TEST(UnitLaunchFlagsNotes, WaitedForPipelineSendsTurnOffMegatronsDefaultOverlap) {
+  // Megatron-LM overlaps the interleaved schedule's sends by default; only turning it off needs
+  // a flag, and only that schedule has one.
+  Plan plan = llama_plan();
+  plan.parallel.vpp = 2;
+  plan.parallel.schedule = Schedule::interleaved;
+  EXPECT_FALSE(testing::parse_megatron(megatron(plan).text).has("--no-overlap-p2p-communication"));
+  plan.parallel.overlap_p2p = false;
+  EXPECT_TRUE(testing::parse_megatron(megatron(plan).text).has("--no-overlap-p2p-communication"));
+  plan.parallel.vpp = 1;
+  plan.parallel.schedule = Schedule::one_f_one_b;
+  EXPECT_FALSE(testing::parse_megatron(megatron(plan).text).has("--no-overlap-p2p-communication"));
+}
+
 TEST(UnitLaunchFlagsNotes, PipelineInsideDataRankOrderIsAMegatronSwitchOnly) {
   Plan plan = llama_plan();
   plan.parallel.rank_order = "tp-cp-ep-pp-dp";

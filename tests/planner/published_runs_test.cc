@@ -1,4 +1,5 @@
-// How the measured-runs file's records become configurations: the recomputation they state.
+// How the measured-runs file's records become configurations: the recomputation they state, and
+// the completions (run_completions.json) that fill what they leave unstated.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -77,6 +78,52 @@ TEST(UnitPublishedRuns, AnUnknownRecomputeModuleIsAnInputErrorNamingTheField) {
   EXPECT_NE(line.find("published_runs.json"), std::string::npos) << line;
   EXPECT_NE(line.find("/activation_recompute"), std::string::npos) << line;
   EXPECT_NE(line.find("attention_scores"), std::string::npos) << line;
+}
+
+// Megatron-LM 2021-22 took --num-layers-per-virtual-pipeline-stage, so an interleaved run's chunk
+// count divides the layers per stage, and it interleaved only with more than 2 stages
+// (arguments.py asserts both); it also waited for every pipeline send. The completions of the
+// shipped files must respect that for every Megatron-LM run of those years.
+TEST(UnitPublishedRuns, MegatronLm2021And2022InterleavingIsARunnableOne) {
+  const Files f = shipped_files();
+  auto runs = load_published_runs(f.runs, "published_runs.json", f.completions, "c.json");
+  ASSERT_TRUE(runs.ok()) << runs.error().one_line();
+  int interleaved = 0;
+  for (const PublishedRun& r : runs->runs) {
+    const bool old_megatron = r.id.rfind("mlm21_", 0) == 0 || r.id.rfind("k22_", 0) == 0;
+    if (!old_megatron) {
+      EXPECT_TRUE(r.parallel.overlap_p2p) << r.id;
+      continue;
+    }
+    EXPECT_FALSE(r.parallel.overlap_p2p) << r.id;
+    if (r.parallel.schedule != Schedule::interleaved) continue;
+    ++interleaved;
+    EXPECT_GT(r.parallel.pp, 2) << r.id;
+    ASSERT_EQ(r.model.layers % r.parallel.pp, 0) << r.id;
+    EXPECT_EQ((r.model.layers / r.parallel.pp) % r.parallel.vpp, 0)
+        << r.id << ": " << r.model.layers << " layers, pp " << r.parallel.pp << ", vpp "
+        << r.parallel.vpp;
+  }
+  EXPECT_GE(interleaved, 15);
+}
+
+// Completions fill only what is still unset, in file order: the first that sets a field wins, as
+// the file's "about" says.
+TEST(UnitPublishedRuns, TheFirstCompletionToSetAFieldWins) {
+  Files f = shipped_files();
+  Json completions = Json::object();
+  completions["schema_version"] = 1;
+  completions["completions"] =
+      Json::array({Json{{"match", "mlm21_t1_145"}, {"fields", {{"vpp", 5}}}, {"why", "specific"}},
+                   Json{{"match", "mlm21_t1_"}, {"fields", {{"vpp", 2}}}, {"why", "general"}}});
+  auto runs = load_published_runs(f.runs, "published_runs.json", completions, "c.json");
+  ASSERT_TRUE(runs.ok()) << runs.error().one_line();
+  const PublishedRun* specific = find(*runs, "mlm21_t1_145.6B");
+  const PublishedRun* general = find(*runs, "mlm21_t1_310.1B");
+  ASSERT_NE(specific, nullptr);
+  ASSERT_NE(general, nullptr);
+  EXPECT_EQ(specific->parallel.vpp, 5);
+  EXPECT_EQ(general->parallel.vpp, 2);
 }
 
 }  // namespace

@@ -188,6 +188,12 @@ TEST(UnitSimulateBadInput, RecomputeModulesWithoutSelectiveIsExitTwoNamingTheFla
                         {"--recompute-modules", "selective"});
 }
 
+TEST(UnitSimulateBadInput, OverlapP2pCommNotOnOrOffIsExitTwoNamingTheFlag) {
+  expect_one_line_error(
+      with({"--gpus", "8", "--pp", "4", "--vpp", "2", "--overlap-p2p-comm", "sometimes"}),
+      {"--overlap-p2p-comm", "sometimes"});
+}
+
 TEST(UnitSimulateBadInput, UnknownClusterIsExitTwoNamingTheFlag) {
   expect_one_line_error(with({"--gpus", "8", "--cluster", "no-such-cluster"}),
                         {"--cluster", "no-such-cluster"});
