@@ -83,9 +83,7 @@ Result<PublishedRanking> rank_published(const PublishedRun& run, const ClusterPr
     return config_less(list.candidates[a.index].config, list.candidates[b.index].config);
   });
 
-  const auto limit = std::max<std::int64_t>(
-      1, static_cast<std::int64_t>(
-             std::floor(options.top_fraction * static_cast<double>(out.candidates))));
+  const std::int64_t limit = out.top_places(options.top_fraction);
   if (maybe.size() > kExactUpTo && out.maybe_faster + 1 <= limit) {
     // The bounds alone place the rank inside the fraction.
     out.faster = out.maybe_faster;

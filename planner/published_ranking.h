@@ -11,6 +11,8 @@
 // only as far as needed to decide whether the rank is within the asked fraction.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -40,6 +42,13 @@ struct PublishedRanking {
   double rank_fraction() const {
     return candidates > 0 ? static_cast<double>(rank()) / static_cast<double>(candidates) : 1.0;
   }
+  // Places in the fastest `fraction` of the candidates: floor(fraction x candidates), and at
+  // least one (the best is among the fastest 10 % of any list, even of 6).
+  std::int64_t top_places(double fraction) const {
+    return std::max<std::int64_t>(
+        1, static_cast<std::int64_t>(std::floor(fraction * static_cast<double>(candidates))));
+  }
+  bool ranks_within(double fraction) const { return rank() <= top_places(fraction); }
 };
 
 struct RankingOptions {
