@@ -84,8 +84,8 @@ struct ParallelConfig {
   // Pipeline sends and receives of the interleaved schedule run beside the chunks' compute
   // (Megatron-LM --overlap-p2p-communication, on by default since it became
   // --no-overlap-p2p-communication). Off: each send is waited for before the next chunk, as
-  // Megatron-LM did up to 2022 (batch_isend_irecv, wait, torch.cuda.synchronize). The other 1F1B
-  // and GPipe schedules always wait for their sends (Megatron's non-interleaved schedule).
+  // Megatron-LM did up to 2022 (batch_isend_irecv, wait, torch.cuda.synchronize). GPipe, 1F1B and
+  // ZB-H1 always wait for their sends (Megatron's non-interleaved schedule); DualPipe never does.
   bool overlap_p2p = true;
   // Gradients reduced across data parallelism in fp32 (4 bytes each) rather than bf16: Megatron-LM
   // forces it for bf16 training (arguments.py: "bfloat16 requires gradient accumulation and

@@ -35,6 +35,7 @@ namespace {
 using testing::build_topology;
 using testing::free_network_cluster;
 using testing::kernel_of_seconds;
+using testing::uniform_model;
 
 struct PassTimes {
   double forward_s = 0;
@@ -195,22 +196,6 @@ TEST(UnitPipelineBubble, InterleavingShrinksTheBubbleByV) {
 
 // ---------------------------------------------------------------------------------------------
 // (b) Through the workload builder.
-
-// A Llama-style model of identical layers; a small vocabulary keeps the embedding and LM head (the
-// only stage-specific work) small next to a stage's layers.
-ModelSpec uniform_model(int layers) {
-  ModelSpec m;
-  m.name = "uniform-test";
-  m.architecture = Architecture::llama;
-  m.hidden = 4096;
-  m.layers = layers;
-  m.heads = 32;
-  m.kv_heads = 32;
-  m.head_dim = 128;
-  m.ffn_hidden = 16384;
-  m.vocab = 512;
-  return m;
-}
 
 struct BuilderRun {
   double pipeline_s = 0;       // end of the last forward/backward compute op over all ranks

@@ -23,20 +23,7 @@ namespace {
 using testing::build_topology;
 using testing::FabricSpec;
 using testing::ideal_cluster;
-
-ModelSpec uniform_model(int layers) {
-  ModelSpec m;
-  m.name = "uniform-test";
-  m.architecture = Architecture::llama;
-  m.hidden = 4096;
-  m.layers = layers;
-  m.heads = 32;
-  m.kv_heads = 32;
-  m.head_dim = 128;
-  m.ffn_hidden = 16384;
-  m.vocab = 512;
-  return m;
-}
+using testing::uniform_model;
 
 struct P2pRun {
   double pipeline_s = 0;          // end of the last forward/backward compute op

@@ -12,6 +12,7 @@
 #include "hardware_profiles/gpu_profile.h"
 #include "sim/graph/graph.h"
 #include "sim/network/topology.h"
+#include "sim/workload/model_spec.h"
 
 namespace ptsim::testing {
 
@@ -111,6 +112,22 @@ inline MemoryBoundKernel kernel_of_seconds(const GpuProfile& gpu, double seconds
   k.bytes = seconds * gpu.hbm_bandwidth_bytes_per_s;
   k.flops = 0;
   return k;
+}
+
+// A Llama-style model of identical layers for pipeline tests; a small vocabulary keeps the
+// embedding and LM head (the only stage-specific work) small next to a stage's layers.
+inline ModelSpec uniform_model(int layers) {
+  ModelSpec m;
+  m.name = "uniform-test";
+  m.architecture = Architecture::llama;
+  m.hidden = 4096;
+  m.layers = layers;
+  m.heads = 32;
+  m.kv_heads = 32;
+  m.head_dim = 128;
+  m.ffn_hidden = 16384;
+  m.vocab = 512;
+  return m;
 }
 
 // A graph of `ranks` GPUs (global ranks 0..ranks-1, one graph rank each) with the given streams.
