@@ -19,12 +19,6 @@ Result<E> parse_enum(const std::string& text, const char* flag, std::initializer
   return InputError{flag, "", "unknown value '" + text + "'; use " + accepted};
 }
 
-Result<bool> parse_on_off(const std::string& text, const char* flag) {
-  if (text == "on" || text == "true" || text == "1") return true;
-  if (text == "off" || text == "false" || text == "0") return false;
-  return InputError{flag, "", "expected on or off, got '" + text + "'"};
-}
-
 }  // namespace
 
 Result<SearchPins> make_search_pins(const PinFlags& f) {
@@ -96,18 +90,7 @@ Result<SearchPins> make_search_pins(const PinFlags& f) {
     if (!d) return d.error();
     pins.framework.moe_dispatcher = *d;
   }
-  for (const auto& [value, flag, field] :
-       {std::tuple{&f.overlap_grad_reduce, "--overlap-grad-reduce",
-                   &pins.framework.overlap_grad_reduce},
-        std::tuple{&f.tp_comm_overlap, "--tp-comm-overlap", &pins.framework.tp_comm_overlap},
-        std::tuple{&f.ep_a2a_overlap, "--ep-a2a-overlap", &pins.framework.ep_a2a_overlap},
-        std::tuple{&f.grad_reduce_fp32, "--grad-reduce-fp32", &pins.framework.grad_reduce_fp32},
-        std::tuple{&f.overlap_p2p, "--overlap-p2p-comm", &pins.framework.overlap_p2p}}) {
-    if (!*value) continue;
-    auto on = parse_on_off(**value, flag);
-    if (!on) return on.error();
-    *field = *on;
-  }
+  if (auto s = apply_framework_switches(f.switches, pins.framework); !s) return s.error();
   return pins;
 }
 

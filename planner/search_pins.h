@@ -14,9 +14,8 @@ namespace ptsim {
 struct PinFlags {
   std::optional<int> tp, pp, dp, cp, ep, etp, vpp, micro_batch, zero;
   std::optional<std::string> sequence_parallel, recompute, schedule, cp_algorithm, rank_order;
-  std::optional<std::string> overlap_grad_reduce, tp_comm_overlap, ep_a2a_overlap;
-  std::optional<std::string> zero3_gather, grad_reduce_fp32, ep_dispatcher, recompute_modules;
-  std::optional<std::string> overlap_p2p;
+  std::optional<std::string> zero3_gather, ep_dispatcher, recompute_modules;
+  FrameworkSwitchFlags switches;
 };
 
 Result<SearchPins> make_search_pins(const PinFlags& flags);

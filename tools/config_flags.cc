@@ -57,22 +57,22 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
   app.add_option("--schedule", f.schedule,
                  "pipeline schedule: gpipe, 1f1b, interleaved, zb-h1, dualpipe");
   app.add_option("--cp-algorithm", f.cp_algorithm, "context parallelism: ring or ulysses");
-  app.add_option("--overlap-grad-reduce", f.overlap_grad_reduce,
+  app.add_option("--overlap-grad-reduce", f.switches.overlap_grad_reduce,
                  "expert: reduce gradients bucket by bucket during backward, on|off [default: on]");
-  app.add_option("--tp-comm-overlap", f.tp_comm_overlap,
+  app.add_option("--tp-comm-overlap", f.switches.tp_comm_overlap,
                  "expert: pipeline TP all-gather/reduce-scatter with GEMMs (needs SP), on|off "
                  "[default: off]");
-  app.add_option("--ep-a2a-overlap", f.ep_a2a_overlap,
+  app.add_option("--ep-a2a-overlap", f.switches.ep_a2a_overlap,
                  "expert: overlap expert all-to-all with another micro-batch's compute by running "
                  "forward and backward together, on|off [default: off]");
   app.add_option("--ep-dispatcher", f.ep_dispatcher,
                  "expert: how tokens reach their experts: alltoall (one all-to-all) or deepep "
                  "(once per node, then NVLink) [default: alltoall]");
   app.add_option(
-      "--overlap-p2p-comm", f.overlap_p2p,
+      "--overlap-p2p-comm", f.switches.overlap_p2p,
       "expert: interleaved schedule's pipeline sends run beside compute (Megatron-LM "
       "since 2023); off: each is waited for (Megatron-LM 2021-22), on|off [default: on]");
-  app.add_option("--grad-reduce-fp32", f.grad_reduce_fp32,
+  app.add_option("--grad-reduce-fp32", f.switches.grad_reduce_fp32,
                  "expert: reduce data-parallel gradients in fp32 (Megatron-LM with bf16), on|off "
                  "[default: off]");
   app.add_option("--zero3-gather", f.zero3_gather,
@@ -98,12 +98,6 @@ Result<Recompute> parse_recompute(const std::string& s) {
     if (s == recompute_name(v)) return v;
   }
   return InputError{"--recompute", "", "unknown mode '" + s + "'; use none, selective or full"};
-}
-
-Result<bool> parse_on_off(const std::string& s, const char* flag) {
-  if (s == "on" || s == "true" || s == "1") return true;
-  if (s == "off" || s == "false" || s == "0") return false;
-  return InputError{flag, "", "expected on or off, got '" + s + "'"};
 }
 
 Result<Zero3Gather> parse_zero3_gather(const std::string& s) {
@@ -321,17 +315,7 @@ Result<ParallelConfig> resolve_fixed_parallel(const ConfigFlags& f, const Resolv
     if (!g) return g.error();
     p.zero3_gather = *g;
   }
-  for (const auto& [value, flag, field] :
-       {std::tuple{&f.overlap_grad_reduce, "--overlap-grad-reduce", &p.overlap_grad_reduce},
-        std::tuple{&f.tp_comm_overlap, "--tp-comm-overlap", &p.tp_comm_overlap},
-        std::tuple{&f.ep_a2a_overlap, "--ep-a2a-overlap", &p.ep_a2a_overlap},
-        std::tuple{&f.grad_reduce_fp32, "--grad-reduce-fp32", &p.grad_reduce_fp32},
-        std::tuple{&f.overlap_p2p, "--overlap-p2p-comm", &p.overlap_p2p}}) {
-    if (!*value) continue;
-    auto on = parse_on_off(**value, flag);
-    if (!on) return on.error();
-    *field = *on;
-  }
+  if (auto s = apply_framework_switches(f.switches, p); !s) return s.error();
   return p;
 }
 

@@ -45,9 +45,7 @@ struct ConfigFlags {
   std::optional<int> tp, pp, dp, cp, ep, etp, vpp, micro_batch, zero;
   std::optional<std::string> sequence_parallel, recompute, schedule, cp_algorithm, rank_order;
   // Expert knobs: framework behaviours (on|off).
-  std::optional<std::string> overlap_grad_reduce, tp_comm_overlap, ep_a2a_overlap;
-  std::optional<std::string> grad_reduce_fp32;
-  std::optional<std::string> overlap_p2p;
+  FrameworkSwitchFlags switches;
   std::optional<std::string> recompute_modules;
   std::optional<std::string> ep_dispatcher;
   std::optional<std::string> zero3_gather;
@@ -69,7 +67,6 @@ Result<ResolvedWorkload> resolve_workload(const ConfigFlags& flags);
 // Parses an enum-valued flag; errors list the accepted values.
 Result<Schedule> parse_schedule(const std::string& text);
 Result<Recompute> parse_recompute(const std::string& text);
-Result<bool> parse_on_off(const std::string& text, const char* flag);
 Result<CpAlgorithm> parse_cp_algorithm(const std::string& text);
 Result<Zero3Gather> parse_zero3_gather(const std::string& text);
 

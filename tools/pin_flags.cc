@@ -18,13 +18,9 @@ PinFlags pin_flags(const cli::ConfigFlags& f) {
   p.schedule = f.schedule;
   p.cp_algorithm = f.cp_algorithm;
   p.rank_order = f.rank_order;
-  p.overlap_grad_reduce = f.overlap_grad_reduce;
-  p.tp_comm_overlap = f.tp_comm_overlap;
-  p.ep_a2a_overlap = f.ep_a2a_overlap;
+  p.switches = f.switches;
   p.zero3_gather = f.zero3_gather;
   p.ep_dispatcher = f.ep_dispatcher;
-  p.grad_reduce_fp32 = f.grad_reduce_fp32;
-  p.overlap_p2p = f.overlap_p2p;
   p.recompute_modules = f.recompute_modules;
   return p;
 }

@@ -1,5 +1,6 @@
 #include "sim/workload/parallel_config.h"
 
+#include <tuple>
 #include <utility>
 
 #include "common/words.h"
@@ -67,6 +68,27 @@ Result<std::uint8_t> recompute_modules_flag(const std::string& text,
                       "applies to --recompute selective only (modules of selective recompute)"};
   }
   return modules;
+}
+
+Result<bool> parse_on_off(const std::string& text, const char* flag) {
+  if (text == "on" || text == "true" || text == "1") return true;
+  if (text == "off" || text == "false" || text == "0") return false;
+  return InputError{flag, "", "expected on or off, got '" + text + "'"};
+}
+
+Status apply_framework_switches(const FrameworkSwitchFlags& f, ParallelConfig& p) {
+  for (const auto& [value, flag, field] :
+       {std::tuple{&f.overlap_grad_reduce, "--overlap-grad-reduce", &p.overlap_grad_reduce},
+        std::tuple{&f.tp_comm_overlap, "--tp-comm-overlap", &p.tp_comm_overlap},
+        std::tuple{&f.ep_a2a_overlap, "--ep-a2a-overlap", &p.ep_a2a_overlap},
+        std::tuple{&f.grad_reduce_fp32, "--grad-reduce-fp32", &p.grad_reduce_fp32},
+        std::tuple{&f.overlap_p2p, "--overlap-p2p-comm", &p.overlap_p2p}}) {
+    if (!*value) continue;
+    auto on = parse_on_off(**value, flag);
+    if (!on) return on.error();
+    *field = *on;
+  }
+  return ok_status();
 }
 
 std::string recompute_modules_phrase(std::uint8_t modules) {

@@ -113,6 +113,16 @@ bool parse_recompute_modules(const std::string& text, std::uint8_t& modules);
 // choices; also an error when `recompute` is known and not selective (the modules are selective's).
 Result<std::uint8_t> recompute_modules_flag(const std::string& text,
                                             std::optional<Recompute> recompute);
+// The on|off framework switches as a command line gives them (unset: keep the default), shared by
+// simulate's flags and the planner's pins so that a new switch is added in one place.
+struct FrameworkSwitchFlags {
+  std::optional<std::string> overlap_grad_reduce, tp_comm_overlap, ep_a2a_overlap;
+  std::optional<std::string> grad_reduce_fp32, overlap_p2p;
+};
+// "on", "true", "1" or "off", "false", "0"; anything else a one-line error naming `flag`.
+Result<bool> parse_on_off(const std::string& text, const char* flag);
+// Sets each switch given in `flags` on `p`; the first malformed one is the error.
+Status apply_framework_switches(const FrameworkSwitchFlags& flags, ParallelConfig& p);
 // For prose: "the attention core" for the default, else "the modules layernorm,moe".
 std::string recompute_modules_phrase(std::uint8_t modules);
 const char* cp_algorithm_name(CpAlgorithm a);
