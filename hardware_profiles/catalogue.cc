@@ -76,6 +76,18 @@ Result<Profile> load(std::string_view name_or_path, const EmbeddedFiles& files,
                         "'; known: " + joined(names_of(files))};
 }
 
+// A GPU profile, or a cluster profile whose GPU is taken: `calibrate` writes cluster profiles with
+// the measured GPU inline, and a GPU-level override (--gpu, validate --gpu-profile) should accept
+// them as written. A cluster profile is recognised by its "topology" object.
+Result<GpuProfile> parse_gpu_or_cluster_gpu(const Json& json, const std::string& source) {
+  if (json.is_object() && json.contains("topology") && json.contains("gpu")) {
+    auto cluster = parse_cluster_profile(json, source);
+    if (!cluster) return cluster.error();
+    return std::move(cluster->gpu);
+  }
+  return parse_gpu_profile(json, source);
+}
+
 }  // namespace
 
 std::vector<std::string> gpu_names() {
@@ -88,7 +100,7 @@ std::vector<std::string> cluster_names() {
 
 Result<GpuProfile> load_gpu(std::string_view name_or_path) {
   return load<GpuProfile>(name_or_path, embedded::gpu_profile_files(), "hardware_profiles/gpus",
-                          "--gpu", "GPU", parse_gpu_profile);
+                          "--gpu", "GPU", parse_gpu_or_cluster_gpu);
 }
 
 Result<ClusterProfile> load_cluster(std::string_view name_or_path) {

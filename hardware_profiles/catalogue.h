@@ -21,7 +21,8 @@ std::vector<std::string> cluster_names();  // sorted
 
 // A catalogue name, or a path to a .json profile (anything containing '/' or ending in ".json",
 // or an existing file). An unknown name is InputError{"--gpu", "", "unknown GPU 'x'; known: ..."}
-// (resp. "--cluster"); errors inside a file name the file and the field.
+// (resp. "--cluster"); errors inside a file name the file and the field. A GPU file may also be a
+// cluster profile (what `calibrate` writes): its GPU is taken.
 Result<GpuProfile> load_gpu(std::string_view name_or_path);
 Result<ClusterProfile> load_cluster(std::string_view name_or_path);
 

@@ -2,7 +2,8 @@
 // --nvlink-bandwidth and --oversubscription, shared by simulate, planner and whatif.
 //
 // What each one changes, and only that (besides a note appended to the cluster's source):
-// * --gpu NAME|file.json: cluster.gpu becomes that profile, and the cluster's NVLink bandwidth
+// * --gpu NAME|file.json: cluster.gpu becomes that profile (a file may be a GPU profile or a
+//   calibrated cluster profile, whose GPU is taken), and the cluster's NVLink bandwidth
 //   follows the new GPU's unless --nvlink-bandwidth is also given. The fabric stays the
 //   cluster's: NVLS, NICs, latencies, collective tuning and memory overheads are unchanged (so
 //   `--cluster dgx-h100 --gpu a100-80g` keeps NVLS; use --cluster dgx-a100 for a real A100 system).

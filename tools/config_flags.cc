@@ -31,8 +31,10 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
   if (gpus_required) gpus->required();
   app.add_option("--cluster", f.cluster, "cluster profile name or profile.json")
       ->capture_default_str();
-  app.add_option("--gpu", f.gpu,
-                 "what-if: GPU model (a100-40g, a100-80g, h100-sxm, h800, h200, b200)");
+  app.add_option(
+      "--gpu", f.gpu,
+      "what-if: GPU model (a100-40g, a100-80g, h100-sxm, h800, h200, b200) or a profile file "
+      "(a GPU profile, or a calibrated cluster profile whose GPU is taken)");
   app.add_option("--gpus-per-node", f.gpus_per_node, "what-if: GPUs per node");
   app.add_option("--nic-bandwidth", f.nic_bandwidth,
                  "what-if: network bandwidth per GPU, e.g. 400Gb/s");

@@ -59,6 +59,41 @@ double layer_busy_s(const Graph& g, const SimulationResult& sim, int layer) {
   return total;
 }
 
+// --gpu-profile NAME=FILE: the runs on catalogue GPU NAME use the GPU of FILE (a GPU profile, or
+// a cluster profile as `calibrate` writes it). Each file is loaded once here, so a bad one stops
+// validate before any run is simulated.
+Result<std::map<std::string, std::string>> gpu_profile_files(
+    const std::vector<std::string>& specs) {
+  const std::vector<std::string> known = gpu_names();
+  std::map<std::string, std::string> files;
+  for (const std::string& spec : specs) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      return InputError{"--gpu-profile", "",
+                        "expected GPU=FILE (e.g. h100-sxm=my-h100.json), got '" + spec + "'"};
+    }
+    const std::string name = spec.substr(0, eq);
+    const std::string file = spec.substr(eq + 1);
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      std::string list;
+      for (const auto& k : known)
+        list += (list.empty() ? "" : ", ") + k;
+      return InputError{"--gpu-profile", "", "unknown GPU '" + name + "'; known: " + list};
+    }
+    if (files.count(name) != 0) {
+      return InputError{"--gpu-profile", "", "GPU '" + name + "' given twice"};
+    }
+    auto gpu = load_gpu(file);
+    if (!gpu) {
+      InputError e = gpu.error();
+      if (e.source.empty() || e.source == "--gpu") e.source = "--gpu-profile";
+      return e;
+    }
+    files[name] = file;
+  }
+  return files;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,6 +104,7 @@ int main(int argc, char** argv) {
       "mean absolute percentage error (MAPE) per source and overall, and exits 1 when the MAPE "
       "exceeds --max-mape or a run's error exceeds --max-error."};
   std::string runs_path, completions_path, json_path, only;
+  std::vector<std::string> gpu_profile_specs;
   double max_mape = -1, max_error = -1;
   app.add_option("--runs", runs_path, "measured-runs JSON [default: built-in copy]");
   app.add_option("--completions", completions_path,
@@ -77,8 +113,13 @@ int main(int argc, char** argv) {
   app.add_option("--max-error", max_error, "fail (exit 1) when one run's error exceeds this, in %");
   app.add_option("--only", only, "only runs whose id starts with this prefix");
   app.add_option("--json", json_path, "write per-run results as JSON to FILE ('-' for stdout)");
+  app.add_option("--gpu-profile", gpu_profile_specs,
+                 "GPU=FILE: runs on that catalogue GPU use the GPU of FILE instead (a GPU profile, "
+                 "or a cluster profile such as calibrate writes); repeatable");
   app.footer(
-      "Examples:\n  validate\n  validate --max-mape 10 --max-error 25\n  validate --only mcore08");
+      "Examples:\n  validate\n  validate --max-mape 10 --max-error 25\n  validate --only mcore08\n"
+      "  validate --gpu-profile "
+      "h100-sxm=hardware_profiles/calibrated/h100-sxm-2026-11-24-planning.json");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -94,9 +135,13 @@ int main(int argc, char** argv) {
       *runs_json, runs_path.empty() ? "published_runs.json" : runs_path, *comp_json,
       completions_path.empty() ? "run_completions.json" : completions_path);
   if (!runs) return fail(runs.error());
+  auto gpu_files = gpu_profile_files(gpu_profile_specs);
+  if (!gpu_files) return fail(gpu_files.error());
 
   std::printf("# validate: %zu runs re-simulated, %zu skipped\n", runs->runs.size(),
               runs->skipped.size());
+  for (const auto& [name, file] : *gpu_files)
+    std::printf("# %s runs use the GPU profile of %s\n", name.c_str(), file.c_str());
   std::printf("# %-52s %6s  %-30s %12s %12s %8s %10s %10s\n", "run", "gpus",
               "layout (tp pp dp cp ep vpp mb)", "measured", "predicted", "error", "measured",
               "predicted");
@@ -107,8 +152,10 @@ int main(int argc, char** argv) {
   Json results = Json::array();
   double worst = 0;
   std::string worst_id;
-  for (const PublishedRun& run : runs->runs) {
+  for (PublishedRun run : runs->runs) {
     if (!only.empty() && run.id.rfind(only, 0) != 0) continue;
+    const std::string gpu = run.gpu;
+    if (auto it = gpu_files->find(run.gpu); it != gpu_files->end()) run.gpu = it->second;
     auto c = published_run_cluster(run);
     if (!c) return fail(c.error());
     auto topology = Topology::build(*c, run.gpus);
@@ -159,6 +206,8 @@ int main(int argc, char** argv) {
               {"predicted", predicted},
               {"error", error},
               {"per_layer", run.per_layer},
+              {"gpu", gpu},
+              {"gpu_profile", run.gpu},
               {"completions", run.completions}};
     j["step_time_s"] = e.result->step_time_s;
     j["mfu"] = e.result->mfu;

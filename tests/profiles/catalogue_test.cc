@@ -164,5 +164,29 @@ TEST(UnitCatalogue, AProfileFileLoadsByPathEvenWithoutJsonSuffix) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(UnitCatalogue, AClusterProfileFileGivenForAGpuLendsItsGpu) {
+  // calibrate writes cluster profiles with the measured GPU inline; --gpu and validate's
+  // --gpu-profile take that GPU from them.
+  const auto dir = std::filesystem::temp_directory_path() / "ptsim_catalogue_cluster_gpu";
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "calibrated.json";
+  ClusterProfile cluster = load_cluster("dgx-h100").value();
+  cluster.gpu.name = "h100-measured";
+  cluster.gpu.efficiency.kernel_launch_s = 7e-6;
+  std::ofstream(path) << cluster_profile_to_json(cluster).dump(2);
+  auto gpu = load_gpu(path.string());
+  ASSERT_TRUE(gpu.ok()) << gpu.error().one_line();
+  EXPECT_TRUE(*gpu == cluster.gpu);
+  // A malformed cluster file is reported as such, naming the file.
+  Json broken = cluster_profile_to_json(cluster);
+  broken["topology"]["gpus_per_node"] = -8;
+  std::ofstream(path) << broken.dump(2);
+  auto bad = load_gpu(path.string());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().one_line().find("calibrated.json"), std::string::npos)
+      << bad.error().one_line();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace ptsim

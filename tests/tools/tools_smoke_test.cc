@@ -3,7 +3,8 @@
 // model preset goes through `simulate` on a small valid layout (exit 0, the --json result parses,
 // step_time_s > 0); and each kind of bad input to `simulate` exits 2 with one line on stderr that
 // names the flag, file or field (DESIGN.md "Names and formats": exit 2 on bad input with a
-// one-line reason naming the flag, file and field; never a crash).
+// one-line reason naming the flag, file and field; never a crash). validate's --gpu-profile
+// replaces the GPU of exactly the runs on that GPU, and its bad specifications exit 2.
 //
 // PTSIM_TOOLS lists the tools CMake found (tests/tools/CMakeLists.txt checks each with
 // if(TARGET ...)), so tools that other work adds later (planner, whatif, calibrate) are covered
@@ -17,6 +18,8 @@
 #include <vector>
 
 #include "common/json_reader.h"
+#include "hardware_profiles/catalogue.h"
+#include "hardware_profiles/profile_loader.h"
 #include "sim/workload/presets.h"
 #include "tests/tools/run_tool.h"
 
@@ -240,6 +243,78 @@ TEST(UnitExecuteBadInput, EightGpusOrNoDeviceIsExitTwoSayingWhy) {
   expect_execute_error(
       {"--model", "8b", "--layers", "2", "--gpus", "8", "--global-batch", "8", "--seq-len", "512"},
       "GPU");
+}
+
+}  // namespace
+}  // namespace ptsim
+
+namespace ptsim {
+namespace {
+
+// --- validate --gpu-profile ----------------------------------------------------------------------
+
+double predicted_of(const std::string& json_path, const std::string& id) {
+  auto result = read_json_file(json_path);
+  if (!result.ok()) return -1;
+  for (const Json& run : result->at("runs")) {
+    if (run.at("id") == id) return run.at("predicted").get<double>();
+  }
+  return -1;
+}
+
+// An H100 with twice the tensor-core peak: a compute-bound run must speed up on it.
+std::string write_fast_h100(const std::string& name) {
+  GpuProfile gpu = load_gpu("h100-sxm").value();
+  gpu.name = "h100-twice-the-peak";
+  gpu.peak_flops_per_s[static_cast<std::size_t>(Dtype::bf16)] *= 2;
+  const std::string path = temp_path(name);
+  std::ofstream(path) << gpu_profile_to_json(gpu).dump(2);
+  return path;
+}
+
+TEST(UnitValidateGpuProfile, ReplacesTheGpuOfItsRunsOnly) {
+  // mcore08_weak_1.7B runs on H100s and is 98 % compute in simulation.
+  const std::string id = "mcore08_weak_1.7B";
+  const std::string fast = write_fast_h100("validate_fast_h100.json");
+  const std::string base_json = temp_path("validate_base.json");
+  const std::string h100_json = temp_path("validate_h100.json");
+  const std::string a100_json = temp_path("validate_a100.json");
+  ASSERT_EQ(run_tool("validate", {"--only", id, "--json", base_json}).exit_code, 0);
+  const ToolRun h100 = run_tool(
+      "validate", {"--only", id, "--gpu-profile", "h100-sxm=" + fast, "--json", h100_json});
+  ASSERT_EQ(h100.exit_code, 0) << h100.err;
+  EXPECT_NE(h100.out.find("h100-sxm runs use the GPU profile of " + fast), std::string::npos)
+      << h100.out;
+  ASSERT_EQ(
+      run_tool("validate", {"--only", id, "--gpu-profile", "a100-80g=" + fast, "--json", a100_json})
+          .exit_code,
+      0);
+  const double base = predicted_of(base_json, id);
+  ASSERT_GT(base, 0);
+  // Twice the GEMM and attention peak: well faster, less than twice (memory-bound kernels stay).
+  EXPECT_GT(predicted_of(h100_json, id), 1.3 * base);
+  EXPECT_LT(predicted_of(h100_json, id), 2.0 * base);
+  // An override for another GPU leaves this run exactly as it was.
+  EXPECT_EQ(predicted_of(a100_json, id), base);
+}
+
+void expect_validate_error(const std::vector<std::string>& args, const std::string& needle) {
+  const ToolRun r = run_tool("validate", args);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("validate: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "") << "nothing is validated before the profiles load";
+}
+
+TEST(UnitValidateGpuProfile, BadSpecificationsAreExitTwoNamingTheFlagOrFile) {
+  expect_validate_error({"--gpu-profile", "h100-sxm"}, "--gpu-profile");
+  expect_validate_error({"--gpu-profile", "h100x=some.json"}, "unknown GPU 'h100x'");
+  const std::string missing = temp_path("no_such_profile.json");
+  expect_validate_error({"--gpu-profile", "h100-sxm=" + missing}, missing);
+  const std::string fast = write_fast_h100("validate_twice.json");
+  expect_validate_error({"--gpu-profile", "h100-sxm=" + fast, "--gpu-profile", "h100-sxm=" + fast},
+                        "given twice");
 }
 
 }  // namespace
