@@ -64,7 +64,11 @@ double layer_busy_s(const Graph& g, const SimulationResult& sim, int layer) {
 // validate before any run is simulated.
 Result<std::map<std::string, std::string>> gpu_profile_files(
     const std::vector<std::string>& specs) {
-  const std::vector<std::string> known = gpu_names();
+  // The catalogue's errors name --gpu; here the flag is --gpu-profile.
+  auto as_this_flag = [](InputError e) {
+    if (e.source.empty() || e.source == "--gpu") e.source = "--gpu-profile";
+    return e;
+  };
   std::map<std::string, std::string> files;
   for (const std::string& spec : specs) {
     const auto eq = spec.find('=');
@@ -74,21 +78,11 @@ Result<std::map<std::string, std::string>> gpu_profile_files(
     }
     const std::string name = spec.substr(0, eq);
     const std::string file = spec.substr(eq + 1);
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      std::string list;
-      for (const auto& k : known)
-        list += (list.empty() ? "" : ", ") + k;
-      return InputError{"--gpu-profile", "", "unknown GPU '" + name + "'; known: " + list};
-    }
+    if (auto known = catalogue_gpu(name); !known) return as_this_flag(known.error());
     if (files.count(name) != 0) {
       return InputError{"--gpu-profile", "", "GPU '" + name + "' given twice"};
     }
-    auto gpu = load_gpu(file);
-    if (!gpu) {
-      InputError e = gpu.error();
-      if (e.source.empty() || e.source == "--gpu") e.source = "--gpu-profile";
-      return e;
-    }
+    if (auto gpu = load_gpu(file); !gpu) return as_this_flag(gpu.error());
     files[name] = file;
   }
   return files;
