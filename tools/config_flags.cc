@@ -75,8 +75,8 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
       "expert: interleaved schedule's pipeline sends run beside compute (Megatron-LM "
       "since 2023); off: each is waited for (Megatron-LM 2021-22), on|off [default: on]");
   app.add_option("--grad-reduce-fp32", f.switches.grad_reduce_fp32,
-                 "expert: reduce data-parallel gradients in fp32 (Megatron-LM with bf16), on|off "
-                 "[default: off]");
+                 "expert: keep and reduce data-parallel gradients in fp32 (Megatron-LM with bf16), "
+                 "on|off [default: off]");
   app.add_option("--zero3-gather", f.zero3_gather,
                  "expert: ZeRO-3 parameter gathering: prefetch (FSDP, DeepSpeed >= 0.5) or "
                  "on-demand (DeepSpeed <= 0.4: per-parameter, waited for) [default: prefetch]");

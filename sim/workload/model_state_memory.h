@@ -18,8 +18,12 @@ struct ModelStateBytes {
 };
 
 // Dense parameters shard over `dense_shards` ranks (data x context parallel), expert parameters
-// over `expert_shards` (expert-data parallel).
+// over `expert_shards` (expert-data parallel). `gradient_bytes` per gradient element: 2 as in the
+// paper, 4 where the gradient buffer is fp32 (Megatron-LM's main_grad under bf16: its distributed
+// optimizer holds 6 + 12/d bytes per parameter for "bf16 parameters, fp32 gradients", Megatron
+// Core developer guide, Distributed Optimizer). Megatron's fp32 copy of a 16-bit gradient shard
+// (4/d more in its "fp16 parameters, fp16 gradients" row) is not counted.
 ModelStateBytes model_state_bytes(double dense_params, double expert_params, int dense_shards,
-                                  int expert_shards, int zero_stage);
+                                  int expert_shards, int zero_stage, double gradient_bytes = 2.0);
 
 }  // namespace ptsim

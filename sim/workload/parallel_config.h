@@ -87,9 +87,10 @@ struct ParallelConfig {
   // Megatron-LM did up to 2022 (batch_isend_irecv, wait, torch.cuda.synchronize). GPipe, 1F1B and
   // ZB-H1 always wait for their sends (Megatron's non-interleaved schedule); DualPipe never does.
   bool overlap_p2p = true;
-  // Gradients reduced across data parallelism in fp32 (4 bytes each) rather than bf16: Megatron-LM
-  // forces it for bf16 training (arguments.py: "bfloat16 requires gradient accumulation and
-  // all-reduce to be done in fp32"), as do FSDP mixed-precision recipes with reduce_dtype fp32.
+  // Gradients held (the accumulation buffer, model_state_memory.h) and reduced across data
+  // parallelism in fp32 (4 bytes each) rather than bf16: Megatron-LM forces it for bf16 training
+  // (arguments.py: "bfloat16 requires gradient accumulation and all-reduce to be done in fp32"), as
+  // do FSDP mixed-precision recipes with reduce_dtype fp32.
   bool grad_reduce_fp32 = false;
   MoeDispatcher moe_dispatcher = MoeDispatcher::all_to_all;
   Zero3Gather zero3_gather = Zero3Gather::prefetch;
@@ -101,6 +102,9 @@ struct ParallelConfig {
   }
   // Expert-data-parallel size: ranks holding the same experts (Megatron-Core).
   int expert_dp() const { return (tp * cp * dp) / (etp * ep); }
+  // Bytes of one gradient element in the gradient buffer and its data-parallel reduction: Megatron
+  // accumulates into and reduces the same buffer (main_grad), fp32 under grad_reduce_fp32.
+  double grad_bytes() const { return grad_reduce_fp32 ? 4.0 : 2.0; }
 };
 
 const char* schedule_name(Schedule s);

@@ -630,8 +630,8 @@ void StepBuilder::emit_static_memory(RankState& rs) {
     if (stage == plan_.model_stages - 1)
       dense += shapes_.lm_head_params + shapes_.final_norm_params;
   }
-  const ModelStateBytes state_bytes =
-      model_state_bytes(dense, expert, rs.groups.dp_cp_size, rs.groups.edp_size, p_.zero_stage);
+  const ModelStateBytes state_bytes = model_state_bytes(
+      dense, expert, rs.groups.dp_cp_size, rs.groups.edp_size, p_.zero_stage, p_.grad_bytes());
   const std::array<double, 3> state = {state_bytes.weights, state_bytes.gradients,
                                        state_bytes.optimizer};
   const MemoryTag tags[3] = {MemoryTag::weights, MemoryTag::gradients, MemoryTag::optimizer};

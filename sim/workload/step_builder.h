@@ -213,7 +213,7 @@ class StepBuilder {
   // forward and gathers them again for the backward.
   void zero3_after_recompute(RankState& rs, PassState& ps, int layer);
   // Bytes per gradient element in data-parallel reductions (ParallelConfig::grad_reduce_fp32).
-  double grad_bytes() const { return p_.grad_reduce_fp32 ? 4.0 : 2.0; }
+  double grad_bytes() const { return p_.grad_bytes(); }
 
  public:
   // Inputs.

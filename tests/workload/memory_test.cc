@@ -60,6 +60,16 @@ TEST(UnitMemory, ZeroTableOneEveryCell) {
   EXPECT_DOUBLE_EQ(model_state_bytes(7.5e9, 0, 64, 1, 3).total(), 16 * 7.5e9 / 64);
 }
 
+// Megatron Core's distributed optimizer with bf16 parameters and an fp32 gradient buffer: 18 bytes
+// per parameter without sharding, 6 + 12/d with it (developer guide, Distributed Optimizer table).
+TEST(UnitMemory, Fp32GradientBufferMatchesMegatronsDistributedOptimizerTable) {
+  const double psi = 7.5e9;
+  for (int d : {1, 8, 64, 512}) {
+    EXPECT_DOUBLE_EQ(model_state_bytes(psi, 0, d, 1, 0, 4.0).total(), 18 * psi) << d;
+    EXPECT_DOUBLE_EQ(model_state_bytes(psi, 0, d, 1, 1, 4.0).total(), 6 * psi + 12 * psi / d) << d;
+  }
+}
+
 double korthikanti_coefficient(int tp, bool sp, Recompute r) {
   ModelSpec m = testing::gpt_spec(96, 12288, 96, 51200);
   TrainingConfig t;
@@ -172,23 +182,30 @@ TEST(UnitMemory, ModelStateEventsEqualZeroFormula) {
   t.seq_len = 128;
   t.global_batch = 16;
   for (int zero = 0; zero <= 3; ++zero) {
-    ParallelConfig p;
-    p.pp = 2;
-    p.dp = 4;
-    p.cp = 2;
-    p.zero_stage = zero;
-    const StepGraph step = build(m, t, p);
-    for (GraphRank r = 0; r < step.graph.rank_count(); ++r) {
-      const double psi =
-          step.params_by_pipeline_rank[static_cast<std::size_t>(step.pipeline_rank[r])];
-      const ModelStateBytes expected = model_state_bytes(psi, 0, 8, 1, zero);
-      EXPECT_DOUBLE_EQ(testing::replay_memory(step, r, MemoryTag::weights).peak, expected.weights);
-      EXPECT_DOUBLE_EQ(testing::replay_memory(step, r, MemoryTag::gradients).peak,
-                       expected.gradients);
-      EXPECT_DOUBLE_EQ(testing::replay_memory(step, r, MemoryTag::optimizer).peak,
-                       expected.optimizer);
-      // Every activation allocated in the step is freed by its end.
-      EXPECT_NEAR(testing::replay_memory(step, r, MemoryTag::activations).final_balance, 0.0, 1e-3);
+    for (bool fp32_grads : {false, true}) {
+      SCOPED_TRACE(fp32_grads ? "fp32 gradients" : "16-bit gradients");
+      ParallelConfig p;
+      p.pp = 2;
+      p.dp = 4;
+      p.cp = 2;
+      p.zero_stage = zero;
+      p.grad_reduce_fp32 = fp32_grads;
+      const StepGraph step = build(m, t, p);
+      for (GraphRank r = 0; r < step.graph.rank_count(); ++r) {
+        const double psi =
+            step.params_by_pipeline_rank[static_cast<std::size_t>(step.pipeline_rank[r])];
+        const ModelStateBytes expected =
+            model_state_bytes(psi, 0, 8, 1, zero, fp32_grads ? 4.0 : 2.0);
+        EXPECT_DOUBLE_EQ(testing::replay_memory(step, r, MemoryTag::weights).peak,
+                         expected.weights);
+        EXPECT_DOUBLE_EQ(testing::replay_memory(step, r, MemoryTag::gradients).peak,
+                         expected.gradients);
+        EXPECT_DOUBLE_EQ(testing::replay_memory(step, r, MemoryTag::optimizer).peak,
+                         expected.optimizer);
+        // Every activation allocated in the step is freed by its end.
+        EXPECT_NEAR(testing::replay_memory(step, r, MemoryTag::activations).final_balance, 0.0,
+                    1e-3);
+      }
     }
   }
 }
