@@ -264,13 +264,13 @@ void StepBuilder::grad_ready(RankState& rs, double dense_params, double expert_p
     if (rs.groups.dp_cp_size > 1 && dense_params > 0) {
       rs.reductions.push_back(collective(rs, streams_.dp, Category::dp,
                                          CollectiveKind::reduce_scatter, rs.groups.dp_cp,
-                                         rs.groups.dp_cp_size, grad_bytes() * dense_params,
+                                         rs.groups.dp_cp_size, p_.grad_bytes() * dense_params,
                                          OpLabel{labels_.zero3_reduce, -1, -1}, {producer}));
     }
     if (m_.is_moe() && rs.groups.edp_size > 1 && expert_params > 0) {
       rs.reductions.push_back(collective(rs, streams_.dp, Category::dp,
                                          CollectiveKind::reduce_scatter, rs.groups.edp,
-                                         rs.groups.edp_size, grad_bytes() * expert_params,
+                                         rs.groups.edp_size, p_.grad_bytes() * expert_params,
                                          OpLabel{labels_.zero3_reduce, -1, -1}, {producer}));
     }
     return;
@@ -298,7 +298,7 @@ void StepBuilder::flush_buckets(RankState& rs, bool final) {
   const CollectiveKind kind =
       p_.zero_stage == 0 ? CollectiveKind::all_reduce : CollectiveKind::reduce_scatter;
   auto flush = [&](Bucket& b, GroupId group, int n, bool expert) {
-    const double bytes = b.params * grad_bytes();
+    const double bytes = b.params * p_.grad_bytes();
     if (!b.has_producer || b.params <= 0 || (!final && bytes < p_.dp_bucket_bytes)) return;
     if (n > 1) {
       rs.reductions.push_back(collective(rs, streams_.dp, Category::dp, kind, group, n, bytes,

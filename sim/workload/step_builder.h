@@ -212,8 +212,6 @@ class StepBuilder {
   // On-demand gathering (Zero3Gather::on_demand) drops the parameters after the recomputed
   // forward and gathers them again for the backward.
   void zero3_after_recompute(RankState& rs, PassState& ps, int layer);
-  // Bytes per gradient element in data-parallel reductions (ParallelConfig::grad_reduce_fp32).
-  double grad_bytes() const { return p_.grad_bytes(); }
 
  public:
   // Inputs.
