@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "hardware_profiles/catalogue.h"
@@ -28,7 +29,7 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-int simulate(bool include_huge_full, bool reduced_only, int repetitions) {
+int simulate(bool include_huge_full, bool reduced_only, int repetitions, const std::string& only) {
   auto cluster = load_cluster("dgx-h100");
   if (!cluster) {
     std::fprintf(stderr, "bench: %s\n", cluster.error().one_line().c_str());
@@ -41,6 +42,7 @@ int simulate(bool include_huge_full, bool reduced_only, int repetitions) {
   std::printf("# %-42s %-8s %10s %10s %10s %10s %10s %10s %10s\n", "", "", "(ms)", "(ms)", "(ms)",
               "(ms)", "(count)", "(count)", "(Mev/s)");
   for (const Case& c : readme_cases()) {
+    if (!only.empty() && c.label.find(only) == std::string::npos) continue;
     auto model = load_model(c.model);
     if (!model) {
       std::fprintf(stderr, "bench: %s\n", model.error().one_line().c_str());
