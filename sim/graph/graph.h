@@ -188,7 +188,8 @@ class Graph {
   std::int64_t graph_rank_of(int global_rank) const;
 
  private:
-  OpId push(Op op, std::span<const OpId> deps);
+  OpId push(OpKind kind, Category category, std::uint8_t stream, GraphRank rank,
+            std::uint32_t payload, OpLabel label, std::span<const OpId> deps);
 
   int world_size_ = 1;
   std::vector<Op> ops_;
