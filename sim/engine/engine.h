@@ -52,7 +52,7 @@ class BasicEngine {
                 "schedule_at: time must be finite and not in the past");
     // +0.0 turns a -0.0 into +0.0, so the bit pattern of every key is that of a non-negative
     // double, whose unsigned integer order equals its numeric order (see key_of()).
-    push(Entry{key_of(time_s + 0.0), next_seq_++, store(std::move(handler))});
+    push(key_of(time_s + 0.0), next_seq_++, store(std::move(handler)));
   }
 
   void schedule_after(double delay_s, Handler handler) {
@@ -65,11 +65,10 @@ class BasicEngine {
   // it. Returns false, doing nothing, when no event is pending.
   bool step() {
     if (heap_.empty()) return false;
-    const Entry top = heap_.front();
+    std::memcpy(&now_s_, &heap_.front().time_bits, sizeof now_s_);
+    Handler handler = take(heap_.front().payload);
     pop_front();
-    std::memcpy(&now_s_, &top.time_bits, sizeof now_s_);
     ++events_processed_;
-    Handler handler = take(top.payload);
     handler();
     return true;
   }
@@ -137,18 +136,24 @@ class BasicEngine {
     }
   }
 
-  // Sift-up with a moving hole: one copy per level instead of a swap.
-  void push(const Entry& entry) {
+  // Sift-up with a moving hole: one copy per level instead of a swap. The new entry's fields are
+  // compared as scalars and written once, where they land: assembling an Entry in a temporary with
+  // narrow stores and copying it with wide loads stalls on store forwarding.
+  void push(std::uint64_t time_bits, std::uint64_t seq, const Payload& payload) {
     std::size_t hole = heap_.size();
-    heap_.push_back(entry);
+    heap_.emplace_back();
     Entry* h = heap_.data();
     while (hole > 0) {
       const std::size_t parent = (hole - 1) / 2;
-      if (!earlier(entry, h[parent])) break;
+      if (!(time_bits < h[parent].time_bits ||
+            (time_bits == h[parent].time_bits && seq < h[parent].seq)))
+        break;
       h[hole] = h[parent];
       hole = parent;
     }
-    h[hole] = entry;
+    h[hole].time_bits = time_bits;
+    h[hole].seq = seq;
+    h[hole].payload = payload;
   }
 
   // Removes heap_[0]: moves the hole at the root down along the smaller children to a leaf, then
