@@ -32,7 +32,8 @@ struct GraphIndex {
   std::vector<OpId> queue;
   std::vector<std::uint32_t> present;  // per group: members that are graph ranks
   // Per op: a collective's issue index on its (group, rank); 0 for every other op and for
-  // collectives of groups with at most one member present (nothing to match).
+  // collectives of groups with at most one member present (nothing to match). Empty when no group
+  // has two members present (reduced graphs), so read it only for such groups.
   std::vector<std::uint32_t> instance_seq;
 };
 
