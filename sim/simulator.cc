@@ -460,7 +460,7 @@ void Run::arrive_collective(OpId id) {
     launch(iid);
     return;
   }
-  const std::uint64_t key = (static_cast<std::uint64_t>(c.group) << 32) | index_.instance_seq[id];
+  const std::uint64_t key = (static_cast<std::uint64_t>(c.group) << 32) | index_.issue_index(id);
   auto [it, inserted] = open_instances_.try_emplace(key, 0);
   if (inserted) {
     it->second = new_instance();

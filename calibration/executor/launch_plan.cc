@@ -111,7 +111,7 @@ void Walk::try_stream(std::uint32_t key) {
 void Walk::arrive_collective(OpId id) {
   const Op& op = g_.op(id);
   const GroupId group = g_.collective_of(op).group;
-  const std::uint64_t key = (static_cast<std::uint64_t>(group) << 32) | index_.instance_seq[id];
+  const std::uint64_t key = (static_cast<std::uint64_t>(group) << 32) | index_.issue_index(id);
   auto& arrived = open_[key];
   arrived.push_back(id);
   if (arrived.size() < index_.present[group]) return;

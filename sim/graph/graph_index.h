@@ -31,9 +31,10 @@ struct GraphIndex {
   std::vector<std::uint32_t> queue_offsets;  // CSR by stream key, ops in program order
   std::vector<OpId> queue;
   std::vector<std::uint32_t> present;  // per group: members that are graph ranks
-  // Per op: a collective's issue index on its (group, rank); 0 for every other op and for
-  // collectives of groups with at most one member present (nothing to match). Empty when no group
-  // has two members present (reduced graphs), so read it only for such groups.
+  // A collective op's issue index on its (group, rank); 0 for every other op and for collectives
+  // of groups with at most one member present (nothing to match).
+  std::uint32_t issue_index(OpId op) const { return instance_seq.empty() ? 0 : instance_seq[op]; }
+  // Per op, as issue_index(); empty when no group has two members present (reduced graphs).
   std::vector<std::uint32_t> instance_seq;
 };
 

@@ -135,6 +135,13 @@ TEST(UnitLaunchPlan, EveryOpOnceInQueueOrderAfterItsDependencies) {
   zero3.cp = 2;
   zero3.zero_stage = 3;
   expect_valid_plan(build(llama_8b(2), training, zero3).graph, "zero-3 with cp");
+  // A reduced graph: every group has one member present, so no collective waits for a peer.
+  ParallelConfig reduced;
+  reduced.tp = 2;
+  reduced.pp = 2;
+  reduced.dp = 2;
+  reduced.sequence_parallel = true;
+  expect_valid_plan(build(llama_8b(4), training, reduced, GraphMode::reduced).graph, "reduced");
 }
 
 // Runs every kernel for the compute cost model's time on a virtual clock with CUDA stream
