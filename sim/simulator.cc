@@ -370,9 +370,15 @@ void Run::start(OpId id) {
   if (options_.record_op_times && !communication) result_.op_start_s[id] = now;
   switch (op.kind) {
     case OpKind::compute: {
-      RunningCompute c{id, sequence_time_s(op.payload), now, 0};
+      // Fields written where the record lives: a record built on the stack and copied in is read
+      // back with wide loads that stall on store forwarding (measured in this loop).
+      const double work_s = sequence_time_s(op.payload);
+      RunningCompute& c = running_compute_[op.rank].emplace_back();
+      c.op = id;
+      c.work_left_s = work_s;
+      c.since_s = now;
+      c.generation = 0;
       schedule_compute_done(c, comm_active_[op.rank] > 0 ? slowed_rate_ : 1.0);
-      running_compute_[op.rank].push_back(c);
       return;
     }
     case OpKind::alloc:
