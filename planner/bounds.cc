@@ -24,7 +24,7 @@ std::string layout_key(const ParallelConfig& p) {
          std::to_string(p.cp) + "," + std::to_string(p.ep) + "," + std::to_string(p.etp) + "," +
          std::to_string(p.micro_batch) + "," + (p.sequence_parallel ? "1" : "0") + "," +
          cp_algorithm_name(p.cp_algorithm) + "," + p.rank_order + "," +
-         (p.tp_comm_overlap ? "1" : "0");
+         (p.tp_comm_overlap ? "1" : "0") + "," + zero3_gather_name(p.zero3_gather);
 }
 
 // (model stage -> rank, chunk) of a schedule: stages of rank r, one per chunk.
@@ -48,6 +48,14 @@ int model_stage_count(const ParallelConfig& p) {
   return p.schedule == Schedule::interleaved ? p.pp * p.vpp : p.pp;
 }
 
+// ZeRO-3 all-gathers of one layer's parameters per micro-batch, as the builder issues them: before
+// the forward and before the backward; gathered on demand, the parameters are dropped after a
+// recomputed forward and gathered once more for the backward (zero3_after_recompute).
+double zero3_gathers_per_layer(const ParallelConfig& p) {
+  const bool regather = p.zero3_gather == Zero3Gather::on_demand && p.recompute == Recompute::full;
+  return regather ? 3.0 : 2.0;
+}
+
 }  // namespace
 
 struct PlannerBounds::LayoutComm {
@@ -64,7 +72,8 @@ struct PlannerBounds::Costs {
   std::vector<std::vector<int>> stages_of_rank;     // [rank][chunk]
   std::vector<StagePasses> stage_passes;            // per model stage
   std::vector<double> dense_params, expert_params;  // per rank
-  std::vector<double> zero3_per_micro_batch_s;      // per rank: its layers' ZeRO-3 traffic
+  // Per rank, per micro-batch: its layers' ZeRO-3 parameter gathers and gradient reductions.
+  std::vector<double> zero3_gather_per_micro_batch_s, zero3_reduce_per_micro_batch_s;
   std::vector<std::vector<double>> p2p_forward_s, p2p_backward_s;
   int micro_batches = 0;
   bool zero3_traffic = false;  // ZeRO-3 would move parameters (data x context or expert-data > 1)
@@ -216,24 +225,26 @@ std::unique_ptr<PlannerBounds::Costs> PlannerBounds::build_costs(const ParallelC
   const RankShapes& s = lc.shapes();
   c->dense_params.assign(static_cast<std::size_t>(p.pp), 0.0);
   c->expert_params.assign(static_cast<std::size_t>(p.pp), 0.0);
-  c->zero3_per_micro_batch_s.assign(static_cast<std::size_t>(p.pp), 0.0);
+  c->zero3_gather_per_micro_batch_s.assign(static_cast<std::size_t>(p.pp), 0.0);
+  c->zero3_reduce_per_micro_batch_s.assign(static_cast<std::size_t>(p.pp), 0.0);
   c->zero3_traffic = p.dp * p.cp > 1 || p.expert_dp() > 1;
-  const double z3_dense = 2 * comm.zero3_dense.gather_s + comm.zero3_dense.reduce_s;
-  const double z3_moe = 2 * comm.zero3_moe.gather_s + comm.zero3_moe.reduce_s;
+  const double gathers = zero3_gathers_per_layer(p);
   for (int r = 0; r < p.pp; ++r) {
     for (int stage : c->stages_of_rank[static_cast<std::size_t>(r)]) {
       const int first = c->stage_first[static_cast<std::size_t>(stage)];
       const int count = c->stage_count[static_cast<std::size_t>(stage)];
-      double dense = 0, expert = 0, z3 = 0;
+      double dense = 0, expert = 0, gather = 0, reduce = 0;
       for (int l = first; l < first + count; ++l) {
-        if (model_.is_moe_layer(l)) {
+        const bool moe = model_.is_moe_layer(l);
+        if (moe) {
           dense += s.layer_moe_params_dense_part;
           expert += s.layer_moe_params_expert_part;
-          z3 += z3_moe;
         } else {
           dense += s.layer_dense_params;
-          z3 += z3_dense;
         }
+        const CommBounds::Zero3Layer& z = moe ? comm.zero3_moe : comm.zero3_dense;
+        gather += gathers * z.gather_s;
+        reduce += z.reduce_s;
       }
       if (stage == 0) dense += s.embedding_params;
       if (stage == stages - 1) dense += s.lm_head_params + s.final_norm_params;
@@ -241,7 +252,8 @@ std::unique_ptr<PlannerBounds::Costs> PlannerBounds::build_costs(const ParallelC
       c->expert_params[static_cast<std::size_t>(r)] += expert;
       // Each micro-batch passes a chunk once (DualPipe's two chunks each take half of them).
       const double share = p.schedule == Schedule::dualpipe ? 0.5 : 1.0;
-      c->zero3_per_micro_batch_s[static_cast<std::size_t>(r)] += share * z3;
+      c->zero3_gather_per_micro_batch_s[static_cast<std::size_t>(r)] += share * gather;
+      c->zero3_reduce_per_micro_batch_s[static_cast<std::size_t>(r)] += share * reduce;
     }
   }
 
@@ -359,6 +371,8 @@ void PlannerBounds::fill_layered(const ParallelConfig& p, Costs& c) {
   const LayoutComm& comm = layout_comm(p);
   const LayerCostModel& lc = *c.layers;
   const int stages = static_cast<int>(c.stage_passes.size());
+  // Gathers before one layer's backward (the builder's zero3_after_recompute).
+  const double backward_gathers = zero3_gathers_per_layer(p) - 1.0;
   for (int stage = 0; stage < stages; ++stage) {
     StagePasses& sp = c.stage_passes[static_cast<std::size_t>(stage)];
     const int first = c.stage_first[static_cast<std::size_t>(stage)];
@@ -383,10 +397,10 @@ void PlannerBounds::fill_layered(const ParallelConfig& p, Costs& c) {
       const LayerCosts& layer = lc.layer(l);
       const CommBounds::Zero3Layer& z = model_.is_moe_layer(l) ? comm.zero3_moe : comm.zero3_dense;
       sp.layered_backward.chain_s.push_back(layer.backward.chain_s);
-      sp.layered_backward.gather_s.push_back(z.gather_s);
+      sp.layered_backward.gather_s.push_back(backward_gathers * z.gather_s);
       sp.layered_backward.reduce_s.push_back(z.reduce_s);
       sp.layered_backward_input.chain_s.push_back(layer.backward_input.chain_s);
-      sp.layered_backward_input.gather_s.push_back(z.gather_s);
+      sp.layered_backward_input.gather_s.push_back(backward_gathers * z.gather_s);
       sp.layered_backward_input.reduce_s.push_back(0.0);
       sp.layered_backward_weight.chain_s.push_back(layer.backward_weight.chain_s);
       sp.layered_backward_weight.gather_s.push_back(0.0);
@@ -426,7 +440,18 @@ PlannerBounds::RankLoad PlannerBounds::rank_load(const ParallelConfig& p, const 
       c.layers->optimizer_s(c.dense_params[r] + c.expert_params[r], shard_params(p, c, r));
   load.comm_busy_s = std::max(load.blocked_s, *std::max_element(streams.begin(), streams.end()));
   if (p.zero_stage == 3 && c.zero3_traffic) {
-    load.comm_busy_s = std::max(load.comm_busy_s, c.micro_batches * c.zero3_per_micro_batch_s[r]);
+    const double gather_s = c.micro_batches * c.zero3_gather_per_micro_batch_s[r];
+    const double reduce_s = c.micro_batches * c.zero3_reduce_per_micro_batch_s[r];
+    if (p.zero3_gather == Zero3Gather::prefetch) {
+      // Gathers and reductions run one after another on the data-parallel stream.
+      load.comm_busy_s = std::max(load.comm_busy_s, gather_s + reduce_s);
+    } else {
+      // Gathers on the compute stream, each waited for there (a wait apart from the passes' own:
+      // those end within the layer that issued them, before the next layer's gather), the
+      // reductions on the data-parallel stream beside them.
+      if (!pairs) load.blocked_s += gather_s;
+      load.comm_busy_s = std::max({load.comm_busy_s, load.blocked_s, gather_s, reduce_s});
+    }
   }
   return load;
 }
@@ -506,6 +531,7 @@ double PlannerBounds::time_s(const ParallelConfig& p) {
     PipelineBoundInputs in;
     in.plan = prepared.get();
     in.zero3 = zero3;
+    in.zero3_on_demand = zero3 && p.zero3_gather == Zero3Gather::on_demand;
     in.comm_overlap_slowdown = cluster_.gpu.efficiency.comm_overlap_slowdown;
     in.passes.resize(c.stages_of_rank.size());
     for (std::size_t r = 0; r < c.stages_of_rank.size(); ++r) {

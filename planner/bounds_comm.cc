@@ -4,12 +4,16 @@
 #include <limits>
 #include <set>
 
+#include "sim/workload/parallel_config.h"
+
 namespace ptsim {
 
 double contention_free_s(const CollectivePlan& plan, const Topology& topology) {
   double total = 0;
   for (const FlowPhase& phase : plan.phases) {
-    double rate = std::numeric_limits<double>::infinity();
+    // A cap the issuing software puts on the phase (rate_bound_bytes_per_s) binds in the
+    // simulator as well, shared or alone.
+    double rate = phase.rate_bound_bytes_per_s;
     for (const LinkUse& use : phase.uses) {
       if (use.weight <= 0) continue;
       rate = std::min(rate, topology.link(use.link).capacity_bytes_per_s / use.weight);
@@ -24,10 +28,11 @@ double contention_free_s(const CollectivePlan& plan, const Topology& topology) {
 CommBounds::CommBounds(const ClusterProfile& cluster, const Topology& topology)
     : topology_(topology), cost_(cluster), flows_(topology, cost_) {}
 
-double CommBounds::collective_s(CollectiveKind kind, const std::vector<int>& members,
-                                double bytes) const {
+double CommBounds::collective_s(CollectiveKind kind, const std::vector<int>& members, double bytes,
+                                double rate_cap_bytes_per_s) const {
   if (members.size() < 2 || bytes <= 0) return 0.0;
-  return contention_free_s(flows_.plan(kind, members, {}, bytes), topology_);
+  return contention_free_s(flows_.plan(kind, members, {}, bytes, {}, rate_cap_bytes_per_s),
+                           topology_);
 }
 
 double CommBounds::transfer_s(int src, int dst, double bytes) const {
@@ -75,8 +80,11 @@ CommBounds::Zero3Layer CommBounds::zero3_layer(const ParallelConfig& p, const Ra
     sig.insert(sig.end(), esig.begin(), esig.end());
     if (!seen.insert(std::move(sig)).second) continue;
     Zero3Layer z;
-    z.gather_s = collective_s(CollectiveKind::all_gather, g, 2.0 * dense_params) +
-                 collective_s(CollectiveKind::all_gather, e, 2.0 * expert_params);
+    // The builder caps on-demand gathers at the throughput DeepSpeed's per-parameter gathering
+    // reached (parallel_config.h); the same cap here.
+    const double cap = p.zero3_gather == Zero3Gather::on_demand ? kOnDemandGatherBytesPerS : 0.0;
+    z.gather_s = collective_s(CollectiveKind::all_gather, g, 2.0 * dense_params, cap) +
+                 collective_s(CollectiveKind::all_gather, e, 2.0 * expert_params, cap);
     z.reduce_s = collective_s(CollectiveKind::reduce_scatter, g, 2.0 * dense_params) +
                  collective_s(CollectiveKind::reduce_scatter, e, 2.0 * expert_params);
     if (first) {

@@ -23,7 +23,10 @@ class CommBounds {
   CommBounds(const CommBounds&) = delete;
   CommBounds& operator=(const CommBounds&) = delete;
 
-  double collective_s(CollectiveKind kind, const std::vector<int>& members, double bytes) const;
+  // `rate_cap_bytes_per_s`: the issuing software's cap on the bytes each rank moves per second
+  // (Collective::rate_cap_bytes_per_s); 0 = none.
+  double collective_s(CollectiveKind kind, const std::vector<int>& members, double bytes,
+                      double rate_cap_bytes_per_s = 0) const;
   double transfer_s(int src, int dst, double bytes) const;
 
   // The blocking communication of a configuration's layers, the minimum over the pipeline ranks'
@@ -31,9 +34,9 @@ class CommBounds {
   BlockingCommTimes blocking(const ModelSpec& m, const TrainingConfig& t, const ParallelConfig& p,
                              const RankShapes& s, const RankLayout& layout) const;
 
-  // ZeRO-3 traffic of one layer on the data-parallel stream: the all-gather of its parameters
-  // (dense part over data x context parallel ranks, then the expert part over expert-data-parallel
-  // ranks) and the reduce-scatter of its gradients; minimum over pipeline ranks.
+  // ZeRO-3 traffic of one layer: the all-gather of its parameters (dense part over data x context
+  // parallel ranks, then the expert part over expert-data-parallel ranks; at the on-demand cap
+  // when p gathers on demand) and the reduce-scatter of its gradients; minimum over pipeline ranks.
   struct Zero3Layer {
     double gather_s = 0;
     double reduce_s = 0;

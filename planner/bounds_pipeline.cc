@@ -44,8 +44,8 @@ const LayeredPass& layered_of(const StagePasses& s, Pass p) {
 
 // One pass layer by layer (LayeredPass). Returns when its output is ready for the next position;
 // moves the rank's compute and data-parallel stream times.
-double run_layered(const LayeredPass& z, const PassCost& pc, double dep, double& stream_free,
-                   double& dp_free) {
+double run_layered(const LayeredPass& z, const PassCost& pc, double dep, bool on_demand,
+                   double& stream_free, double& dp_free) {
   const std::size_t n = z.chain_s.size();
   std::vector<double> gather_end(n, 0.0);
   auto gather = [&](std::size_t k, double issue) {
@@ -56,8 +56,8 @@ double run_layered(const LayeredPass& z, const PassCost& pc, double dep, double&
     dp_free = std::max(dp_free, issue) + z.gather_s[k];
     gather_end[k] = dp_free;
   };
-  if (n > 0) gather(0, dep);
-  if (n > 1) gather(1, dep);
+  if (!on_demand && n > 0) gather(0, dep);
+  if (!on_demand && n > 1) gather(1, dep);
   double end = 0;
   double lead = pc.lead_s;
   if (z.pre_s > 0) {
@@ -65,6 +65,11 @@ double run_layered(const LayeredPass& z, const PassCost& pc, double dep, double&
     lead = 0;
   }
   for (std::size_t k = 0; k < n; ++k) {
+    if (on_demand) {
+      // On the compute stream: after the layer before (or the pass's edge part, or its input).
+      const double issue = k > 0 || z.pre_s > 0 ? end : std::max(stream_free, dep);
+      gather_end[k] = z.gather_s[k] > 0 ? issue + z.gather_s[k] : 0.0;
+    }
     double first_compute;
     if (k == 0 && z.pre_s <= 0) {
       // The first op may be communication (lead) waiting for the input and the gather.
@@ -75,7 +80,7 @@ double run_layered(const LayeredPass& z, const PassCost& pc, double dep, double&
       end = first_compute + z.chain_s[k];
     }
     if (z.reduce_s[k] > 0) dp_free = std::max(dp_free, end) + z.reduce_s[k];
-    if (k + 2 < n) gather(k + 2, end);
+    if (!on_demand && k + 2 < n) gather(k + 2, end);
   }
   if (z.post_s > 0) end += z.post_s;
   stream_free = std::max(stream_free, end - pc.trail_s);
@@ -302,7 +307,7 @@ PipelineBound walk(const PipelineBoundInputs& in, const std::vector<double>& win
       if (in.zero3) {
         const double done =
             run_layered(layered_of(costs[static_cast<std::size_t>(a.chunk)], a.pass), ca, dep_a,
-                        free, dp_free[static_cast<std::size_t>(r)]);
+                        in.zero3_on_demand, free, dp_free[static_cast<std::size_t>(r)]);
         record(a, r, done);
         ++i;
         continue;

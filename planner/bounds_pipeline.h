@@ -54,10 +54,13 @@ std::shared_ptr<const PreparedPlan> prepare_plan(Schedule schedule, int pp, int 
 // their reduce-scatter) one after another, in the builder's order: the first two gathers when the
 // pass starts, then after layer k the reduce-scatter of k and the gather of layer k + 2 (the
 // one-layer prefetch). Embedding and head parts need no gather here (theirs are left out, which
-// only makes the stream freer).
+// only makes the stream freer). Gathered on demand (Zero3Gather::on_demand), each layer's gathers
+// sit on the compute stream instead, issued when the layer before it is done and waited for.
 struct LayeredPass {
-  std::vector<double> chain_s;   // per layer in execution order (PassCost chain semantics)
-  std::vector<double> gather_s;  // per layer; 0 in weight-gradient passes
+  std::vector<double> chain_s;  // per layer in execution order (PassCost chain semantics)
+  // Per layer; 0 in weight-gradient passes. On demand under full recomputation a backward gathers
+  // twice (before the recomputed forward and again after it), both counted here.
+  std::vector<double> gather_s;
   std::vector<double> reduce_s;  // per layer; 0 in forward and input-gradient passes
   double pre_s = 0;              // edge chain before the first layer
   double post_s = 0;             // edge chain after the last layer
@@ -75,7 +78,8 @@ struct PipelineBoundInputs {
   // Contention-free transfer from position k to k + 1 (forward) and k + 1 to k (backward), per
   // direction: [direction][k].
   std::vector<std::vector<double>> p2p_forward_s, p2p_backward_s;
-  bool zero3 = false;  // run passes layer by layer with the data-parallel stream
+  bool zero3 = false;            // run passes layer by layer with the data-parallel stream
+  bool zero3_on_demand = false;  // ... with each layer's gathers on the compute stream
   // The simulator's compute slowdown while communication runs (0: none); slows passes inside each
   // rank's receive window (non-ZeRO-3 walks only).
   double comm_overlap_slowdown = 0;

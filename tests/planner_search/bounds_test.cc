@@ -32,6 +32,8 @@ struct Scenario {
   double slowdown = -1;
   // What selective recomputation re-runs in the configurations that use it.
   std::uint8_t recompute_modules = kRecomputeCoreAttn;
+  // How ZeRO-3 gathers; on demand, only ZeRO-3 configurations are sampled (nothing else changes).
+  Zero3Gather zero3_gather = Zero3Gather::prefetch;
 };
 
 std::vector<Scenario> scenarios() {
@@ -60,6 +62,11 @@ std::vector<Scenario> scenarios() {
                  kRecomputeMoeAct});
   out.push_back({"llama recompute core_attn,layernorm,mlp 16 GPUs", testing::small_llama(), t, 16,
                  "dgx-h100", 40, -1, kRecomputeCoreAttn | kRecomputeLayernorm | kRecomputeMlp});
+  // DeepSpeed's early ZeRO-3: each layer's gathers on the compute stream, rate-capped.
+  out.push_back({"gpt unfused zero-3 on demand 16 GPUs", testing::small_gpt(), gpt, 16, "dgx-a100",
+                 60, -1, kRecomputeCoreAttn, Zero3Gather::on_demand});
+  out.push_back({"moe zero-3 on demand 16 GPUs", testing::small_moe(), moe, 16, "dgx-h100", 30, -1,
+                 kRecomputeCoreAttn, Zero3Gather::on_demand});
   return out;
 }
 
@@ -69,7 +76,10 @@ std::vector<ParallelConfig> sample_space(const Scenario& s, const ClusterProfile
   std::vector<ParallelConfig> valid;
   SearchPins pins;
   pins.framework.recompute_modules = s.recompute_modules;
+  pins.framework.zero3_gather = s.zero3_gather;
+  const bool zero3_only = s.zero3_gather == Zero3Gather::on_demand;
   enumerate_configs(s.model, s.training, cluster, s.gpus, pins, [&](const ParallelConfig& p) {
+    if (zero3_only && p.zero_stage != 3) return;
     if (check_config(s.model, s.training, p, s.gpus).ok) valid.push_back(p);
   });
   std::vector<ParallelConfig> out;
