@@ -14,7 +14,10 @@
 //       bubble, the point-to-point hops and the compute slowdown while a rank's pipeline
 //       receives are posted (from time 0 to its last input's arrival);
 //     - under ZeRO-3, each rank's data-parallel stream: every layer's parameter all-gather (forward
-//       and backward) and gradient reduce-scatter, per micro-batch, at contention-free time.
+//       and backward) and gradient reduce-scatter, per micro-batch, at contention-free time;
+//       gathered on demand (Zero3Gather::on_demand), the all-gathers run at their rate cap on the
+//       compute stream, which waits for each, and only the reduce-scatters on the data-parallel
+//       stream.
 //   Each is a lower bound of the simulated step time, so the largest is too.
 // Validated by tests/planner_search/bounds_test.cc (never above the simulation over hundreds of
 // configurations of small models; per-rank compute equal to the built graph's).
