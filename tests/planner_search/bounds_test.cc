@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,10 @@ struct Scenario {
   double slowdown = -1;
   // What selective recomputation re-runs in the configurations that use it.
   std::uint8_t recompute_modules = kRecomputeCoreAttn;
-  // How ZeRO-3 gathers; on demand, only ZeRO-3 configurations are sampled (nothing else changes).
+  // How ZeRO-3 gathers; on demand, only ZeRO-3 configurations that move parameters (data x
+  // context or expert-data parallel > 1) are sampled (nothing else changes).
   Zero3Gather zero3_gather = Zero3Gather::prefetch;
+  std::optional<Recompute> recompute = std::nullopt;  // pinned when set
 };
 
 std::vector<Scenario> scenarios() {
@@ -64,9 +67,16 @@ std::vector<Scenario> scenarios() {
                  "dgx-h100", 40, -1, kRecomputeCoreAttn | kRecomputeLayernorm | kRecomputeMlp});
   // DeepSpeed's early ZeRO-3: each layer's gathers on the compute stream, rate-capped.
   out.push_back({"gpt unfused zero-3 on demand 16 GPUs", testing::small_gpt(), gpt, 16, "dgx-a100",
-                 60, -1, kRecomputeCoreAttn, Zero3Gather::on_demand});
-  out.push_back({"moe zero-3 on demand 16 GPUs", testing::small_moe(), moe, 16, "dgx-h100", 30, -1,
+                 40, -1, kRecomputeCoreAttn, Zero3Gather::on_demand});
+  out.push_back({"moe zero-3 on demand 16 GPUs", testing::small_moe(), moe, 16, "dgx-h100", 20, -1,
                  kRecomputeCoreAttn, Zero3Gather::on_demand});
+  // Under full recomputation an on-demand backward gathers twice (before and after the
+  // recomputed forward).
+  out.push_back({"gpt unfused zero-3 on demand full recompute 16 GPUs", testing::small_gpt(), gpt,
+                 16, "dgx-a100", 30, -1, kRecomputeCoreAttn, Zero3Gather::on_demand,
+                 Recompute::full});
+  out.push_back({"moe zero-3 on demand full recompute 16 GPUs", testing::small_moe(), moe, 16,
+                 "dgx-h100", 20, -1, kRecomputeCoreAttn, Zero3Gather::on_demand, Recompute::full});
   return out;
 }
 
@@ -77,9 +87,11 @@ std::vector<ParallelConfig> sample_space(const Scenario& s, const ClusterProfile
   SearchPins pins;
   pins.framework.recompute_modules = s.recompute_modules;
   pins.framework.zero3_gather = s.zero3_gather;
+  pins.recompute = s.recompute;
   const bool zero3_only = s.zero3_gather == Zero3Gather::on_demand;
   enumerate_configs(s.model, s.training, cluster, s.gpus, pins, [&](const ParallelConfig& p) {
-    if (zero3_only && p.zero_stage != 3) return;
+    const bool moves_parameters = p.dp * p.cp > 1 || p.expert_dp() > 1;
+    if (zero3_only && (p.zero_stage != 3 || !moves_parameters)) return;
     if (check_config(s.model, s.training, p, s.gpus).ok) valid.push_back(p);
   });
   std::vector<ParallelConfig> out;
