@@ -36,30 +36,37 @@ struct ScheduleChoice {
 std::vector<ScheduleChoice> schedule_choices(const ModelSpec& m, int pp, const SearchPins& pins) {
   std::vector<ScheduleChoice> out;
   const int max_vpp = std::max(2, m.layers / std::max(pp, 1));
-  auto interleaved = [&] {
-    if (pins.vpp) {
-      out.push_back({Schedule::interleaved, *pins.vpp});
-      return;
-    }
-    for (int v = 2; v <= max_vpp; ++v)
-      out.push_back({Schedule::interleaved, v});
-  };
-  if (pins.schedule) {
-    if (*pins.schedule == Schedule::interleaved) {
-      interleaved();
+  auto add = [&](Schedule s) {
+    if (s != Schedule::interleaved) {
+      out.push_back({s, pins.vpp.value_or(1)});
+    } else if (pins.vpp) {
+      out.push_back({s, *pins.vpp});
     } else {
-      out.push_back({*pins.schedule, pins.vpp.value_or(1)});
+      for (int v = 2; v <= max_vpp; ++v)
+        out.push_back({s, v});
     }
+  };
+  if (!pins.schedules.empty()) {
+    // Without a pipeline every schedule runs the same: one stage of a pinned set that allows
+    // 1f1b is 1f1b alone, as in the open search. Otherwise the rules judge each one.
+    const bool one_f_one_b = std::find(pins.schedules.begin(), pins.schedules.end(),
+                                       Schedule::one_f_one_b) != pins.schedules.end();
+    if (pp == 1 && one_f_one_b) {
+      add(Schedule::one_f_one_b);
+      return out;
+    }
+    for (Schedule s : pins.schedules)
+      add(s);
     return out;
   }
   if (pins.vpp && *pins.vpp > 1) {
-    out.push_back({Schedule::interleaved, *pins.vpp});
+    add(Schedule::interleaved);
     return out;
   }
   out.push_back({Schedule::one_f_one_b, 1});
   if (pp == 1) return out;
   out.push_back({Schedule::zb_h1, 1});
-  if (!pins.vpp) interleaved();
+  if (!pins.vpp) add(Schedule::interleaved);
   if (m.is_moe()) out.push_back({Schedule::dualpipe, 1});
   return out;
 }

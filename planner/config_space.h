@@ -2,7 +2,7 @@
 // (model, training, cluster, GPU count), and the enumeration of their product.
 //
 // Every configuration flag the user gives pins its dimension (SearchPins); the others range over
-// these domains (docs in planner/README.md, "Search space"):
+// these domains:
 //   tp     powers of two up to the NVLink domain (8 on DGX, 64 on NVL72); beyond it only if pinned,
 //          because tensor parallelism across InfiniBand is never competitive and Megatron keeps it
 //          inside a node
@@ -12,8 +12,8 @@
 //   ep     divisors of the expert count (MoE only); etp in {1, tp}
 //   micro-batch  powers of two up to the per-replica batch (global batch / dp)
 //   schedule     1f1b, zb-h1, interleaved with vpp in 2..layers/pp, dualpipe (MoE only) when pp >
-//   1;
-//                1f1b alone when pp = 1; gpipe only when pinned
+//                1; 1f1b alone when pp = 1; gpipe only when pinned. A pin may name several (the
+//                schedules a framework offers): the search ranges over those
 //   sequence parallel on when tp > 1 (off only when pinned); recompute none | selective | full;
 //   zero 0..3; context-parallel algorithm ring unless pinned
 //   rank order   Megatron's default (tp-cp-ep-dp-pp) unless pinned: it keeps tensor-parallel peers
@@ -43,7 +43,8 @@ struct SearchPins {
   std::optional<int> tp, pp, dp, cp, ep, etp, vpp, micro_batch, zero;
   std::optional<bool> sequence_parallel;
   std::optional<Recompute> recompute;
-  std::optional<Schedule> schedule;
+  // Pipeline schedules to search, in enum order without repeats; empty = every schedule.
+  std::vector<Schedule> schedules;
   std::optional<CpAlgorithm> cp_algorithm;
   std::optional<std::string> rank_order;
   // Framework behaviours (gradient-reduction overlap, TP comm overlap, EP all-to-all overlap,

@@ -1,7 +1,10 @@
 #include "planner/search_pins.h"
 
+#include <algorithm>
 #include <initializer_list>
 #include <vector>
+
+#include "common/words.h"
 
 namespace ptsim {
 
@@ -64,12 +67,21 @@ Result<SearchPins> make_search_pins(const PinFlags& f) {
     pins.framework.recompute_modules = *modules;
   }
   if (f.schedule) {
-    auto v = parse_enum(*f.schedule, "--schedule",
-                        {Schedule::gpipe, Schedule::one_f_one_b, Schedule::interleaved,
-                         Schedule::zb_h1, Schedule::dualpipe},
-                        schedule_name);
-    if (!v) return v.error();
-    pins.schedule = *v;
+    // A comma list: the schedules a framework offers, searched among themselves.
+    for (const std::string& word : split_words(*f.schedule, ",")) {
+      auto v = parse_enum(word, "--schedule",
+                          {Schedule::gpipe, Schedule::one_f_one_b, Schedule::interleaved,
+                           Schedule::zb_h1, Schedule::dualpipe},
+                          schedule_name);
+      if (!v) return v.error();
+      pins.schedules.push_back(*v);
+    }
+    if (pins.schedules.empty()) {
+      return InputError{"--schedule", "", "names no schedule; give one or a comma list"};
+    }
+    std::sort(pins.schedules.begin(), pins.schedules.end());
+    pins.schedules.erase(std::unique(pins.schedules.begin(), pins.schedules.end()),
+                         pins.schedules.end());
   }
   if (f.cp_algorithm) {
     auto v = parse_enum(*f.cp_algorithm, "--cp-algorithm",
@@ -120,7 +132,12 @@ PinSummary summarize_pins(const SearchPins& p, bool moe) {
   dim("micro-batch", p.micro_batch, num(p.micro_batch));
   dim("zero", p.zero, num(p.zero));
   dim("recompute", p.recompute, p.recompute ? recompute_name(*p.recompute) : "");
-  dim("schedule", p.schedule, p.schedule ? schedule_name(*p.schedule) : "");
+  std::string schedules;
+  for (Schedule s : p.schedules) {
+    if (!schedules.empty()) schedules += '/';
+    schedules += schedule_name(s);
+  }
+  dim("schedule", !p.schedules.empty(), schedules);
   if (p.sequence_parallel)
     add(out.pinned, std::string("sp ") + (*p.sequence_parallel ? "on" : "off"));
   if (p.framework.recompute_modules != kRecomputeCoreAttn)

@@ -56,8 +56,10 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
   app.add_option("--recompute-modules", f.recompute_modules,
                  "expert: what --recompute selective re-runs, Megatron-Core's module names: "
                  "core_attn, layernorm, moe_act, mlp, moe (comma list) [default: core_attn]");
-  app.add_option("--schedule", f.schedule,
-                 "pipeline schedule: gpipe, 1f1b, interleaved, zb-h1, dualpipe");
+  app.add_option(
+      "--schedule", f.schedule,
+      "pipeline schedule: gpipe, 1f1b, interleaved, zb-h1, dualpipe (planner and whatif: "
+      "a comma list searches only those, e.g. 1f1b,interleaved for Megatron-LM)");
   app.add_option("--cp-algorithm", f.cp_algorithm, "context parallelism: ring or ulysses");
   app.add_option("--overlap-grad-reduce", f.switches.overlap_grad_reduce,
                  "expert: reduce gradients bucket by bucket during backward, on|off [default: on]");
@@ -86,6 +88,10 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
 }
 
 Result<Schedule> parse_schedule(const std::string& s) {
+  if (s.find(',') != std::string::npos) {
+    return InputError{"--schedule", "",
+                      "one schedule runs a step; a list ('" + s + "') is for planner and whatif"};
+  }
   for (Schedule v : {Schedule::gpipe, Schedule::one_f_one_b, Schedule::interleaved, Schedule::zb_h1,
                      Schedule::dualpipe}) {
     if (s == schedule_name(v)) return v;

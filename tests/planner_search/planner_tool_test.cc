@@ -93,6 +93,41 @@ TEST(UnitPlannerTool, ReportHasTheTableTheSearchAndTheLaunchArguments) {
   EXPECT_EQ(rows, 3) << r.out;
 }
 
+TEST(UnitPlannerTool, AScheduleListIsSearchedAndReportedAsPinned) {
+  // The schedules Megatron-LM offers. Oracle: the open search's ranking with the other schedules
+  // taken out (here its best is zb-h1, which the list excludes).
+  const std::string job = "--model 8b --gpus 16 --global-batch 32 --tp 2 --pp 2 --zero 1 --quiet";
+  const ToolRun report = run_tool("planner", job + " --schedule interleaved,1f1b,interleaved");
+  ASSERT_EQ(report.exit_code, 0) << report.out;
+  EXPECT_NE(report.out.find("schedule 1f1b/interleaved"), std::string::npos) << report.out;
+  auto listed = parse_json(
+      run_tool("planner", job + " --top 5 --schedule 1f1b,interleaved --json -").out, "listed");
+  auto open = parse_json(run_tool("planner", job + " --top 50 --json -").out, "open");
+  ASSERT_TRUE(listed.ok()) << listed.error().one_line();
+  ASSERT_TRUE(open.ok()) << open.error().one_line();
+  auto schedule = [](const Json& c) { return c["config"]["schedule"].get<std::string>(); };
+  EXPECT_EQ(schedule((*open)["candidates"][0]), "zb-h1");
+  for (const Json& c : (*listed)["candidates"])
+    EXPECT_TRUE(schedule(c) == "1f1b" || schedule(c) == "interleaved") << schedule(c);
+  const Json* best_allowed = nullptr;
+  for (const Json& c : (*open)["candidates"]) {
+    if (schedule(c) == "1f1b" || schedule(c) == "interleaved") {
+      best_allowed = &c;
+      break;
+    }
+  }
+  ASSERT_NE(best_allowed, nullptr);
+  EXPECT_EQ((*listed)["candidates"][0]["config"], (*best_allowed)["config"]);
+  EXPECT_EQ((*listed)["candidates"][0]["step_time_s"], (*best_allowed)["step_time_s"]);
+}
+
+TEST(UnitPlannerTool, SimulateTakesOneSchedule) {
+  const ToolRun r =
+      run_tool("simulate", "--model 8b --gpus 8 --pp 2 --schedule 1f1b,interleaved", true);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("--schedule: one schedule runs a step"), std::string::npos) << r.out;
+}
+
 struct BadInput {
   const char* args;
   const char* expected;  // a piece of the one-line answer
@@ -123,6 +158,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"--model 70b --gpus 8 --global-batch 8",
                  "no configuration fits in 79.6 GiB per GPU"},
         BadInput{"--model 8b --gpus 8 --schedule zigzag", "--schedule: unknown value 'zigzag'"},
+        BadInput{"--model 8b --gpus 8 --schedule 1f1b,zigzag",
+                 "--schedule: unknown value 'zigzag'"},
+        BadInput{"--model 8b --gpus 8 --schedule ,", "--schedule: names no schedule"},
         BadInput{"--model 8b --gpus 8 --zero 4", "--zero: must be 0, 1, 2 or 3"},
         BadInput{"--model 8b --gpus 8 --recompute some", "--recompute: unknown value 'some'"},
         BadInput{"--model 8b --gpus 8 --sequence-parallel maybe", "--sequence-parallel"},

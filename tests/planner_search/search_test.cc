@@ -2,9 +2,13 @@
 // on the thread count, and pins are honoured.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "hardware_profiles/catalogue.h"
+#include "planner/config_space.h"
 #include "planner/planner_json.h"
 #include "planner/search.h"
 #include "tests/planner_search/small_models.h"
@@ -81,7 +85,7 @@ TEST(UnitPlannerSearch, PinnedDimensionsAreHeldInEveryCandidate) {
   PlannerInputs in = small_inputs();
   in.pins.tp = 2;
   in.pins.zero = 1;
-  in.pins.schedule = Schedule::one_f_one_b;
+  in.pins.schedules = {Schedule::one_f_one_b};
   auto topology = Topology::build(in.cluster, in.gpus);
   ASSERT_TRUE(topology.ok());
   SearchOptions o;
@@ -95,6 +99,48 @@ TEST(UnitPlannerSearch, PinnedDimensionsAreHeldInEveryCandidate) {
     EXPECT_EQ(c.config.zero_stage, 1);
     EXPECT_EQ(c.config.schedule, Schedule::one_f_one_b);
     EXPECT_TRUE(c.config.sequence_parallel);  // on with tp > 1 unless pinned off
+  }
+}
+
+// The keys of every configuration the space enumerates under `pins`.
+std::set<std::string> space_keys(const PlannerInputs& in, const SearchPins& pins) {
+  std::set<std::string> keys;
+  enumerate_configs(in.model, in.training, in.cluster, in.gpus, pins,
+                    [&](const ParallelConfig& p) { keys.insert(config_key(p)); });
+  return keys;
+}
+
+TEST(UnitPlannerSearch, APinnedScheduleSetEnumeratesTheOpenSpaceRestrictedToIt) {
+  // Oracle: the open space, filtered to the set's schedules. With one pipeline stage every
+  // schedule runs the same, so a set holding 1f1b keeps the open space's single 1f1b there.
+  const PlannerInputs in = small_inputs();
+  for (const std::vector<Schedule>& set :
+       {std::vector<Schedule>{Schedule::one_f_one_b, Schedule::interleaved},
+        std::vector<Schedule>{Schedule::one_f_one_b, Schedule::zb_h1},
+        std::vector<Schedule>{Schedule::interleaved}}) {
+    SearchPins open;
+    SearchPins pinned;
+    pinned.schedules = set;
+    std::set<std::string> expected;
+    enumerate_configs(in.model, in.training, in.cluster, in.gpus, open,
+                      [&](const ParallelConfig& p) {
+                        if (std::find(set.begin(), set.end(), p.schedule) != set.end())
+                          expected.insert(config_key(p));
+                      });
+    const std::set<std::string> got = space_keys(in, pinned);
+    std::string name;
+    for (Schedule s : set)
+      name += std::string(schedule_name(s)) + " ";
+    SCOPED_TRACE(name);
+    ASSERT_FALSE(expected.empty());
+    if (set.size() > 1) {
+      EXPECT_EQ(got, expected);
+    } else {
+      // Interleaved alone also lists its one-stage layouts for the rules to refuse.
+      EXPECT_TRUE(std::includes(got.begin(), got.end(), expected.begin(), expected.end()));
+      for (const std::string& k : got)
+        EXPECT_NE(k.find("interleaved"), std::string::npos) << k;
+    }
   }
 }
 
