@@ -1,9 +1,10 @@
 // Where a published configuration ranks in the planner's search for the same job: the model, GPU
 // count, global batch and sequence of a measured run (published_runs.h) pinned with the software
-// it ran (framework behaviours, ZeRO stage, recomputation; see rank_published), the layout (tp,
-// pp, dp, cp, ep, etp, vpp, micro-batch, schedule) searched. Used to check the planner against
-// layouts that experts chose and measured: the planner's best must simulate at least as fast as the
-// published layout, and the published layout must rank among the planner's fastest candidates.
+// it ran (framework behaviours, ZeRO stage, recomputation, the schedules its framework offered; see
+// rank_published), the layout (tp, pp, dp, cp, ep, etp, vpp, micro-batch, schedule) searched. Used
+// to check the planner against layouts that experts chose and measured: the planner's best must
+// simulate at least as fast as the published layout, and the published layout must rank among the
+// planner's fastest candidates.
 //
 // The rank is exact without simulating every candidate: a candidate whose optimistic step time
 // (bounds.h, never above its simulation) is not below the published layout's simulated step time

@@ -227,6 +227,27 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
         throw_input_error(runs_source, pointer + "/moe_dispatcher",
                           "unknown dispatcher '" + dispatcher + "'; use alltoall or deepep");
       }
+      if (!is_null(r, "framework_schedules")) {
+        const Json& list = r.at("framework_schedules");
+        if (!list.is_array()) {
+          throw_input_error(runs_source, pointer + "/framework_schedules",
+                            "expected a list of schedule names");
+        }
+        for (const Json& word : list) {
+          const std::string name = word.is_string() ? word.get<std::string>() : word.dump();
+          const auto s = schedule_from_name(name);
+          if (!s) {
+            throw_input_error(
+                runs_source, pointer + "/framework_schedules",
+                "unknown schedule '" + name + "'; use gpipe, 1f1b, interleaved, zb-h1 or dualpipe");
+          }
+          run.framework_schedules.push_back(*s);
+        }
+        std::sort(run.framework_schedules.begin(), run.framework_schedules.end());
+        run.framework_schedules.erase(
+            std::unique(run.framework_schedules.begin(), run.framework_schedules.end()),
+            run.framework_schedules.end());
+      }
       if (p.pp == 1) p.vpp = 1;
       // Layers that do not divide over pp x vpp model stages go as Megatron's
       // --account-for-embedding/loss-in-pipeline-split puts them: one fewer on the first and last

@@ -36,6 +36,9 @@ struct PublishedRun {
   std::string gpu;            // catalogue GPU name (overrides the cluster's)
   std::string nic_bandwidth;  // "" = the cluster's
   int gpus = 0;
+  // The pipeline schedules the run's framework offered (empty: not stated). The planner's
+  // ranking of the run searches only these, as it holds the rest of the run's software.
+  std::vector<Schedule> framework_schedules;
   // Measured: tokens per second per GPU (end to end) or seconds per layer (per_layer).
   double measured = 0;
   std::string measured_from;             // which field it came from

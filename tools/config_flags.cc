@@ -92,10 +92,7 @@ Result<Schedule> parse_schedule(const std::string& s) {
     return InputError{"--schedule", "",
                       "one schedule runs a step; a list ('" + s + "') is for planner and whatif"};
   }
-  for (Schedule v : {Schedule::gpipe, Schedule::one_f_one_b, Schedule::interleaved, Schedule::zb_h1,
-                     Schedule::dualpipe}) {
-    if (s == schedule_name(v)) return v;
-  }
+  if (const auto v = schedule_from_name(s)) return *v;
   return InputError{
       "--schedule", "",
       "unknown schedule '" + s + "'; use gpipe, 1f1b, interleaved, zb-h1 or dualpipe"};

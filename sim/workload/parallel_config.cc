@@ -23,6 +23,14 @@ const char* schedule_name(Schedule s) {
   return "?";
 }
 
+std::optional<Schedule> schedule_from_name(std::string_view name) {
+  for (Schedule s : {Schedule::gpipe, Schedule::one_f_one_b, Schedule::interleaved, Schedule::zb_h1,
+                     Schedule::dualpipe}) {
+    if (name == schedule_name(s)) return s;
+  }
+  return std::nullopt;
+}
+
 const char* recompute_name(Recompute r) {
   switch (r) {
     case Recompute::none:

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 
@@ -108,6 +109,8 @@ struct ParallelConfig {
 };
 
 const char* schedule_name(Schedule s);
+// The schedule schedule_name() calls `name`; nullopt for any other word.
+std::optional<Schedule> schedule_from_name(std::string_view name);
 const char* recompute_name(Recompute r);
 // "core_attn,layernorm" (Megatron-Core's module names, in bit order); parse accepts them comma- or
 // space-separated in any order and returns false on an unknown or empty list.

@@ -2,7 +2,9 @@
 // the completions (run_completions.json) that fill what they leave unstated.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "common/json_reader.h"
 #include "planner/published_runs.h"
@@ -78,6 +80,37 @@ TEST(UnitPublishedRuns, AnUnknownRecomputeModuleIsAnInputErrorNamingTheField) {
   EXPECT_NE(line.find("published_runs.json"), std::string::npos) << line;
   EXPECT_NE(line.find("/activation_recompute"), std::string::npos) << line;
   EXPECT_NE(line.find("attention_scores"), std::string::npos) << line;
+}
+
+// Every shipped run states the schedules its framework offered, and each run's own schedule is one
+// of them (a published layout its framework could not have run would be a wrong completion).
+TEST(UnitPublishedRuns, EveryRunsScheduleIsOneItsFrameworkOffered) {
+  const Files f = shipped_files();
+  auto runs = load_published_runs(f.runs, "published_runs.json", f.completions, "c.json");
+  ASSERT_TRUE(runs.ok()) << runs.error().one_line();
+  for (const PublishedRun& r : runs->runs) {
+    const auto& offered = r.framework_schedules;
+    ASSERT_FALSE(offered.empty()) << r.id;
+    EXPECT_NE(std::find(offered.begin(), offered.end(), r.parallel.schedule), offered.end())
+        << r.id << ": " << schedule_name(r.parallel.schedule);
+    EXPECT_EQ(std::find(offered.begin(), offered.end(), Schedule::zb_h1), offered.end()) << r.id;
+  }
+  const PublishedRun* bloom = find(*runs, "bloom176b_384gpu_gbs2048");
+  ASSERT_NE(bloom, nullptr);
+  EXPECT_EQ(bloom->framework_schedules, std::vector<Schedule>{Schedule::one_f_one_b});
+}
+
+TEST(UnitPublishedRuns, AnUnknownFrameworkScheduleIsAnInputErrorNamingTheField) {
+  Files f = shipped_files();
+  for (Json& record : f.runs) {
+    if (record.at("id") == "k22_t5_175B_selective_sp")
+      record["framework_schedules"] = Json::array({"1f1b", "looped-bfs"});
+  }
+  auto runs = load_published_runs(f.runs, "published_runs.json", f.completions, "c.json");
+  ASSERT_FALSE(runs.ok());
+  const std::string line = runs.error().one_line();
+  EXPECT_NE(line.find("/framework_schedules"), std::string::npos) << line;
+  EXPECT_NE(line.find("looped-bfs"), std::string::npos) << line;
 }
 
 // Megatron-LM 2021-22 took --num-layers-per-virtual-pipeline-stage, so an interleaved run's chunk
