@@ -232,12 +232,13 @@ void add_schedule_notes(const ParallelConfig& p, LaunchFlags& out) {
     case Schedule::zb_h1:
       out.notes.push_back(
           "the zero-bubble ZB-H1 schedule is not in upstream Megatron-LM: these flags run 1F1B, "
-          "with its larger bubble");
+          "with its larger bubble; plan with --schedule 1f1b,interleaved for Megatron-LM's own");
       break;
     case Schedule::dualpipe:
       out.notes.push_back(
           "DualPipe is not in upstream Megatron-LM: these flags run 1F1B over the same pp stages, "
-          "one model stage per rank instead of two");
+          "one model stage per rank instead of two; plan with --schedule 1f1b,interleaved for "
+          "Megatron-LM's own");
       break;
   }
   out.expressible = false;

@@ -63,6 +63,8 @@ TEST(UnitLaunchFlagsNotes, ZeroBubbleAndDualPipeAreNotInUpstreamMegatron) {
     SCOPED_TRACE(schedule_name(s));
     EXPECT_FALSE(f.expressible);
     EXPECT_TRUE(any_note_has(f, "not in upstream Megatron-LM"));
+    // and says how to plan within Megatron-LM's schedules instead
+    EXPECT_TRUE(any_note_has(f, "--schedule 1f1b,interleaved"));
     // The nearest runnable flags: plain 1F1B over the same pipeline.
     const auto a = testing::parse_megatron(f.text);
     EXPECT_EQ(a.integer("--pipeline-model-parallel-size", 0), 4);
