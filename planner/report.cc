@@ -87,7 +87,8 @@ std::string step_limiter(const StepResult& r) {
     const double s = category_s(r, c);
     if (s > worst.second) worst = {std::string(category_name(c)) + " comm", s};
   }
-  if (r.step_time_s <= 0 || worst.second <= 0) return "compute";
+  // A loss under 1 % of the step limits nothing: such a step is compute-bound.
+  if (r.step_time_s <= 0 || worst.second < 0.01 * r.step_time_s) return "compute";
   return worst.first + " " + fmt("%.1f%%", worst.second / r.step_time_s * 100);
 }
 

@@ -7,8 +7,9 @@
 // time bar. "Limit" names the largest loss: memory when the peak is within 5% of capacity (the
 // configuration cannot grow its micro-batch or drop recomputation), otherwise the largest of
 // pipeline bubble and exposed communication per dimension (tp, cp, dp, pp, ep), with its share of
-// the step. The bar splits the step into kBarCells cells by largest remainder: C compute,
-// O optimizer, T/X/D/P/E exposed tp/cp/dp/pp/ep communication, B bubble.
+// the step, or "compute" when none of them takes 1 % of it. The bar splits the step into kBarCells
+// cells by largest remainder: C compute, O optimizer, T/X/D/P/E exposed tp/cp/dp/pp/ep
+// communication, B bubble.
 #pragma once
 
 #include <string>
