@@ -1,6 +1,7 @@
 #include "tools/config_flags.h"
 
 #include <cmath>
+#include <tuple>
 
 #include "hardware_profiles/catalogue.h"
 #include "hardware_profiles/whatif.h"
@@ -179,11 +180,13 @@ Result<ResolvedWorkload> resolve_workload(const ConfigFlags& f) {
 
   w.training.seq_len = f.seq_len.value_or(w.model.recipe.seq_len);
   w.training.global_batch = f.global_batch.value_or(w.model.recipe.global_batch);
-  if (w.training.seq_len < 1) {
-    return InputError{"--seq-len", "", "must be at least 1 (the model has no recipe default)"};
-  }
-  if (w.training.global_batch < 1) {
-    return InputError{"--global-batch", "", "must be at least 1 (the model has no recipe default)"};
+  // Zero from the model: a config.json carries no published recipe, so the flag is needed.
+  for (const auto& [value, given, flag] :
+       {std::tuple{w.training.seq_len, f.seq_len.has_value(), "--seq-len"},
+        std::tuple{w.training.global_batch, f.global_batch.has_value(), "--global-batch"}}) {
+    if (value >= 1) continue;
+    if (given) return InputError{flag, "", "must be at least 1, got " + std::to_string(value)};
+    return InputError{flag, "", "required: the model has no recipe default"};
   }
   if (f.precision == "bf16") {
     w.training.precision = Precision::bf16;

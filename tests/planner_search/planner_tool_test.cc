@@ -121,13 +121,6 @@ TEST(UnitPlannerTool, AScheduleListIsSearchedAndReportedAsPinned) {
   EXPECT_EQ((*listed)["candidates"][0]["step_time_s"], (*best_allowed)["step_time_s"]);
 }
 
-TEST(UnitPlannerTool, SimulateTakesOneSchedule) {
-  const ToolRun r =
-      run_tool("simulate", "--model 8b --gpus 8 --pp 2 --schedule 1f1b,interleaved", true);
-  EXPECT_EQ(r.exit_code, 2) << r.out;
-  EXPECT_NE(r.out.find("--schedule: one schedule runs a step"), std::string::npos) << r.out;
-}
-
 struct BadInput {
   const char* args;
   const char* expected;  // a piece of the one-line answer

@@ -175,6 +175,29 @@ TEST(UnitSimulateBadInput, UnknownScheduleIsExitTwoNamingTheFlag) {
                         {"--schedule", "zigzag"});
 }
 
+TEST(UnitSimulateBadInput, AScheduleListIsExitTwoSayingSimulateRunsOne) {
+  expect_one_line_error(with({"--gpus", "8", "--pp", "2", "--schedule", "1f1b,interleaved"}),
+                        {"--schedule", "one schedule runs a step", "planner"});
+}
+
+TEST(UnitSimulateBadInput, ZeroSequenceLengthIsExitTwoNamingTheFlagAndTheValue) {
+  expect_one_line_error({"--model", "8b", "--gpus", "8", "--global-batch", "8", "--seq-len", "0"},
+                        {"--seq-len", "at least 1, got 0"});
+}
+
+TEST(UnitSimulateBadInput, AConfigJsonWithoutARecipeNeedsTheBatchFlag) {
+  // A Hugging Face config states no training recipe: the global batch must come from the flag.
+  const std::string path = temp_path("no_recipe_config.json");
+  {
+    std::ofstream f(path);
+    f << R"({"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 1024,
+             "num_hidden_layers": 4, "num_attention_heads": 8, "num_key_value_heads": 8,
+             "intermediate_size": 4096, "vocab_size": 32000})";
+  }
+  expect_one_line_error({"--model", path, "--gpus", "8", "--seq-len", "512"},
+                        {"--global-batch", "no recipe default"});
+}
+
 TEST(UnitSimulateBadInput, UnknownZero3GatherIsExitTwoNamingTheFlagAndTheChoices) {
   expect_one_line_error(with({"--gpus", "8", "--zero", "3", "--zero3-gather", "lazy"}),
                         {"--zero3-gather", "lazy", "prefetch", "on-demand"});
