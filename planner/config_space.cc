@@ -48,15 +48,15 @@ std::vector<ScheduleChoice> schedule_choices(const ModelSpec& m, int pp, const S
   };
   if (!pins.schedules.empty()) {
     // Without a pipeline every schedule runs the same: one stage of a pinned set that allows
-    // 1f1b is 1f1b alone, as in the open search. Otherwise the rules judge each one.
-    const bool one_f_one_b = std::find(pins.schedules.begin(), pins.schedules.end(),
-                                       Schedule::one_f_one_b) != pins.schedules.end();
-    if (pp == 1 && one_f_one_b) {
+    // 1f1b is 1f1b alone, as in the open search. Otherwise the rules judge each one, listed in
+    // enum order whatever the pin's order.
+    if (pp == 1 && pins.allows(Schedule::one_f_one_b)) {
       add(Schedule::one_f_one_b);
       return out;
     }
-    for (Schedule s : pins.schedules)
-      add(s);
+    for (Schedule s : kSchedules) {
+      if (pins.allows(s)) add(s);
+    }
     return out;
   }
   if (pins.vpp && *pins.vpp > 1) {

@@ -25,6 +25,7 @@
 // the candidate list is deterministic.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -43,13 +44,18 @@ struct SearchPins {
   std::optional<int> tp, pp, dp, cp, ep, etp, vpp, micro_batch, zero;
   std::optional<bool> sequence_parallel;
   std::optional<Recompute> recompute;
-  // Pipeline schedules to search, in enum order without repeats; empty = every schedule.
+  // Pipeline schedules to search (any order, repeats harmless); empty = every schedule.
   std::vector<Schedule> schedules;
   std::optional<CpAlgorithm> cp_algorithm;
   std::optional<std::string> rank_order;
   // Framework behaviours (gradient-reduction overlap, TP comm overlap, EP all-to-all overlap,
   // bucket size) are not searched: every candidate takes them from here.
   ParallelConfig framework;
+
+  // A pinned set holds `s`, or no schedule is pinned.
+  bool allows(Schedule s) const {
+    return schedules.empty() || std::find(schedules.begin(), schedules.end(), s) != schedules.end();
+  }
 };
 
 // Value lists of each searched dimension that do not depend on the others.

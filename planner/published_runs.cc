@@ -243,10 +243,6 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
           }
           run.framework_schedules.push_back(*s);
         }
-        std::sort(run.framework_schedules.begin(), run.framework_schedules.end());
-        run.framework_schedules.erase(
-            std::unique(run.framework_schedules.begin(), run.framework_schedules.end()),
-            run.framework_schedules.end());
       }
       if (p.pp == 1) p.vpp = 1;
       // Layers that do not divide over pp x vpp model stages go as Megatron's

@@ -1,6 +1,5 @@
 #include "planner/search_pins.h"
 
-#include <algorithm>
 #include <initializer_list>
 #include <vector>
 
@@ -79,9 +78,6 @@ Result<SearchPins> make_search_pins(const PinFlags& f) {
     if (pins.schedules.empty()) {
       return InputError{"--schedule", "", "names no schedule; give one or a comma list"};
     }
-    std::sort(pins.schedules.begin(), pins.schedules.end());
-    pins.schedules.erase(std::unique(pins.schedules.begin(), pins.schedules.end()),
-                         pins.schedules.end());
   }
   if (f.cp_algorithm) {
     auto v = parse_enum(*f.cp_algorithm, "--cp-algorithm",
@@ -133,7 +129,8 @@ PinSummary summarize_pins(const SearchPins& p, bool moe) {
   dim("zero", p.zero, num(p.zero));
   dim("recompute", p.recompute, p.recompute ? recompute_name(*p.recompute) : "");
   std::string schedules;
-  for (Schedule s : p.schedules) {
+  for (Schedule s : kSchedules) {
+    if (p.schedules.empty() || !p.allows(s)) continue;
     if (!schedules.empty()) schedules += '/';
     schedules += schedule_name(s);
   }

@@ -24,8 +24,7 @@ const char* schedule_name(Schedule s) {
 }
 
 std::optional<Schedule> schedule_from_name(std::string_view name) {
-  for (Schedule s : {Schedule::gpipe, Schedule::one_f_one_b, Schedule::interleaved, Schedule::zb_h1,
-                     Schedule::dualpipe}) {
+  for (Schedule s : kSchedules) {
     if (name == schedule_name(s)) return s;
   }
   return std::nullopt;

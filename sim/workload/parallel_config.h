@@ -3,6 +3,7 @@
 // etp expert-tensor parallel, vpp virtual pipeline stages per rank.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +14,9 @@
 namespace ptsim {
 
 enum class Schedule : std::uint8_t { gpipe, one_f_one_b, interleaved, zb_h1, dualpipe };
+inline constexpr std::array<Schedule, 5> kSchedules = {Schedule::gpipe, Schedule::one_f_one_b,
+                                                       Schedule::interleaved, Schedule::zb_h1,
+                                                       Schedule::dualpipe};
 enum class Recompute : std::uint8_t { none, selective, full };
 // What selective recomputation re-runs in the backward, as Megatron-Core's --recompute-modules
 // names it (a bit set): the attention core (the default, Korthikanti et al. 2022), the two norms,

@@ -1,7 +1,6 @@
 // The ranked table's small pieces: the time bar and what limits a step.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <string>
 
 #include "planner/report.h"
