@@ -333,9 +333,9 @@ PlannerBounds::MemoryParts PlannerBounds::memory_parts(const ParallelConfig& p) 
       }
       out.chunk_act[r].push_back(act);
     }
-    out.state[r] =
-        model_state_bytes(dense, expert, p.dp * p.cp, p.expert_dp(), p.zero_stage, p.grad_bytes())
-            .total();
+    out.state[r] = model_state_bytes(dense, expert, p.dp * p.cp, p.expert_dp(), p.zero_stage,
+                                     p.grad_memory_bytes())
+                       .total();
   }
   return out;
 }

@@ -164,7 +164,7 @@ auto config_tuple(const ParallelConfig& p) {
   return std::tie(p.tp, p.pp, p.dp, p.cp, p.ep, p.etp, p.vpp, p.micro_batch, p.sequence_parallel,
                   p.zero_stage, p.recompute, p.schedule, p.cp_algorithm, p.rank_order,
                   p.overlap_grad_reduce, p.tp_comm_overlap, p.ep_a2a_overlap, p.overlap_p2p,
-                  p.dp_bucket_bytes);
+                  p.fp32_grad_copy, p.serial_p2p, p.dp_bucket_bytes);
 }
 
 const char* recompute_short(Recompute r) {

@@ -213,6 +213,8 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       p.ep_a2a_overlap = get_or<bool>(r, "ep_a2a_overlap", false);
       p.grad_reduce_fp32 = get_or<bool>(r, "grad_reduce_fp32", false);
       p.overlap_p2p = get_or<bool>(r, "overlap_p2p_comm", true);
+      p.fp32_grad_copy = get_or<bool>(r, "fp32_grad_copy", false);
+      p.serial_p2p = get_or<bool>(r, "serial_p2p", false);
       const std::string gather = get_or<std::string>(r, "zero3_gather", "prefetch");
       if (gather == zero3_gather_name(Zero3Gather::on_demand)) {
         p.zero3_gather = Zero3Gather::on_demand;

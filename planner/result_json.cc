@@ -42,6 +42,8 @@ Json config_json(const ConfigDescription& c) {
   j["zero3_gather"] = zero3_gather_name(p.zero3_gather);
   j["grad_reduce_fp32"] = p.grad_reduce_fp32;
   j["overlap_p2p_comm"] = p.overlap_p2p;
+  j["fp32_grad_copy"] = p.fp32_grad_copy;
+  j["serial_p2p"] = p.serial_p2p;
   j["dp_bucket_bytes"] = p.dp_bucket_bytes;
   return j;
 }

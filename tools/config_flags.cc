@@ -80,6 +80,13 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
   app.add_option("--grad-reduce-fp32", f.switches.grad_reduce_fp32,
                  "expert: keep and reduce data-parallel gradients in fp32 (Megatron-LM with bf16), "
                  "on|off [default: off]");
+  app.add_option("--fp32-grad-copy", f.switches.fp32_grad_copy,
+                 "expert: copy each micro-batch's bf16 gradients into a separate fp32 buffer and "
+                 "reduce that (DeepSpeed's bf16 optimizer), on|off [default: off]");
+  app.add_option("--serial-p2p", f.switches.serial_p2p,
+                 "expert: each pipeline send and receive waited for on its own (DeepSpeed's "
+                 "pipeline engine); off: sends paired with receives (Megatron), on|off "
+                 "[default: off]");
   app.add_option("--zero3-gather", f.zero3_gather,
                  "expert: ZeRO-3 parameter gathering: prefetch (FSDP, DeepSpeed >= 0.5) or "
                  "on-demand (DeepSpeed <= 0.4: per-parameter, waited for) [default: prefetch]");

@@ -40,7 +40,8 @@ const std::vector<std::string>& config_rule_names() {
                                                  "schedule_needs_pp",
                                                  "vpp_needs_interleaved",
                                                  "interleaved_microbatches",
-                                                 "dualpipe_shape"};
+                                                 "dualpipe_shape",
+                                                 "serial_p2p_schedule"};
   return names;
 }
 
@@ -154,6 +155,13 @@ Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const Parallel
     return Verdict::fail("dualpipe_shape",
                          "DualPipe needs an even pp and an even number of at "
                          "least 2 x pp micro-batches");
+  }
+  if (p.serial_p2p && p.pp > 1 && p.schedule != Schedule::one_f_one_b) {
+    // Its send order (a backward step receives before it sends) matches neighbours only in 1F1B.
+    return Verdict::fail("serial_p2p_schedule",
+                         std::string("one-at-a-time pipeline sends (DeepSpeed's pipeline engine) "
+                                     "run the 1F1B schedule, not ") +
+                             schedule_name(p.schedule));
   }
   return Verdict::pass();
 }

@@ -89,7 +89,9 @@ Status apply_framework_switches(const FrameworkSwitchFlags& f, ParallelConfig& p
         std::tuple{&f.tp_comm_overlap, "--tp-comm-overlap", &p.tp_comm_overlap},
         std::tuple{&f.ep_a2a_overlap, "--ep-a2a-overlap", &p.ep_a2a_overlap},
         std::tuple{&f.grad_reduce_fp32, "--grad-reduce-fp32", &p.grad_reduce_fp32},
-        std::tuple{&f.overlap_p2p, "--overlap-p2p-comm", &p.overlap_p2p}}) {
+        std::tuple{&f.overlap_p2p, "--overlap-p2p-comm", &p.overlap_p2p},
+        std::tuple{&f.fp32_grad_copy, "--fp32-grad-copy", &p.fp32_grad_copy},
+        std::tuple{&f.serial_p2p, "--serial-p2p", &p.serial_p2p}}) {
     if (!*value) continue;
     auto on = parse_on_off(**value, flag);
     if (!on) return on.error();

@@ -97,6 +97,17 @@ struct ParallelConfig {
   // (arguments.py: "bfloat16 requires gradient accumulation and all-reduce to be done in fp32"), as
   // do FSDP mixed-precision recipes with reduce_dtype fp32.
   bool grad_reduce_fp32 = false;
+  // Each micro-batch's bf16 gradients copied into a separate fp32 accumulation buffer after its
+  // backward, by a cast and an add over all of the stage's gradients, and that buffer reduced
+  // (DeepSpeed's BF16_Optimizer: update_hp_grads after every backward, get_grads_for_reduction).
+  // Both buffers are held: 2 + 4 bytes of gradient per parameter. Implies fp32 reduction.
+  bool fp32_grad_copy = false;
+  // Every pipeline send and receive is its own blocking call on the compute stream, in DeepSpeed
+  // pipeline-engine order (a forward step sends the previous gradient, then receives; a backward
+  // step receives the gradient, then sends the previous activation): four exposed transfers per
+  // micro-batch where Megatron pairs them into two (send_forward_recv_backward). 1F1B only, as
+  // DeepSpeed's TrainSchedule.
+  bool serial_p2p = false;
   MoeDispatcher moe_dispatcher = MoeDispatcher::all_to_all;
   Zero3Gather zero3_gather = Zero3Gather::prefetch;
 
@@ -109,7 +120,10 @@ struct ParallelConfig {
   int expert_dp() const { return (tp * cp * dp) / (etp * ep); }
   // Bytes of one gradient element in the gradient buffer and its data-parallel reduction: Megatron
   // accumulates into and reduces the same buffer (main_grad), fp32 under grad_reduce_fp32.
-  double grad_bytes() const { return grad_reduce_fp32 ? 4.0 : 2.0; }
+  double grad_bytes() const { return grad_reduce_fp32 || fp32_grad_copy ? 4.0 : 2.0; }
+  // Gradient bytes held per parameter: the reduced buffer, plus the bf16 gradients it is
+  // accumulated from under fp32_grad_copy.
+  double grad_memory_bytes() const { return grad_bytes() + (fp32_grad_copy ? 2.0 : 0.0); }
 };
 
 const char* schedule_name(Schedule s);
@@ -128,7 +142,7 @@ Result<std::uint8_t> recompute_modules_flag(const std::string& text,
 // simulate's flags and the planner's pins so that a new switch is added in one place.
 struct FrameworkSwitchFlags {
   std::optional<std::string> overlap_grad_reduce, tp_comm_overlap, ep_a2a_overlap;
-  std::optional<std::string> grad_reduce_fp32, overlap_p2p;
+  std::optional<std::string> grad_reduce_fp32, overlap_p2p, fp32_grad_copy, serial_p2p;
 };
 // "on", "true", "1" or "off", "false", "0"; anything else a one-line error naming `flag`.
 Result<bool> parse_on_off(const std::string& text, const char* flag);

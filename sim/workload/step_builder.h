@@ -77,7 +77,7 @@ struct Labels {
   std::uint32_t embed_fwd, embed_bwd, embed_tp, head_fwd, head_bwd, head_tp, loss_fwd, loss_bwd,
       final_norm_fwd, final_norm_bwd, send_fwd, recv_fwd, send_bwd, recv_bwd, dp_reduce, dp_gather,
       ep_reduce, ep_gather, embed_sync, optimizer, mem_static, mem_act, mem_free, zero3_gather,
-      zero3_reduce, join;
+      zero3_reduce, join, grad_copy;
 };
 
 // Groups of one graph rank.
@@ -94,6 +94,17 @@ struct Bucket {
   bool has_producer = false;
 };
 
+// ParallelConfig::serial_p2p: a pass's send, issued with the next pass's receive.
+struct DeferredSend {
+  bool has = false;
+  std::uint8_t stream = 0;
+  GraphRank peer = 0;
+  std::uint32_t match = 0;
+  OpLabel label;
+  OpId after = 0;             // the end of the pass that produced what is sent
+  bool from_forward = false;  // an activation (else a gradient)
+};
+
 // One graph rank while its ops are emitted.
 struct RankState {
   GraphRank rank = 0;
@@ -105,6 +116,11 @@ struct RankState {
   // Blocking point-to-point: the next compute op waits for this send (1F1B-style schedules).
   OpId pending_send = 0;
   bool has_pending_send = false;
+  // serial_p2p: the send waiting for the next pass. The last op of the previous pass: a blocking
+  // receive is launched only after it.
+  DeferredSend deferred_send;
+  OpId last_op = 0;
+  bool has_last_op = false;
   // Data-parallel reduction state.
   Bucket dense_bucket, expert_bucket;
   std::vector<OpId> reductions;  // all gradient reductions (the optimizer waits for them)
@@ -157,6 +173,10 @@ class StepBuilder {
   void assign_layers();
   void emit_rank(RankState& rs);
   void emit_static_memory(RankState& rs);
+  // Parameters of a model stage held by one rank: {dense, expert}.
+  std::array<double, 2> stage_params(int stage) const;
+  // The fp32 gradient accumulation after a backward (ParallelConfig::fp32_grad_copy).
+  void fp32_grad_copy(RankState& rs, PassState& ps);
   void emit_param_gathers(RankState& rs);
   PassState make_pass(const RankState& rs, const PipelineWork& w) const;
   void emit_pass_prologue(RankState& rs, PassState& ps);
@@ -174,10 +194,14 @@ class StepBuilder {
   DomainDedup expert_dedup() const;
   OpId compute(RankState& rs, PassState& ps, std::uint32_t kernel, OpLabel label,
                Category c = Category::compute);
-  OpId after(RankState& rs, PassState& ps, OpId op);                // make op the pass frontier
-  void flush(RankState& rs, PassState& ps);                         // emit the pending kernel run
-  OpId front(RankState& rs, PassState& ps);                         // flush, then the frontier op
-  std::span<const OpId> front_deps(RankState& rs, PassState& ps);   // {frontier} or {}
+  OpId after(RankState& rs, PassState& ps, OpId op);               // make op the pass frontier
+  void flush(RankState& rs, PassState& ps);                        // emit the pending kernel run
+  OpId front(RankState& rs, PassState& ps);                        // flush, then the frontier op
+  std::span<const OpId> front_deps(RankState& rs, PassState& ps);  // {frontier} or {}
+  OpId issue_deferred_send(RankState& rs, std::span<const OpId> deps);
+  // Whether each pipeline send is waited for before the next compute (and each receive launched
+  // only after the work before it).
+  bool blocking_p2p() const;
   int pipeline_peer(const RankState& rs, int pipeline_rank) const;  // graph rank
 
   // layer_kernels.cc

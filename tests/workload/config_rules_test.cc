@@ -59,7 +59,7 @@ TEST(UnitConfigRules, BaseConfigurationsAreValid) {
 
 TEST(UnitConfigRules, EveryRuleHasATestCase) {
   // The list below covers config_rule_names() entry for entry.
-  EXPECT_EQ(config_rule_names().size(), 21u);
+  EXPECT_EQ(config_rule_names().size(), 22u);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -97,7 +97,12 @@ INSTANTIATE_TEST_SUITE_P(
                    b.t.global_batch = 6;  // 3 micro-batches, not a multiple of pp
                  }},
         RuleCase{"dualpipe_shape",
-                 [](Base& b, int& gpus) { b.p.pp = 3; b.p.schedule = Schedule::dualpipe; gpus = 24; }}),
+                 [](Base& b, int& gpus) { b.p.pp = 3; b.p.schedule = Schedule::dualpipe; gpus = 24; }},
+        RuleCase{"serial_p2p_schedule",
+                 [](Base& b, int& gpus) {
+                   b.p.pp = 4; b.p.vpp = 2; b.p.schedule = Schedule::interleaved; gpus = 32;
+                   b.p.serial_p2p = true;
+                 }}),
     [](const ::testing::TestParamInfo<RuleCase>& info) { return std::string(info.param.rule); });
 
 }  // namespace
