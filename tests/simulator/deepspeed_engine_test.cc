@@ -121,8 +121,7 @@ TEST(UnitDeepSpeedEngine, Fp32GradientCopyCostsOneHbmPassPerMicroBatch) {
   const double params = copied.params;
   ASSERT_GT(params, 0.0);
   const double hbm = cluster.gpu.hbm_bandwidth_bytes_per_s;
-  EXPECT_NEAR(copied.step_s - reduced_fp32.step_s, 4 * 18.0 * params / hbm,
-              1e-9 * copied.step_s);
+  EXPECT_NEAR(copied.step_s - reduced_fp32.step_s, 4 * 18.0 * params / hbm, 1e-9 * copied.step_s);
   EXPECT_NEAR(copied.gradient_peak_bytes - reduced_fp32.gradient_peak_bytes, 2.0 * params,
               1e-9 * copied.gradient_peak_bytes);
   EXPECT_NEAR(reduced_fp32.gradient_peak_bytes, 4.0 * params, 1e-9 * params);
