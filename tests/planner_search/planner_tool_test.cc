@@ -121,6 +121,33 @@ TEST(UnitPlannerTool, AScheduleListIsSearchedAndReportedAsPinned) {
   EXPECT_EQ((*listed)["candidates"][0]["step_time_s"], (*best_allowed)["step_time_s"]);
 }
 
+TEST(UnitPlannerTool, DeepSpeedSwitchesHoldForEveryCandidateAndTheHeaderSaysSo) {
+  // DeepSpeed's pipeline engine and bf16 optimizer: every ranked plan is simulated with them, and
+  // pipelined plans run 1F1B, the one schedule that engine has (the config rule prunes the rest).
+  const std::string job =
+      "--model 8b --gpus 16 --global-batch 32 --tp 2 --zero 1 --serial-p2p on --fp32-grad-copy on "
+      "--quiet";
+  const ToolRun report = run_tool("planner", job + " --top 3");
+  ASSERT_EQ(report.exit_code, 0) << report.out;
+  EXPECT_NE(report.out.find("bf16 gradients copied into fp32 every micro-batch, pipeline sends "
+                            "one at a time\n"),
+            std::string::npos)
+      << report.out;
+  auto plans = parse_json(run_tool("planner", job + " --top 20 --json -").out, "plans");
+  ASSERT_TRUE(plans.ok()) << plans.error().one_line();
+  ASSERT_FALSE((*plans)["candidates"].empty());
+  bool pipelined = false;
+  for (const Json& c : (*plans)["candidates"]) {
+    EXPECT_TRUE(c["config"]["serial_p2p"].get<bool>());
+    EXPECT_TRUE(c["config"]["fp32_grad_copy"].get<bool>());
+    if (c["config"]["pp"].get<int>() > 1) {
+      pipelined = true;
+      EXPECT_EQ(c["config"]["schedule"], "1f1b");
+    }
+  }
+  EXPECT_TRUE(pipelined) << "no pipelined plan among the 20: the schedule check saw nothing";
+}
+
 struct BadInput {
   const char* args;
   const char* expected;  // a piece of the one-line answer
