@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
-#include <utility>
 
 #include "planner/search_pins.h"
 #include "sim/workload/param_count.h"
@@ -132,21 +131,12 @@ std::string report_header(const PlannerInputs& in) {
        ", gradient reduction overlapped " + (f.overlap_grad_reduce ? "on" : "off") +
        ", TP comm overlap " + (f.tp_comm_overlap ? "on" : "off");
   // The other framework switches, where the command line moved them from their defaults.
-  const ParallelConfig standard;
-  for (const auto& [set, text] : {
-           std::pair{f.ep_a2a_overlap != standard.ep_a2a_overlap, "expert all-to-all overlapped"},
-           std::pair{f.moe_dispatcher != standard.moe_dispatcher, "DeepEP dispatcher"},
-           std::pair{f.overlap_p2p != standard.overlap_p2p, "interleaved sends waited for"},
-           std::pair{f.grad_reduce_fp32 != standard.grad_reduce_fp32, "gradients reduced in fp32"},
-           std::pair{f.fp32_grad_copy != standard.fp32_grad_copy,
-                     "bf16 gradients copied into fp32 every micro-batch"},
-           std::pair{f.serial_p2p != standard.serial_p2p, "pipeline sends one at a time"},
-           std::pair{f.zero3_gather != standard.zero3_gather, "ZeRO-3 gathers on demand"},
-       }) {
-    if (set) {
-      s += ", ";
-      s += text;
-    }
+  ParallelConfig others = f;
+  others.overlap_grad_reduce = ParallelConfig{}.overlap_grad_reduce;
+  others.tp_comm_overlap = ParallelConfig{}.tp_comm_overlap;
+  for (const std::string& phrase : changed_switch_phrases(others)) {
+    s += ", ";
+    s += phrase;
   }
   s += "\n";
   return s;

@@ -40,6 +40,14 @@ void print_summary(const ResolvedWorkload& w, const ParallelConfig& p, const Ste
           ? ("selective (" + recompute_modules_name(p.recompute_modules) + ")").c_str()
           : recompute_name(p.recompute),
       schedule_name(p.schedule));
+  if (const std::vector<std::string> changed = changed_switch_phrases(p); !changed.empty()) {
+    std::string line;
+    for (const std::string& phrase : changed) {
+      if (!line.empty()) line += ", ";
+      line += phrase;
+    }
+    std::printf("software    %s\n", line.c_str());
+  }
   std::printf("\n");
   std::printf("step time   %s\n", format_seconds(r.step_time_s).c_str());
   std::printf("tokens/s    %s (%s per GPU)\n", format_count(r.tokens_per_s).c_str(),

@@ -100,6 +100,28 @@ Status apply_framework_switches(const FrameworkSwitchFlags& f, ParallelConfig& p
   return ok_status();
 }
 
+std::vector<std::string> changed_switch_phrases(const ParallelConfig& p) {
+  const ParallelConfig standard;
+  std::vector<std::string> out;
+  for (const auto& [changed, phrase] : {
+           std::pair{p.overlap_grad_reduce != standard.overlap_grad_reduce,
+                     "gradients reduced after the backward"},
+           std::pair{p.tp_comm_overlap != standard.tp_comm_overlap,
+                     "TP comm overlapped with GEMMs"},
+           std::pair{p.ep_a2a_overlap != standard.ep_a2a_overlap, "expert all-to-all overlapped"},
+           std::pair{p.moe_dispatcher != standard.moe_dispatcher, "DeepEP dispatcher"},
+           std::pair{p.overlap_p2p != standard.overlap_p2p, "interleaved sends waited for"},
+           std::pair{p.grad_reduce_fp32 != standard.grad_reduce_fp32, "gradients reduced in fp32"},
+           std::pair{p.fp32_grad_copy != standard.fp32_grad_copy,
+                     "bf16 gradients copied into fp32 every micro-batch"},
+           std::pair{p.serial_p2p != standard.serial_p2p, "pipeline sends one at a time"},
+           std::pair{p.zero3_gather != standard.zero3_gather, "ZeRO-3 gathers on demand"},
+       }) {
+    if (changed) out.emplace_back(phrase);
+  }
+  return out;
+}
+
 std::string recompute_modules_phrase(std::uint8_t modules) {
   if (modules == kRecomputeCoreAttn) return "the attention core";
   return "the modules " + recompute_modules_name(modules);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -148,6 +149,9 @@ struct FrameworkSwitchFlags {
 Result<bool> parse_on_off(const std::string& text, const char* flag);
 // Sets each switch given in `flags` on `p`; the first malformed one is the error.
 Status apply_framework_switches(const FrameworkSwitchFlags& flags, ParallelConfig& p);
+// The framework switches of `p` that differ from ParallelConfig's defaults, each as a phrase for
+// a report line ("pipeline sends one at a time"), in a fixed order.
+std::vector<std::string> changed_switch_phrases(const ParallelConfig& p);
 // For prose: "the attention core" for the default, else "the modules layernorm,moe".
 std::string recompute_modules_phrase(std::uint8_t modules);
 const char* cp_algorithm_name(CpAlgorithm a);
