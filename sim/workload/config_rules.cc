@@ -41,7 +41,8 @@ const std::vector<std::string>& config_rule_names() {
                                                  "vpp_needs_interleaved",
                                                  "interleaved_microbatches",
                                                  "dualpipe_shape",
-                                                 "serial_p2p_schedule"};
+                                                 "serial_p2p_schedule",
+                                                 "serial_p2p_pairs"};
   return names;
 }
 
@@ -162,6 +163,12 @@ Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const Parallel
                          std::string("one-at-a-time pipeline sends (DeepSpeed's pipeline engine) "
                                      "run the 1F1B schedule, not ") +
                              schedule_name(p.schedule));
+  }
+  if (p.serial_p2p && p.pp > 1 && p.ep_a2a_overlap) {
+    // Two passes in flight at once have no single order of sends and receives.
+    return Verdict::fail("serial_p2p_pairs",
+                         "one-at-a-time pipeline sends (DeepSpeed's pipeline engine) run one "
+                         "pass at a time; the expert all-to-all overlap runs two together");
   }
   return Verdict::pass();
 }

@@ -527,16 +527,19 @@ void StepBuilder::emit_pass_prologue(RankState& rs, PassState& ps) {
   };
   if (p_.serial_p2p && (forward || backward)) {
     // DeepSpeed's pipeline engine: the previous pass's send goes out with this pass's receive,
-    // each waited for. A backward step receives the gradient before sending the previous
-    // activation; every other step sends first (TrainSchedule's order, which its neighbours
-    // mirror).
+    // each waited for, in TrainSchedule's order, which its neighbours mirror. Its steps alternate
+    // forward and backward on every stage (a step whose micro-batch does not exist only sends):
+    // the backward step after F(j) on stage s is B(j - w), w = pp - 1 - s, and receives that
+    // gradient before sending F(j)'s activation; every other step sends first.
     DeferredSend& pending = rs.deferred_send;
     const OpId before = pending.has ? pending.after : rs.last_op;
     const bool has_before = pending.has || rs.has_last_op;
     const std::span<const OpId> before_deps(&before, has_before ? 1 : 0);
     OpId send = 0;
     const bool sends = pending.has;
-    if (sends && pending.from_forward && backward && receives) {
+    const int warmup = p_.pp - 1 - rs.pipeline_rank;
+    if (sends && pending.from_forward && backward && receives &&
+        ps.micro_batch == pending.micro_batch - warmup) {
       const OpId recv = post_recv(before_deps);
       after(rs, ps, recv);
       send = issue_deferred_send(rs, std::span<const OpId>(&recv, 1));
@@ -591,8 +594,9 @@ void StepBuilder::emit_pass_epilogue(RankState& rs, PassState& ps) {
     account(rs, Category::pp, CollectiveKind::ring_shift, 2, p2p_bytes_);
     const OpLabel op_label{label, ps.chunk, ps.micro_batch};
     if (p_.serial_p2p) {
-      rs.deferred_send = DeferredSend{true,     stream,        static_cast<GraphRank>(peer), match,
-                                      op_label, front(rs, ps), ps.pass == Pass::forward};
+      rs.deferred_send =
+          DeferredSend{true,     stream,        static_cast<GraphRank>(peer), match,
+                       op_label, front(rs, ps), ps.pass == Pass::forward,     ps.micro_batch};
       return;
     }
     const OpId op = g_.add_send(rs.rank, stream, Category::pp, static_cast<GraphRank>(peer), match,

@@ -103,6 +103,7 @@ struct DeferredSend {
   OpLabel label;
   OpId after = 0;             // the end of the pass that produced what is sent
   bool from_forward = false;  // an activation (else a gradient)
+  int micro_batch = 0;        // of the pass that produced it
 };
 
 // One graph rank while its ops are emitted.

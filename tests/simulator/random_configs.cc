@@ -83,7 +83,8 @@ std::string RandomConfig::describe() const {
     << ") sp " << p.sequence_parallel << " zero " << p.zero_stage << " recompute "
     << recompute_name(p.recompute) << " " << schedule_name(p.schedule) << " cp-"
     << cp_algorithm_name(p.cp_algorithm) << " overlap " << p.overlap_grad_reduce
-    << p.tp_comm_overlap << p.ep_a2a_overlap << " order " << p.rank_order;
+    << p.tp_comm_overlap << p.ep_a2a_overlap << " serial-p2p " << p.serial_p2p << " fp32-grad-copy "
+    << p.fp32_grad_copy << " order " << p.rank_order;
   return s.str();
 }
 
@@ -131,6 +132,10 @@ RandomConfig random_config(Rng& rng, const RandomConfigOptions& options) {
     c.training.seq_len = pick_of(rng, {256, 512, 1024, 2048});
     c.training.precision =
         options.allow_fp8 && rng.uniform01() < 0.2 ? Precision::fp8 : Precision::bf16;
+    // DeepSpeed's engine: its sends one at a time on 1F1B (one pass at a time), its fp32 copy.
+    p.serial_p2p =
+        p.schedule == Schedule::one_f_one_b && !p.ep_a2a_overlap && rng.uniform01() < 0.25;
+    p.fp32_grad_copy = rng.uniform01() < 0.2;
     if (check_config(c.model, c.training, c.parallel, c.gpus).ok) return c;
   }
   PTSIM_CHECK(false, "random_config: no valid configuration drawn");

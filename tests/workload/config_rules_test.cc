@@ -59,7 +59,7 @@ TEST(UnitConfigRules, BaseConfigurationsAreValid) {
 
 TEST(UnitConfigRules, EveryRuleHasATestCase) {
   // The list below covers config_rule_names() entry for entry.
-  EXPECT_EQ(config_rule_names().size(), 22u);
+  EXPECT_EQ(config_rule_names().size(), 23u);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -102,7 +102,13 @@ INSTANTIATE_TEST_SUITE_P(
                  [](Base& b, int& gpus) {
                    b.p.pp = 4; b.p.vpp = 2; b.p.schedule = Schedule::interleaved; gpus = 32;
                    b.p.serial_p2p = true;
-                 }}),
+                 }},
+        RuleCase{"serial_p2p_pairs",
+                 [](Base& b, int& gpus) {
+                   b.p.pp = 2; b.p.ep = 4; b.p.ep_a2a_overlap = true; b.p.serial_p2p = true;
+                   gpus = 16;
+                 },
+                 true}),
     [](const ::testing::TestParamInfo<RuleCase>& info) { return std::string(info.param.rule); });
 
 }  // namespace
