@@ -162,7 +162,8 @@ const LayerCostModel& PlannerBounds::layer_costs(const ParallelConfig& p) {
 std::string PlannerBounds::costs_key(const ParallelConfig& p) {
   return layout_key(p) + "," + recompute_name(p.recompute) + "," +
          std::to_string(p.recompute_modules) + "," + schedule_name(p.schedule) + "," +
-         std::to_string(p.vpp) + "," + (p.ep_a2a_overlap ? "1" : "0");
+         std::to_string(p.vpp) + "," + (p.ep_a2a_overlap ? "1" : "0") + "," +
+         (p.serial_p2p ? "1" : "0");
 }
 
 PlannerBounds::Costs& PlannerBounds::costs(const ParallelConfig& p) {
@@ -532,7 +533,8 @@ double PlannerBounds::time_s(const ParallelConfig& p) {
     in.plan = prepared.get();
     in.zero3 = zero3;
     in.zero3_on_demand = zero3 && p.zero3_gather == Zero3Gather::on_demand;
-    in.comm_overlap_slowdown = cluster_.gpu.efficiency.comm_overlap_slowdown;
+    // Serial sends (ParallelConfig::serial_p2p) post no receive ahead: no window.
+    in.comm_overlap_slowdown = p.serial_p2p ? 0.0 : cluster_.gpu.efficiency.comm_overlap_slowdown;
     in.passes.resize(c.stages_of_rank.size());
     for (std::size_t r = 0; r < c.stages_of_rank.size(); ++r) {
       for (int stage : c.stages_of_rank[r])
@@ -549,10 +551,12 @@ double PlannerBounds::time_s(const ParallelConfig& p) {
     // The optimizer step follows the rank's last kernel and, under ZeRO-3, its last reduction.
     t = std::max(t, std::max(cached->stream_free_s[r], cached->dp_free_s[r]) + opt);
     // Nothing of the rank runs before its first input can arrive; from then until its last input
-    // arrives a receive of the rank is in progress (bounds_pipeline.h).
+    // arrives a receive of the rank is in progress (bounds_pipeline.h), unless sends are serial.
     RankLoad load = rank_load(p, c, r);
-    load.comm_busy_s =
-        std::max(load.comm_busy_s, cached->last_input_s[r] - cached->first_input_s[r]);
+    if (!p.serial_p2p) {
+      load.comm_busy_s =
+          std::max(load.comm_busy_s, cached->last_input_s[r] - cached->first_input_s[r]);
+    }
     t = std::max(t, cached->first_input_s[r] + load_bound_s(load));
   }
   return std::max(quick, t * (1.0 - 1e-9));

@@ -15,7 +15,8 @@
 // least the latest input arrival of the rank in this walk, and the walk's times can only grow
 // when passes inside [0, A_r] are slowed (every duration is monotone in the window's end), so the
 // walk is repeated with each rank's window taken from the previous walk: every walk is a lower
-// bound, each no shorter than the last.
+// bound, each no shorter than the last. Under serial sends (ParallelConfig::serial_p2p) a receive
+// is posted only after the work before it, so the caller gives no slowdown for the window.
 //
 // Also here: the number of micro-batches each rank holds in flight at once in the plan (the
 // activation part of the memory bound), counting a micro-batch from the end of its forward to

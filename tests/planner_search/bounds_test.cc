@@ -37,6 +37,9 @@ struct Scenario {
   // context or expert-data parallel > 1) are sampled (nothing else changes).
   Zero3Gather zero3_gather = Zero3Gather::prefetch;
   std::optional<Recompute> recompute = std::nullopt;  // pinned when set
+  // DeepSpeed's engine: serial pipeline sends (no receive posted ahead, so no receive window)
+  // and the bf16 optimizer's fp32 gradient copy.
+  bool deepspeed = false;
 };
 
 std::vector<Scenario> scenarios() {
@@ -77,6 +80,9 @@ std::vector<Scenario> scenarios() {
                  Recompute::full});
   out.push_back({"moe zero-3 on demand full recompute 16 GPUs", testing::small_moe(), moe, 16,
                  "dgx-h100", 20, -1, kRecomputeCoreAttn, Zero3Gather::on_demand, Recompute::full});
+  out.push_back({"llama deepspeed engine slowdown 0.6 16 GPUs", testing::small_llama(), t, 16,
+                 "dgx-h100", 60, 0.6, kRecomputeCoreAttn, Zero3Gather::prefetch, std::nullopt,
+                 true});
   return out;
 }
 
@@ -88,6 +94,8 @@ std::vector<ParallelConfig> sample_space(const Scenario& s, const ClusterProfile
   pins.framework.recompute_modules = s.recompute_modules;
   pins.framework.zero3_gather = s.zero3_gather;
   pins.recompute = s.recompute;
+  pins.framework.serial_p2p = s.deepspeed;
+  pins.framework.fp32_grad_copy = s.deepspeed;
   const bool zero3_only = s.zero3_gather == Zero3Gather::on_demand;
   enumerate_configs(s.model, s.training, cluster, s.gpus, pins, [&](const ParallelConfig& p) {
     const bool moves_parameters = p.dp * p.cp > 1 || p.expert_dp() > 1;
