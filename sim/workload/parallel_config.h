@@ -103,11 +103,12 @@ struct ParallelConfig {
   // (DeepSpeed's BF16_Optimizer: update_hp_grads after every backward, get_grads_for_reduction).
   // Both buffers are held: 2 + 4 bytes of gradient per parameter. Implies fp32 reduction.
   bool fp32_grad_copy = false;
-  // Every pipeline send and receive is its own blocking call on the compute stream, in DeepSpeed
-  // pipeline-engine order (a forward step sends the previous gradient, then receives; a backward
-  // step receives the gradient, then sends the previous activation): four exposed transfers per
+  // Every pipeline send and receive is its own blocking call on the compute stream, posted after
+  // the work before it, in DeepSpeed pipeline-engine order (a forward step sends the previous
+  // gradient, then receives; a backward step receives its gradient, then sends the activation of
+  // the forward before it; step_builder.cc emit_pass_prologue): four exposed transfers per
   // micro-batch where Megatron pairs them into two (send_forward_recv_backward). 1F1B only, as
-  // DeepSpeed's TrainSchedule.
+  // DeepSpeed's TrainSchedule, one pass at a time (config_rules: serial_p2p_*).
   bool serial_p2p = false;
   MoeDispatcher moe_dispatcher = MoeDispatcher::all_to_all;
   Zero3Gather zero3_gather = Zero3Gather::prefetch;
