@@ -42,7 +42,8 @@ const std::vector<std::string>& config_rule_names() {
                                                  "interleaved_microbatches",
                                                  "dualpipe_shape",
                                                  "serial_p2p_schedule",
-                                                 "serial_p2p_pairs"};
+                                                 "serial_p2p_pairs",
+                                                 "fp32_grad_copy_zero"};
   return names;
 }
 
@@ -169,6 +170,14 @@ Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const Parallel
     return Verdict::fail("serial_p2p_pairs",
                          "one-at-a-time pipeline sends (DeepSpeed's pipeline engine) run one "
                          "pass at a time; the expert all-to-all overlap runs two together");
+  }
+  if (p.fp32_grad_copy && p.zero_stage >= 2) {
+    // DeepSpeed runs its bf16 optimizer only without a ZeRO stage in its config (it shards the
+    // optimizer states itself, ZeRO-1 here); ZeRO-2 and 3 run the ZeRO optimizers instead.
+    return Verdict::fail("fp32_grad_copy_zero",
+                         "the fp32 gradient copy is DeepSpeed's bf16 optimizer, which shards "
+                         "optimizer states only (ZeRO 0 or 1), not ZeRO " +
+                             s(p.zero_stage));
   }
   return Verdict::pass();
 }

@@ -101,7 +101,8 @@ struct ParallelConfig {
   // Each micro-batch's bf16 gradients copied into a separate fp32 accumulation buffer after its
   // backward, by a cast and an add over all of the stage's gradients, and that buffer reduced
   // (DeepSpeed's BF16_Optimizer: update_hp_grads after every backward, get_grads_for_reduction).
-  // Both buffers are held: 2 + 4 bytes of gradient per parameter. Implies fp32 reduction.
+  // Both buffers are held: 2 + 4 bytes of gradient per parameter. Implies fp32 reduction. ZeRO 0
+  // or 1 only (config_rules: fp32_grad_copy_zero): with ZeRO-2/3 DeepSpeed runs other optimizers.
   bool fp32_grad_copy = false;
   // Every pipeline send and receive is its own blocking call on the compute stream, posted after
   // the work before it, in DeepSpeed pipeline-engine order (a forward step sends the previous

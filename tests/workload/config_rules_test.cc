@@ -59,7 +59,7 @@ TEST(UnitConfigRules, BaseConfigurationsAreValid) {
 
 TEST(UnitConfigRules, EveryRuleHasATestCase) {
   // The list below covers config_rule_names() entry for entry.
-  EXPECT_EQ(config_rule_names().size(), 23u);
+  EXPECT_EQ(config_rule_names().size(), 24u);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -108,7 +108,9 @@ INSTANTIATE_TEST_SUITE_P(
                    b.p.pp = 2; b.p.ep = 4; b.p.ep_a2a_overlap = true; b.p.serial_p2p = true;
                    gpus = 16;
                  },
-                 true}),
+                 true},
+        RuleCase{"fp32_grad_copy_zero",
+                 [](Base& b, int&) { b.p.fp32_grad_copy = true; b.p.zero_stage = 2; }}),
     [](const ::testing::TestParamInfo<RuleCase>& info) { return std::string(info.param.rule); });
 
 }  // namespace
