@@ -209,24 +209,6 @@ std::unique_ptr<PlannerBounds::Costs> PlannerBounds::build_costs(const ParallelC
       sp.backward_input += layer.backward_input;
       sp.backward_weight += layer.backward_weight;
     }
-    if (p.fp32_grad_copy) {
-      // The copy of the stage's gradients into fp32 after its weight gradients, as the builder
-      // emits it (step_builder.cc fp32_grad_copy: 18 bytes per parameter).
-      const RankShapes& shapes = lc.shapes();
-      double params = first_stage ? shapes.embedding_params : 0.0;
-      if (last_stage) params += shapes.lm_head_params + shapes.final_norm_params;
-      for (int l = first; l < first + count; ++l) {
-        params += model_.is_moe_layer(l)
-                      ? shapes.layer_moe_params_dense_part + shapes.layer_moe_params_expert_part
-                      : shapes.layer_dense_params;
-      }
-      PassCost copy;
-      copy.compute_s =
-          compute_.time_s(MemoryBoundKernel{MemoryBoundKind::elementwise, 18.0 * params, params});
-      copy.chain_s = copy.compute_s;
-      sp.backward += copy;
-      sp.backward_weight += copy;
-    }
     if (last_stage) {
       sp.forward += lc.edges().head_forward;
       sp.forward.trail_s = lc.edges().head_forward.trail_s;
@@ -269,6 +251,18 @@ std::unique_ptr<PlannerBounds::Costs> PlannerBounds::build_costs(const ParallelC
       if (stage == stages - 1) dense += s.lm_head_params + s.final_norm_params;
       c->dense_params[static_cast<std::size_t>(r)] += dense;
       c->expert_params[static_cast<std::size_t>(r)] += expert;
+      if (p.fp32_grad_copy) {
+        // The copy of the stage's gradients into fp32 after its weight gradients, as the builder
+        // emits it (step_builder.cc fp32_grad_copy: 18 bytes per parameter).
+        const double params = dense + expert;
+        PassCost copy;
+        copy.compute_s =
+            compute_.time_s(MemoryBoundKernel{MemoryBoundKind::elementwise, 18.0 * params, params});
+        copy.chain_s = copy.compute_s;
+        StagePasses& sp = c->stage_passes[static_cast<std::size_t>(stage)];
+        sp.backward += copy;
+        sp.backward_weight += copy;
+      }
       // Each micro-batch passes a chunk once (DualPipe's two chunks each take half of them).
       const double share = p.schedule == Schedule::dualpipe ? 0.5 : 1.0;
       c->zero3_gather_per_micro_batch_s[static_cast<std::size_t>(r)] += share * gather;

@@ -588,7 +588,12 @@ void StepBuilder::emit_pass_epilogue(RankState& rs, PassState& ps) {
   const auto key = [&](int boundary, bool backward) {
     return static_cast<std::uint32_t>((ps.micro_batch * K + boundary) * 2 + (backward ? 1 : 0));
   };
-  const bool blocking = blocking_p2p();
+  // Megatron's non-interleaved schedules wait for their sends (batched isend/irecv + wait);
+  // the interleaved schedule overlaps them unless told not to (ParallelConfig::overlap_p2p), and
+  // DualPipe always does.
+  const bool blocking = p_.schedule == Schedule::one_f_one_b || p_.schedule == Schedule::gpipe ||
+                        p_.schedule == Schedule::zb_h1 ||
+                        (p_.schedule == Schedule::interleaved && !p_.overlap_p2p);
   // A send: issued now, or under serial_p2p with the next pass's receive (emit_pass_prologue).
   const auto send = [&](std::uint8_t stream, int peer, std::uint32_t match, std::uint32_t label) {
     account(rs, Category::pp, CollectiveKind::ring_shift, 2, p2p_bytes_);
@@ -636,15 +641,6 @@ void StepBuilder::emit_pass_epilogue(RankState& rs, PassState& ps) {
     rs.last_op = front(rs, ps);
     rs.has_last_op = ps.has_frontier;
   }
-}
-
-bool StepBuilder::blocking_p2p() const {
-  // Megatron's non-interleaved schedules wait for their sends (batched isend/irecv + wait);
-  // the interleaved schedule overlaps them unless told not to (ParallelConfig::overlap_p2p), and
-  // DualPipe always does.
-  return p_.serial_p2p || p_.schedule == Schedule::one_f_one_b || p_.schedule == Schedule::gpipe ||
-         p_.schedule == Schedule::zb_h1 ||
-         (p_.schedule == Schedule::interleaved && !p_.overlap_p2p);
 }
 
 bool StepBuilder::emit_pass_segment(RankState& rs, PassState& ps) {

@@ -200,9 +200,6 @@ class StepBuilder {
   OpId front(RankState& rs, PassState& ps);                        // flush, then the frontier op
   std::span<const OpId> front_deps(RankState& rs, PassState& ps);  // {frontier} or {}
   OpId issue_deferred_send(RankState& rs, std::span<const OpId> deps);
-  // Whether each pipeline send is waited for before the next compute (and each receive launched
-  // only after the work before it).
-  bool blocking_p2p() const;
   int pipeline_peer(const RankState& rs, int pipeline_rank) const;  // graph rank
 
   // layer_kernels.cc

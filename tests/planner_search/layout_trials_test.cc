@@ -40,8 +40,7 @@ std::map<std::string, Trial> simulate_trials() {
   EXPECT_TRUE(runs.ok()) << (runs.ok() ? "" : runs.error().one_line());
   if (!runs.ok()) return out;
   EXPECT_TRUE(runs->skipped.empty());
-  for (std::size_t i = 0; i < runs->runs.size(); ++i) {
-    const PublishedRun& run = runs->runs[i];
+  for (const PublishedRun& run : runs->runs) {
     auto cluster = published_run_cluster(run);
     EXPECT_TRUE(cluster.ok()) << run.id;
     if (!cluster.ok()) continue;
@@ -56,7 +55,11 @@ std::map<std::string, Trial> simulate_trials() {
     // Throughput per GPU at the global batch: the step time is its inverse.
     t.measured_s = run.training.global_batch * run.training.seq_len / (run.measured * run.gpus);
     t.simulated_s = e.result->step_time_s;
-    t.measured_memory_bytes = (*runs_json)[i].at("memory_gb_per_gpu").get<double>() * 1e9;
+    // The record of the same id (the loader keeps no index into the file).
+    for (const Json& record : *runs_json) {
+      if (record.at("id") == run.id)
+        t.measured_memory_bytes = record.at("memory_gb_per_gpu").get<double>() * 1e9;
+    }
     t.simulated_memory_bytes = e.result->memory.peak_bytes;
     out[run.id.substr(std::string("bloom176b_trial_").size())] = t;
   }
