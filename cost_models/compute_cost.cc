@@ -43,14 +43,8 @@ double ComputeCostModel::gemm_time_s(const GemmKernel& k) const {
   const double peak = gpu_.peak(k.dtype);
   PTSIM_CHECK(peak > 0, "GEMM in a data type the GPU does not support");
   const double eff = gpu_.efficiency.gemm_curve(k.dtype).at(flops) * quantisation_efficiency(k);
-  const double e = dtype_bytes(k.dtype);
-  // fp8 GEMMs write 16-bit outputs.
-  const double out = k.dtype == Dtype::fp8 ? 2.0 : e;
-  const double bytes = static_cast<double>(k.batch) *
-                       ((static_cast<double>(k.m) * k.k + static_cast<double>(k.k) * k.n) * e +
-                        static_cast<double>(k.m) * k.n * out);
   const double gemm_s =
-      std::max(flops / (peak * eff), memory_time_s(bytes)) + gpu_.efficiency.kernel_launch_s;
+      std::max(flops / (peak * eff), memory_time_s(k.bytes())) + gpu_.efficiency.kernel_launch_s;
   if (!k.quantise_a) return gemm_s;
   return gemm_s + memory_time_s(k.quantise_bytes()) + gpu_.efficiency.kernel_launch_s;
 }

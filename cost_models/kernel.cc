@@ -14,6 +14,14 @@ inline void mix(std::size_t& h, std::uint64_t v) {
 }
 }  // namespace
 
+double GemmKernel::bytes() const {
+  const double e = dtype_bytes(dtype);
+  const double out = dtype == Dtype::fp8 ? 2.0 : e;
+  return static_cast<double>(batch) *
+         ((static_cast<double>(m) * k + static_cast<double>(k) * n) * e +
+          static_cast<double>(m) * n * out);
+}
+
 double AttentionKernel::flops() const {
   const double forward = 2.0 * batch * static_cast<double>(heads) * q_len * kv_len *
                          (head_dim_qk + head_dim_v) * (causal ? 0.5 : 1.0);
@@ -29,6 +37,21 @@ double AttentionKernel::bytes() const {
   const double forward = q + k + v + o;
   // Backward reads q, k, v, o, dO and writes dQ, dK, dV.
   return backward ? 2.0 * forward + o : forward;
+}
+
+double kernel_bytes(const Kernel& k) {
+  return std::visit(
+      [](const auto& x) -> double {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, MemoryBoundKernel>) {
+          return x.bytes;
+        } else if constexpr (std::is_same_v<T, GemmKernel>) {
+          return x.bytes() + x.quantise_bytes();
+        } else {
+          return x.bytes();
+        }
+      },
+      k);
 }
 
 double kernel_flops(const Kernel& k) {

@@ -25,6 +25,8 @@ struct GemmKernel {
   bool quantise_a = false;
 
   double flops() const { return 2.0 * static_cast<double>(m) * n * k * batch; }
+  // HBM bytes of the roofline: A and B read, C written once (fp8 GEMMs write 16-bit outputs).
+  double bytes() const;
   // HBM bytes of that cast: read 2 bytes, write two 1-byte copies, per element of A.
   double quantise_bytes() const {
     return quantise_a ? 4.0 * static_cast<double>(m) * k * batch : 0.0;
@@ -80,6 +82,8 @@ struct MemoryBoundKernel {
 using Kernel = std::variant<GemmKernel, AttentionKernel, MemoryBoundKernel>;
 
 double kernel_flops(const Kernel& k);
+// HBM bytes the cost model's roofline counts for the kernel (a GEMM's fp8 input cast included).
+double kernel_bytes(const Kernel& k);
 const char* memory_bound_kind_name(MemoryBoundKind k);
 
 struct KernelHash {

@@ -111,7 +111,10 @@ Evaluation evaluate(const ModelSpec& model, const TrainingConfig& training,
     }
   }
   if (sim_options.record_op_times) {
-    r.breakdown = time_breakdown(step.graph, sim, critical_rank(step.graph, sim));
+    const GraphRank critical = critical_rank(step.graph, sim);
+    r.breakdown = time_breakdown(step.graph, sim, critical);
+    r.breakdown_pipeline_rank = step.pipeline_rank[critical];
+    r.kernels = kernel_profile(step.graph, critical, ComputeCostModel(cluster.gpu));
   }
   r.simulation_wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

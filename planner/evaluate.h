@@ -11,6 +11,7 @@
 
 #include "hardware_profiles/cluster_profile.h"
 #include "sim/breakdown.h"
+#include "sim/kernel_profile.h"
 #include "sim/network/topology.h"
 #include "sim/simulator.h"
 #include "sim/workload/graph_builder.h"
@@ -43,6 +44,8 @@ struct StepResult {
   MemoryReport memory;
   std::array<double, 5> comm_bytes_per_rank{};  // tp, cp, dp, pp, ep (worst pipeline rank)
   TimeBreakdown breakdown;                      // of the rank that finishes last
+  int breakdown_pipeline_rank = 0;              // that rank's pipeline rank
+  std::optional<KernelProfile> kernels;         // of the same rank (with the breakdown)
   int micro_batches = 0;
   // Simulation cost.
   std::size_t ops = 0;
@@ -53,7 +56,7 @@ struct StepResult {
 struct EvaluationOptions {
   GraphMode mode = GraphMode::reduced;
   bool keep_graph = false;      // keep the graph and timeline (for traces)
-  bool record_op_times = true;  // needed for the breakdown
+  bool record_op_times = true;  // needed for the breakdown and the kernel profile
 };
 
 struct Evaluation {

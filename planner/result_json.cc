@@ -82,6 +82,19 @@ Json step_result_json(const StepResult& r, const ConfigDescription& c) {
   }
   b["bubble_s"] = r.breakdown.bubble_s;
   j["breakdown"] = b;
+  if (r.kernels) {
+    // The kernels of the rank the breakdown describes, by class, as the cost model times them.
+    Json k = Json::object();
+    k["pipeline_rank"] = r.breakdown_pipeline_rank;
+    Json classes = Json::object();
+    for (std::size_t i = 0; i < kKernelClassCount; ++i) {
+      const KernelClassTotals& c = r.kernels->by_class[i];
+      classes[kernel_class_name(static_cast<KernelClass>(i))] = {
+          {"count", c.count}, {"time_s", c.time_s}, {"flops", c.flops}, {"bytes", c.bytes}};
+    }
+    k["classes"] = classes;
+    j["kernels"] = k;
+  }
   j["micro_batches"] = r.micro_batches;
   j["config"] = config_json(c);
   return j;

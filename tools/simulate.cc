@@ -1,5 +1,8 @@
 // simulate: one 5D-parallel configuration, simulated. Thin main: flags -> evaluate() -> report.
+#include <algorithm>
+#include <array>
 #include <cstdio>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -19,6 +22,35 @@ using namespace ptsim::cli;
 int fail(const InputError& e) {
   std::fprintf(stderr, "simulate: %s\n", e.one_line().c_str());
   return 2;
+}
+
+// Kernel classes of the rank the time line describes, largest first; GEMM and attention at their
+// FLOP rate, memory-bound kernels at their HBM rate.
+void print_kernels(const KernelProfile& k, int pipeline_rank) {
+  const double total = k.total_time_s();
+  if (!(total > 0)) return;
+  std::printf("kernels     pipeline rank %d, %s of kernel time at full speed:\n", pipeline_rank,
+              format_seconds(total).c_str());
+  std::array<std::size_t, kKernelClassCount> order{};
+  for (std::size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return k.by_class[a].time_s > k.by_class[b].time_s;
+  });
+  for (std::size_t i : order) {
+    const KernelClassTotals& c = k.by_class[i];
+    if (c.count == 0) continue;
+    const auto cls = static_cast<KernelClass>(i);
+    const bool flop_bound = cls == KernelClass::gemm || cls == KernelClass::attention_forward ||
+                            cls == KernelClass::attention_backward;
+    const std::string rate =
+        flop_bound ? std::to_string(static_cast<long>(c.flops / c.time_s / 1e12 + 0.5)) + " TFLOP/s"
+                   : std::to_string(static_cast<long>(c.bytes / c.time_s / 1e9 + 0.5)) + " GB/s";
+    std::printf("  %-19s %6s  %9s  %6s  %s\n", kernel_class_name(cls),
+                format_count(static_cast<double>(c.count)).c_str(),
+                format_seconds(c.time_s).c_str(), format_percent(c.time_s / total).c_str(),
+                rate.c_str());
+  }
 }
 
 void print_summary(const ResolvedWorkload& w, const ParallelConfig& p, const StepResult& r) {
@@ -80,6 +112,7 @@ void print_summary(const ResolvedWorkload& w, const ParallelConfig& p, const Ste
                 format_bytes(r.comm_bytes_per_rank[i]).c_str());
   }
   std::printf("\n");
+  if (r.kernels) print_kernels(*r.kernels, r.breakdown_pipeline_rank);
   std::printf("# simulated %s ops, %s events in %s\n",
               format_count(static_cast<double>(r.ops)).c_str(),
               format_count(static_cast<double>(r.events)).c_str(),

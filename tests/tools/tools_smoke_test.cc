@@ -101,6 +101,10 @@ TEST_P(SimulatePreset, RunsOnASmallLayoutAndWritesAParsableResult) {
   EXPECT_EQ(result->at("config").at("model").get<std::string>(), GetParam());
   EXPECT_EQ(result->at("config").at("gpus").get<int>(), 8);
   EXPECT_NE(r.out.find("step time"), std::string::npos) << r.out;
+  // The kernel classes of the rank the time line describes, in the summary and the JSON.
+  EXPECT_NE(r.out.find("kernels     pipeline rank 0"), std::string::npos) << r.out;
+  ASSERT_TRUE(result->contains("kernels"));
+  EXPECT_GT(result->at("kernels").at("classes").at("gemm").at("count").get<int>(), 0);
 }
 
 std::string parameter_name(const ::testing::TestParamInfo<std::string>& info) {
