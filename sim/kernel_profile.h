@@ -1,9 +1,9 @@
 // What one rank's compute ops are made of, by kernel class: how many kernels, the time the compute
 // cost model gives them (at full speed, without the slowdown concurrent communication causes, so
 // the classes sum to the rank's kernel time rather than to the step), their FLOPs and their HBM
-// bytes. It answers "is this step GEMM-bound, attention-bound or memory-bound, and at what rate does
-// each class run", which the timeline's breakdown (sim/breakdown.h) does not: that one splits the
-// step into compute, exposed communication and bubble.
+// bytes. It answers "is this step GEMM-bound, attention-bound or memory-bound, and at what rate
+// does each class run", which the timeline's breakdown (sim/breakdown.h) does not: that one splits
+// the step into compute, exposed communication and bubble.
 #pragma once
 
 #include <array>

@@ -1,7 +1,7 @@
 // The kernel profile (sim/kernel_profile.h): a rank's kernels by class, timed by the compute cost
-// model. On the ideal GPU of sim_fixtures.h every class has a closed-form time (FLOPs over the peak,
-// or bytes over HBM bandwidth), so a hand-made graph checks counts, times, FLOPs and bytes exactly;
-// on real step graphs the profile must add up to what the timeline spends computing.
+// model. On the ideal GPU of sim_fixtures.h every class has a closed-form time (FLOPs over the
+// peak, or bytes over HBM bandwidth), so a hand-made graph checks counts, times, FLOPs and bytes
+// exactly; on real step graphs the profile must add up to what the timeline spends computing.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -24,7 +24,7 @@ TEST(UnitKernelProfile, CountsTimesFlopsAndBytesOfOneRankByClass) {
   // A 2048 x 1024 x 4096 bf16 GEMM: FLOPs (2 m n k) and bytes (A and B read, C written) by closed
   // form; its time is the cost model's, which adds tile and wave quantisation to the roofline.
   const GemmKernel gemm{2048, 1024, 4096, 1, Dtype::bf16, false};
-  const MemoryBoundKernel norm{MemoryBoundKind::norm, 8e6, 2e6};    // 8 us at 1 TB/s
+  const MemoryBoundKernel norm{MemoryBoundKind::norm, 8e6, 2e6};  // 8 us at 1 TB/s
   AttentionKernel fwd{1, 8, 8, 1024, 1024, 128, 128, true, false, Dtype::bf16};
   AttentionKernel bwd = fwd;
   bwd.backward = true;
