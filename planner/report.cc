@@ -177,6 +177,9 @@ std::string search_summary(const SearchStats& st) {
                   " by the memory bound\n";
   s += "#           " + with_commas(st.candidates) + " candidates: " + with_commas(st.simulated) +
        " simulated (" + with_commas(st.out_of_memory) + " out of memory), " +
+       (st.probed_out_of_memory > 0 ? with_commas(st.probed_out_of_memory) +
+                                          " out of memory by a memory probe (a shortened step), "
+                                    : std::string()) +
        with_commas(st.bounded_out) + " bounded out (cannot enter the top k)\n";
   s +=
       "#           " + fmt("%.2f s", st.wall_s) + " on " + std::to_string(st.threads) +

@@ -14,6 +14,8 @@
 #include "planner/bounds.h"
 #include "planner/candidate.h"
 #include "planner/thread_pool.h"
+#include "sim/workload/config_rules.h"
+#include "sim/workload/pipeline_schedule.h"
 
 namespace ptsim {
 
@@ -94,6 +96,9 @@ struct Slot {
   std::size_t index = 0;  // into the candidate list
   double bound_s = 0;
   std::optional<StepResult> result;
+  // Over capacity by its memory probe, not simulated in full: `result` is the probe's (its memory
+  // report is the step's, its times are not).
+  bool probed_out = false;
 };
 
 // The k-th smallest step time among fitting results (infinity while fewer than k).
@@ -112,13 +117,42 @@ class Cutoff {
   std::multiset<double> times_;
 };
 
-StepResult simulate(const PlannerInputs& in, const Topology& topology, const ParallelConfig& p) {
+StepResult simulate(const PlannerInputs& in, const Topology& topology, const ParallelConfig& p,
+                    const TrainingConfig& training, bool record_op_times = true) {
   EvaluationOptions options;
   options.mode = GraphMode::reduced;
-  Evaluation e = evaluate(in.model, in.training, p, in.cluster, topology, in.gpus, options);
+  options.record_op_times = record_op_times;
+  Evaluation e = evaluate(in.model, training, p, in.cluster, topology, in.gpus, options);
   PTSIM_CHECK(e.verdict.ok, "planner: a candidate that passed the rules failed to build: " +
                                 e.verdict.rule + ": " + e.verdict.reason);
   return *e.result;
+}
+
+StepResult simulate(const PlannerInputs& in, const Topology& topology, const ParallelConfig& p) {
+  return simulate(in, topology, p, in.training);
+}
+
+// The step cut to the micro-batches that reach its peak memory (peak_memory_micro_batches), or
+// nothing when that is the whole step. Its memory report is the whole step's, for a fraction of
+// the simulation: a candidate with hundreds of micro-batches that cannot fit is found out without
+// simulating them all (and without holding their graph, which for a large model on few GPUs does
+// not fit in this machine's memory either).
+std::optional<StepResult> probe_memory(const PlannerInputs& in, const Topology& topology,
+                                       const ParallelConfig& p) {
+  const int m = micro_batches_per_step(in.training, p);
+  const int cut = peak_memory_micro_batches(p.schedule, p.pp, p.vpp, m);
+  if (cut >= m) return std::nullopt;
+  TrainingConfig t = in.training;
+  t.global_batch = cut * p.micro_batch * p.dp;
+  return simulate(in, topology, p, t, false);
+}
+
+// The peak memory of a configuration: its probe's, or its full simulation's when the probe would
+// be the whole step.
+StepResult peak_memory_of(const PlannerInputs& in, const Topology& topology,
+                          const ParallelConfig& p) {
+  if (auto probe = probe_memory(in, topology, p)) return *std::move(probe);
+  return simulate(in, topology, p);
 }
 
 std::string format_gib(double bytes) {
@@ -184,9 +218,12 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
       ++in_flight;
       const ParallelConfig config = list.candidates[raw->index].config;
       pool.submit([&, raw, id, config] {
-        StepResult r = simulate(in, topology, config);
+        std::optional<StepResult> r = probe_memory(in, topology, config);
+        const bool probed_out = r && !r->memory.fits;
+        if (!probed_out) r = simulate(in, topology, config);
         std::lock_guard<std::mutex> lock(mutex);
         raw->result = std::move(r);
+        raw->probed_out = probed_out;
         finished_slots.push_back(id);
         done.notify_one();
       });
@@ -232,9 +269,14 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
     c.result = *s.result;
     c.time_bound_s = s.bound_s;
     c.memory_bound_bytes = list.candidates[s.index].memory_bound_bytes;
-    (c.result.memory.fits ? out.ranked : out.out_of_memory).push_back(std::move(c));
+    if (s.probed_out) {
+      out.probed_out_of_memory.push_back(std::move(c));
+    } else {
+      (c.result.memory.fits ? out.ranked : out.out_of_memory).push_back(std::move(c));
+    }
   }
-  st.simulated = static_cast<std::int64_t>(taken);
+  st.probed_out_of_memory = static_cast<std::int64_t>(out.probed_out_of_memory.size());
+  st.simulated = static_cast<std::int64_t>(taken) - st.probed_out_of_memory;
 
   // Candidates the full memory bound dropped on the way: those a one-thread run reaches too, i.e.
   // before its stopping point in the order, count as pruned by memory; the rest as bounded out.
@@ -260,21 +302,22 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
     if (rule == kMemoryBoundRule) count += lazily_over_memory;
   }
   st.candidates -= lazily_over_memory;
-  st.bounded_out = st.candidates - st.simulated;
+  st.bounded_out = st.candidates - st.simulated - st.probed_out_of_memory;
 
   if (out.ranked.empty()) {
-    // Nothing fits: find the smallest memory any configuration needs, simulating the few the
-    // memory bound pruned with the smallest bounds.
+    // Nothing fits: find the smallest memory any configuration needs, among those simulated or
+    // probed and the few the memory bound pruned with the smallest bounds (probed now).
+    std::vector<SimulatedCandidate> peaks = out.out_of_memory;
+    peaks.insert(peaks.end(), out.probed_out_of_memory.begin(), out.probed_out_of_memory.end());
     for (const Candidate& c : list.smallest_over_memory) {
       SimulatedCandidate s;
       s.config = c.config;
-      s.result = simulate(in, topology, c.config);
+      s.result = peak_memory_of(in, topology, c.config);
       s.memory_bound_bytes = c.memory_bound_bytes;
-      out.out_of_memory.push_back(std::move(s));
-      ++st.simulated;
+      peaks.push_back(std::move(s));
     }
-    const auto smallest = std::min_element(
-        out.out_of_memory.begin(), out.out_of_memory.end(), [](const auto& a, const auto& b) {
+    const auto smallest =
+        std::min_element(peaks.begin(), peaks.end(), [](const auto& a, const auto& b) {
           if (a.result.memory.peak_bytes != b.result.memory.peak_bytes)
             return a.result.memory.peak_bytes < b.result.memory.peak_bytes;
           return config_less(a.config, b.config);

@@ -280,4 +280,9 @@ PipelinePlan make_pipeline_plan(Schedule schedule, int pp, int vpp, int micro_ba
   return {};
 }
 
+int peak_memory_micro_batches(Schedule schedule, int pp, int vpp, int micro_batches) {
+  if (schedule == Schedule::gpipe) return micro_batches;
+  return std::min(micro_batches, 2 * pp * (vpp + 2));
+}
+
 }  // namespace ptsim

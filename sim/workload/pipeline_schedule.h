@@ -58,4 +58,14 @@ struct PipelinePlan {
 // Builds the plan for a schedule. Requires the shape rules of config_rules.h to hold.
 PipelinePlan make_pipeline_plan(Schedule schedule, int pp, int vpp, int micro_batches);
 
+// How many of a step's `micro_batches` reach its peak memory: a step with that many micro-batches
+// (and everything else equal) peaks at the same bytes on every rank. Every schedule but GPipe
+// holds a bounded number of micro-batches' activations at once: 1F1B and ZB-H1 at most pp - r on
+// rank r, interleaved at most its warm-up of 2 (pp - r - 1) + (vpp - 1) pp forwards plus one,
+// DualPipe at most about 2 pp. Past 2 pp (vpp + 2) micro-batches, a multiple of 2 pp (which keeps
+// the interleaved and DualPipe shape rules), the schedule only repeats its steady state. GPipe
+// holds all of them: its answer is `micro_batches`. Checked against full steps by
+// tests/simulator/memory_probe_test.cc.
+int peak_memory_micro_batches(Schedule schedule, int pp, int vpp, int micro_batches);
+
 }  // namespace ptsim

@@ -11,6 +11,7 @@
 #include "planner/config_space.h"
 #include "planner/planner_json.h"
 #include "planner/search.h"
+#include "sim/workload/pipeline_schedule.h"
 #include "tests/planner_search/small_models.h"
 
 namespace ptsim {
@@ -56,7 +57,8 @@ TEST(UnitPlannerSearch, BranchAndBoundFindsTheExhaustiveTopK) {
   }
   // The bound did real work: far fewer simulations than candidates.
   EXPECT_LT(a->stats.simulated * 4, b->stats.simulated);
-  EXPECT_EQ(a->stats.simulated + a->stats.bounded_out, a->stats.candidates);
+  EXPECT_EQ(a->stats.simulated + a->stats.probed_out_of_memory + a->stats.bounded_out,
+            a->stats.candidates);
   std::printf("bounded: %lld of %lld candidates simulated\n",
               static_cast<long long>(a->stats.simulated),
               static_cast<long long>(a->stats.candidates));
@@ -157,6 +159,45 @@ TEST(UnitPlannerSearch, RankingIsFastestFirstWithConfigurationTieBreak) {
   for (const auto& c : r->ranked) {
     EXPECT_TRUE(c.result.memory.fits);
     EXPECT_LE(c.time_bound_s, c.result.step_time_s);
+  }
+}
+
+TEST(UnitPlannerSearch, AMemoryProbeSetsAsideOnlyCandidatesThatDoNotFit) {
+  // Long sequences and many micro-batches on a GPU of 24 GB: most candidates pass the closed-form
+  // memory bound but not the simulated peak. Each one the search set aside by its memory probe (a
+  // step cut to the micro-batches that reach its peak) must, simulated whole, peak at the same
+  // bytes and not fit; so the ranking is the one simulating every step would give.
+  PlannerInputs in = small_inputs(8);
+  in.training.seq_len = 8192;
+  in.training.global_batch = 256;
+  in.cluster.gpu.hbm_capacity_bytes = 12e9;
+  auto topology = Topology::build(in.cluster, in.gpus);
+  ASSERT_TRUE(topology.ok());
+  in.pins.zero = 1;  // a smaller space; memory still varies with tp, pp, cp, micro-batch, recompute
+  SearchOptions all;
+  all.exhaustive = true;
+  auto r = search(in, *topology, all);
+  ASSERT_TRUE(r.ok()) << r.error().one_line();
+  ASSERT_FALSE(r->ranked.empty());
+  ASSERT_GE(r->probed_out_of_memory.size(), 10u);
+  EXPECT_EQ(r->stats.probed_out_of_memory,
+            static_cast<std::int64_t>(r->probed_out_of_memory.size()));
+  EXPECT_EQ(r->stats.simulated + r->stats.probed_out_of_memory + r->stats.bounded_out,
+            r->stats.candidates);
+  for (const SimulatedCandidate& c : r->probed_out_of_memory) {
+    const Evaluation whole = evaluate(in.model, in.training, c.config, in.cluster, *topology,
+                                      in.gpus, EvaluationOptions{GraphMode::reduced, false, false});
+    ASSERT_TRUE(whole.verdict.ok);
+    EXPECT_FALSE(whole.result->memory.fits) << config_key(c.config);
+    EXPECT_DOUBLE_EQ(whole.result->memory.peak_bytes, c.result.memory.peak_bytes)
+        << config_key(c.config);
+  }
+  // Every simulated candidate over capacity would have been probed out if its probe were shorter
+  // than its step: none is left that a probe covers.
+  for (const SimulatedCandidate& c : r->out_of_memory) {
+    const int m = in.training.global_batch / (c.config.micro_batch * c.config.dp);
+    EXPECT_EQ(peak_memory_micro_batches(c.config.schedule, c.config.pp, c.config.vpp, m), m)
+        << config_key(c.config);
   }
 }
 
