@@ -36,6 +36,7 @@ Json planner_json(const PlannerInputs& in, const SearchResult& result) {
                    {"bounded_out", st.bounded_out},
                    {"out_of_memory", st.out_of_memory},
                    {"probed_out_of_memory", st.probed_out_of_memory},
+                   {"too_large", st.too_large},
                    {"wall_s", st.wall_s}};
   out["provenance"] = {
       {"tool", "planner"}, {"threads", st.threads}, {"speculative_simulations", st.speculative}};

@@ -180,6 +180,9 @@ std::string search_summary(const SearchStats& st) {
        (st.probed_out_of_memory > 0 ? with_commas(st.probed_out_of_memory) +
                                           " out of memory by a memory probe (a shortened step), "
                                     : std::string()) +
+       (st.too_large > 0 ? with_commas(st.too_large) +
+                               " too large to simulate (step graph over the op limit, not ranked), "
+                         : std::string()) +
        with_commas(st.bounded_out) + " bounded out (cannot enter the top k)\n";
   s +=
       "#           " + fmt("%.2f s", st.wall_s) + " on " + std::to_string(st.threads) +

@@ -99,6 +99,8 @@ struct Slot {
   // Over capacity by its memory probe, not simulated in full: `result` is the probe's (its memory
   // report is the step's, its times are not).
   bool probed_out = false;
+  // Its step graph would exceed kMaxStepGraphOps (graph_builder.h): no result.
+  bool too_large = false;
 };
 
 // The k-th smallest step time among fitting results (infinity while fewer than k).
@@ -117,26 +119,31 @@ class Cutoff {
   std::multiset<double> times_;
 };
 
-StepResult simulate(const PlannerInputs& in, const Topology& topology, const ParallelConfig& p,
-                    const TrainingConfig& training, bool record_op_times = true) {
+// Nothing when the step graph would be too large to hold (rule graph_size); every other rule the
+// candidate list has already checked.
+std::optional<StepResult> simulate(const PlannerInputs& in, const Topology& topology,
+                                   const ParallelConfig& p, const TrainingConfig& training,
+                                   bool record_op_times = true) {
   EvaluationOptions options;
   options.mode = GraphMode::reduced;
   options.record_op_times = record_op_times;
   Evaluation e = evaluate(in.model, training, p, in.cluster, topology, in.gpus, options);
+  if (!e.verdict.ok && e.verdict.rule == "graph_size") return std::nullopt;
   PTSIM_CHECK(e.verdict.ok, "planner: a candidate that passed the rules failed to build: " +
                                 e.verdict.rule + ": " + e.verdict.reason);
-  return *e.result;
+  return std::move(e.result);
 }
 
-StepResult simulate(const PlannerInputs& in, const Topology& topology, const ParallelConfig& p) {
+std::optional<StepResult> simulate(const PlannerInputs& in, const Topology& topology,
+                                   const ParallelConfig& p) {
   return simulate(in, topology, p, in.training);
 }
 
 // The step cut to the micro-batches that reach its peak memory (peak_memory_micro_batches), or
-// nothing when that is the whole step. Its memory report is the whole step's, for a fraction of
-// the simulation: a candidate with hundreds of micro-batches that cannot fit is found out without
-// simulating them all (and without holding their graph, which for a large model on few GPUs does
-// not fit in this machine's memory either).
+// nothing when that is the whole step (or too large a graph even so). Its memory report is the
+// whole step's, for a fraction of the simulation: a candidate with hundreds of micro-batches that
+// cannot fit is found out without simulating them all (and without holding their graph, which for
+// a large model on few GPUs does not fit in this machine's memory either).
 std::optional<StepResult> probe_memory(const PlannerInputs& in, const Topology& topology,
                                        const ParallelConfig& p) {
   const int m = micro_batches_per_step(in.training, p);
@@ -148,10 +155,10 @@ std::optional<StepResult> probe_memory(const PlannerInputs& in, const Topology& 
 }
 
 // The peak memory of a configuration: its probe's, or its full simulation's when the probe would
-// be the whole step.
-StepResult peak_memory_of(const PlannerInputs& in, const Topology& topology,
-                          const ParallelConfig& p) {
-  if (auto probe = probe_memory(in, topology, p)) return *std::move(probe);
+// be the whole step; nothing when neither can be held.
+std::optional<StepResult> peak_memory_of(const PlannerInputs& in, const Topology& topology,
+                                         const ParallelConfig& p) {
+  if (auto probe = probe_memory(in, topology, p)) return probe;
   return simulate(in, topology, p);
 }
 
@@ -222,6 +229,7 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
         const bool probed_out = r && !r->memory.fits;
         if (!probed_out) r = simulate(in, topology, config);
         std::lock_guard<std::mutex> lock(mutex);
+        raw->too_large = !r;
         raw->result = std::move(r);
         raw->probed_out = probed_out;
         finished_slots.push_back(id);
@@ -232,9 +240,10 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
     std::unique_lock<std::mutex> lock(mutex);
     done.wait(lock, [&] { return !finished_slots.empty(); });
     for (std::size_t id : finished_slots) {
-      const StepResult& r = *slots[id]->result;
-      if (r.memory.fits) running.add(r.step_time_s);
-      st.simulation_s += r.simulation_wall_s;
+      if (const auto& r = slots[id]->result) {
+        if (r->memory.fits) running.add(r->step_time_s);
+        st.simulation_s += r->simulation_wall_s;
+      }
       --in_flight;
       ++finished;
     }
@@ -259,11 +268,15 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
   for (; taken < slots.size(); ++taken) {
     const Slot& s = *slots[taken];
     if (!options.exhaustive && s.bound_s > decided.value()) break;
-    if (s.result->memory.fits) decided.add(s.result->step_time_s);
+    if (s.result && s.result->memory.fits) decided.add(s.result->step_time_s);
   }
   st.speculative = static_cast<std::int64_t>(slots.size() - taken);
   for (std::size_t i = 0; i < taken; ++i) {
     const Slot& s = *slots[i];
+    if (s.too_large) {
+      ++st.too_large;
+      continue;
+    }
     SimulatedCandidate c;
     c.config = list.candidates[s.index].config;
     c.result = *s.result;
@@ -276,7 +289,7 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
     }
   }
   st.probed_out_of_memory = static_cast<std::int64_t>(out.probed_out_of_memory.size());
-  st.simulated = static_cast<std::int64_t>(taken) - st.probed_out_of_memory;
+  st.simulated = static_cast<std::int64_t>(taken) - st.probed_out_of_memory - st.too_large;
 
   // Candidates the full memory bound dropped on the way: those a one-thread run reaches too, i.e.
   // before its stopping point in the order, count as pruned by memory; the rest as bounded out.
@@ -302,7 +315,7 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
     if (rule == kMemoryBoundRule) count += lazily_over_memory;
   }
   st.candidates -= lazily_over_memory;
-  st.bounded_out = st.candidates - st.simulated - st.probed_out_of_memory;
+  st.bounded_out = st.candidates - st.simulated - st.probed_out_of_memory - st.too_large;
 
   if (out.ranked.empty()) {
     // Nothing fits: find the smallest memory any configuration needs, among those simulated or
@@ -310,11 +323,22 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
     std::vector<SimulatedCandidate> peaks = out.out_of_memory;
     peaks.insert(peaks.end(), out.probed_out_of_memory.begin(), out.probed_out_of_memory.end());
     for (const Candidate& c : list.smallest_over_memory) {
+      auto peak = peak_memory_of(in, topology, c.config);
+      if (!peak) continue;
       SimulatedCandidate s;
       s.config = c.config;
-      s.result = peak_memory_of(in, topology, c.config);
+      s.result = *std::move(peak);
       s.memory_bound_bytes = c.memory_bound_bytes;
       peaks.push_back(std::move(s));
+    }
+    const std::string too_large = std::to_string(st.too_large) + " simulated candidate" +
+                                  (st.too_large == 1 ? "" : "s") + " had a step graph over " +
+                                  std::to_string(static_cast<long long>(kMaxStepGraphOps / 1e6)) +
+                                  " M ops";
+    if (peaks.empty()) {
+      return InputError{"--global-batch", "",
+                        "nothing could be simulated: the " + too_large +
+                            ", too large to hold; a smaller global batch shortens the steps"};
     }
     const auto smallest =
         std::min_element(peaks.begin(), peaks.end(), [](const auto& a, const auto& b) {
@@ -326,7 +350,8 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
                       "no configuration fits in " + format_gib(in.cluster.gpu.hbm_capacity_bytes) +
                           " per GPU: the smallest peak found is " +
                           format_gib(smallest->result.memory.peak_bytes) + " (" +
-                          layout_label(smallest->config, in.model.is_moe()) + ")"};
+                          layout_label(smallest->config, in.model.is_moe()) + ")" +
+                          (st.too_large > 0 ? "; " + too_large + ", not simulated" : "")};
   }
   std::sort(out.ranked.begin(), out.ranked.end(), ranks_before);
   st.out_of_memory = static_cast<std::int64_t>(out.out_of_memory.size());

@@ -59,13 +59,16 @@ struct SearchStats {
   // Pruned configurations per rule: every check_config rule in checking order, then "rank_order"
   // (an unusable --rank-order) and "memory_bound" (cannot fit by the closed-form lower bound).
   std::vector<std::pair<std::string, std::int64_t>> pruned;
-  std::int64_t candidates = 0;     // simulated + probed_out_of_memory + bounded_out
+  std::int64_t candidates = 0;     // simulated + probed_out_of_memory + too_large + bounded_out
   std::int64_t simulated = 0;      // whole steps
   std::int64_t bounded_out = 0;    // candidates whose bound proves they cannot enter the top k
   std::int64_t out_of_memory = 0;  // simulated, over the GPU's capacity
   // Over capacity by a memory probe (the step cut to the micro-batches that reach its peak,
   // sim/workload/pipeline_schedule.h), so not simulated in full and not listed as candidates.
   std::int64_t probed_out_of_memory = 0;
+  // Not simulated: the step graph would exceed kMaxStepGraphOps (graph_builder.h). Not ranked,
+  // so the ranking holds among the others only; reported whenever it is not zero.
+  std::int64_t too_large = 0;
   std::int64_t speculative = 0;  // simulated by a thread beyond the decided point, dropped
   int threads = 1;
   double wall_s = 0;

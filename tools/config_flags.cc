@@ -160,6 +160,7 @@ std::string flags_of_rule(std::string_view rule) {
       {"interleaved_microbatches", "--global-batch"},
       {"dualpipe_shape", "--pp/--global-batch"},
       {"precision_supported", "--precision"},
+      {"graph_size", "--global-batch/--micro-batch/--dp"},
   };
   for (const auto& [name, flags] : kFlags) {
     if (name == rule) return std::string(flags);

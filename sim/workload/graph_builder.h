@@ -66,6 +66,26 @@ struct BuildResult {
   std::optional<StepGraph> step;  // present when verdict.ok
 };
 
+// A simulation holds its whole step graph in memory: about 100 bytes per op with the graph's
+// index and the engine's state (deepseek-v3, 6.4 M ops: 642 MB peak RSS). A step whose graph
+// would exceed this many ops is refused with the rule "graph_size" instead of exhausting the
+// machine's memory; the 405B full graph of 16,384 GPUs (46.8 M ops) stays under it.
+inline constexpr double kMaxStepGraphOps = 100e6;
+
+// A ceiling on the ops of a valid configuration's step graph, from its sizes alone: 64 + 8 cp ops
+// per layer and micro-batch on each rank, plus 1000 per rank.
+double step_graph_ops_ceiling(const ModelSpec& model, const TrainingConfig& training,
+                              const ParallelConfig& parallel, int gpus, GraphMode mode);
+
+// The ops of a valid configuration's step graph without building it whole: short steps are built
+// (the fewest micro-batches the schedule allows, and twice that) and their difference extends the
+// count to the whole step. Exact while the ops grow linearly with the micro-batches.
+double estimated_step_graph_ops(const ModelSpec& model, const TrainingConfig& training,
+                                const ParallelConfig& parallel, int gpus, GraphMode mode);
+
+// Fails with the rules of check_config (config_rules.h), "rank_order", or "graph_size" (over
+// kMaxStepGraphOps by estimated_step_graph_ops, asked only when the ceiling is over it and the step
+// can be shortened).
 BuildResult build_step_graph(const ModelSpec& model, const TrainingConfig& training,
                              const ParallelConfig& parallel, int gpus, GraphMode mode);
 

@@ -1,6 +1,7 @@
 #include "sim/workload/step_builder.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "common/check.h"
@@ -949,6 +950,72 @@ StepGraph StepBuilder::build() {
 
 namespace ptsim {
 
+namespace {
+
+// The micro-batches from which each more adds the same ops: the fewest the shape rules of
+// config_rules.h accept (DualPipe 2 pp, interleaved pp, others 1), and for ZB-H1 pp, below which
+// its deferred weight-gradient passes are placed differently.
+int fewest_micro_batches(const ParallelConfig& p) {
+  if (p.schedule == Schedule::dualpipe) return 2 * p.pp;
+  if (p.schedule == Schedule::interleaved || p.schedule == Schedule::zb_h1) return p.pp;
+  return 1;
+}
+
+Verdict check_graph_size(const ModelSpec& model, const TrainingConfig& training,
+                         const ParallelConfig& parallel, int gpus, GraphMode mode) {
+  // A step of no more micro-batches than fewest_micro_batches has nothing shorter to extend from,
+  // and is never refused.
+  if (step_graph_ops_ceiling(model, training, parallel, gpus, mode) <= kMaxStepGraphOps ||
+      micro_batches_per_step(training, parallel) <= fewest_micro_batches(parallel)) {
+    return Verdict::pass();
+  }
+  const double ops = estimated_step_graph_ops(model, training, parallel, gpus, mode);
+  if (ops <= kMaxStepGraphOps) return Verdict::pass();
+  char text[320];
+  std::snprintf(text, sizeof text,
+                "the step graph would hold about %.0f M ops (%d micro-batches of %d layers), more "
+                "than the %.0f M one simulation holds in memory; fewer micro-batches per step (a "
+                "larger micro-batch or data-parallel size, or a smaller global batch) shorten it",
+                ops / 1e6, micro_batches_per_step(training, parallel), model.layers,
+                kMaxStepGraphOps / 1e6);
+  return Verdict::fail("graph_size", text);
+}
+
+}  // namespace
+
+double step_graph_ops_ceiling(const ModelSpec& model, const TrainingConfig& training,
+                              const ParallelConfig& parallel, int gpus, GraphMode mode) {
+  // About 30 ops per layer and micro-batch on one rank (norms, GEMM sequences, TP and EP
+  // collectives, memory events), plus a few per context-parallel ring step; tests hold it above
+  // the builder's counts.
+  const double ops_per_layer = 64.0 + 8.0 * parallel.cp;
+  const double ranks_per_stage =
+      mode == GraphMode::full ? static_cast<double>(gpus) / parallel.pp : 1.0;
+  return static_cast<double>(micro_batches_per_step(training, parallel)) * model.layers *
+             ranks_per_stage * ops_per_layer +
+         1000.0 * ranks_per_stage * parallel.pp;
+}
+
+// Past fewest_micro_batches, ops grow linearly with the micro-batches of a step: each adds the
+// same passes on every rank. Two short steps (that many micro-batches and twice that) are built
+// and the difference of their op counts extends the count to the whole step, before any large
+// graph exists.
+double estimated_step_graph_ops(const ModelSpec& model, const TrainingConfig& training,
+                                const ParallelConfig& parallel, int gpus, GraphMode mode) {
+  const int m = micro_batches_per_step(training, parallel);
+  const int fewest = fewest_micro_batches(parallel);
+  const auto ops_with = [&](int micro_batches) {
+    TrainingConfig t = training;
+    t.global_batch = micro_batches * parallel.micro_batch * parallel.dp;
+    builder::StepBuilder b(model, t, parallel, mode);
+    return static_cast<double>(b.build().graph.op_count());
+  };
+  if (m <= fewest) return ops_with(m);
+  const double first = ops_with(fewest);
+  if (m < 2 * fewest) return first * m / fewest;
+  return first + (ops_with(2 * fewest) - first) * (m - fewest) / fewest;
+}
+
 BuildResult build_step_graph(const ModelSpec& model, const TrainingConfig& training,
                              const ParallelConfig& parallel, int gpus, GraphMode mode) {
   BuildResult result;
@@ -957,6 +1024,10 @@ BuildResult build_step_graph(const ModelSpec& model, const TrainingConfig& train
   auto layout = RankLayout::make(parallel);
   if (!layout) {
     result.verdict = Verdict::fail("rank_order", layout.error().one_line());
+    return result;
+  }
+  if (const Verdict size = check_graph_size(model, training, parallel, gpus, mode); !size.ok) {
+    result.verdict = size;
     return result;
   }
   builder::StepBuilder b(model, training, parallel, mode);

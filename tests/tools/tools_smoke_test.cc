@@ -169,6 +169,14 @@ TEST(UnitSimulateBadInput, NegativeNicBandwidthIsExitTwoNamingTheFlag) {
   expect_one_line_error(with({"--gpus", "8", "--nic-bandwidth=-400Gb/s"}), {"--nic-bandwidth"});
 }
 
+// DeepSeek-V3's recipe batch (15,360 sequences) as 15,360 micro-batches of 61 layers with a
+// 64-step context-parallel ring: about 386 M ops, several times the memory a simulation may take.
+TEST(UnitSimulateBadInput, AStepGraphTooLargeToHoldIsExitTwoNamingTheBatchFlags) {
+  expect_one_line_error({"--model", "deepseek-v3", "--gpus", "64", "--cp", "64", "--ep", "64",
+                         "--zero", "3", "--recompute", "full"},
+                        {"--global-batch", "graph_size", "386 M ops", "15360 micro-batches"});
+}
+
 TEST(UnitSimulateBadInput, TpNotDividingHeadsIsExitTwoNamingTheFlagAndTheRule) {
   // Llama 3 8B has 32 heads; 24 GPUs (3 nodes) with tp 3 leave dp = 8.
   expect_one_line_error(with({"--gpus", "24", "--tp", "3"}), {"--tp", "tp_divides_heads", "tp 3"});
