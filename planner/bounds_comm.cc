@@ -40,14 +40,6 @@ double CommBounds::transfer_s(int src, int dst, double bytes) const {
   return contention_free_s(flows_.plan_transfer(src, dst, {}, bytes), topology_);
 }
 
-const std::vector<int>& group_of(const std::vector<std::vector<int>>& groups, int rank) {
-  static const std::vector<int> kNone;
-  for (const auto& g : groups) {
-    if (std::find(g.begin(), g.end(), rank) != g.end()) return g;
-  }
-  return kNone;
-}
-
 std::vector<int> group_signature(const Topology& topology, const std::vector<int>& group,
                                  int origin) {
   std::vector<int> sig;
@@ -64,16 +56,14 @@ std::vector<int> group_signature(const Topology& topology, const std::vector<int
 
 CommBounds::Zero3Layer CommBounds::zero3_layer(const ParallelConfig& p, const RankLayout& layout,
                                                double dense_params, double expert_params) const {
-  const auto dp_cp = p.dp * p.cp > 1 ? layout.dp_cp_groups() : std::vector<std::vector<int>>{};
-  const auto edp = p.expert_dp() > 1 && expert_params > 0 ? layout.edp_groups()
-                                                          : std::vector<std::vector<int>>{};
   Zero3Layer best;
   bool first = true;
   std::set<std::vector<int>> seen;
   for (int stage = 0; stage < p.pp; ++stage) {
     const int rep = layout.rank_of(0, 0, 0, stage);
-    const auto& g = group_of(dp_cp, rep);
-    const auto& e = group_of(edp, rep);
+    const std::vector<int> g = p.dp * p.cp > 1 ? layout.dp_cp_group_of(rep) : std::vector<int>{};
+    const std::vector<int> e =
+        p.expert_dp() > 1 && expert_params > 0 ? layout.edp_group_of(rep) : std::vector<int>{};
     std::vector<int> sig = group_signature(topology_, g, rep);
     const auto esig = group_signature(topology_, e, rep);
     sig.push_back(-1000000);
@@ -120,12 +110,6 @@ BlockingCommTimes CommBounds::blocking(const ModelSpec& m, const TrainingConfig&
     a2a_bytes = s.routed_tokens_sent * h * 2.0 * load;
     etp_bytes = s.routed_tokens_sent * p.etp * h * 2.0;
   }
-  const auto tp_groups = p.tp > 1 ? layout.tp_groups() : std::vector<std::vector<int>>{};
-  const auto cp_groups = p.cp > 1 ? layout.cp_groups() : std::vector<std::vector<int>>{};
-  const auto ep_groups =
-      m.is_moe() && p.ep > 1 ? layout.ep_groups() : std::vector<std::vector<int>>{};
-  const auto etp_groups =
-      m.is_moe() && p.etp > 1 ? layout.etp_groups() : std::vector<std::vector<int>>{};
 
   BlockingCommTimes out;
   bool first = true;
@@ -135,16 +119,23 @@ BlockingCommTimes CommBounds::blocking(const ModelSpec& m, const TrainingConfig&
   };
   for (int stage = 0; stage < p.pp; ++stage) {
     const int rep = layout.rank_of(0, 0, 0, stage);
+    // The groups of this stage's representative (empty where the dimension is 1 or absent).
+    const std::vector<int> tp_group = p.tp > 1 ? layout.tp_group_of(rep) : std::vector<int>{};
+    const std::vector<int> cp_group = p.cp > 1 ? layout.cp_group_of(rep) : std::vector<int>{};
+    const std::vector<int> ep_group =
+        m.is_moe() && p.ep > 1 ? layout.ep_group_of(rep) : std::vector<int>{};
+    const std::vector<int> etp_group =
+        m.is_moe() && p.etp > 1 ? layout.etp_group_of(rep) : std::vector<int>{};
     std::vector<int> sig;
-    for (const auto* groups : {&tp_groups, &cp_groups, &ep_groups, &etp_groups}) {
-      const auto part = group_signature(topology_, group_of(*groups, rep), rep);
+    for (const auto* group : {&tp_group, &cp_group, &ep_group, &etp_group}) {
+      const auto part = group_signature(topology_, *group, rep);
       sig.insert(sig.end(), part.begin(), part.end());
       sig.push_back(-1000000);
     }
     if (!seen.insert(std::move(sig)).second) continue;
     BlockingCommTimes c;
     if (p.tp > 1) {
-      const auto& g = group_of(tp_groups, rep);
+      const auto& g = tp_group;
       if (p.sequence_parallel) c.tp_gather = collective_s(CollectiveKind::all_gather, g, residual);
       c.tp_exit = collective_s(
           p.sequence_parallel ? CollectiveKind::reduce_scatter : CollectiveKind::all_reduce, g,
@@ -152,7 +143,7 @@ BlockingCommTimes CommBounds::blocking(const ModelSpec& m, const TrainingConfig&
       c.tp_loss = collective_s(CollectiveKind::all_reduce, g, s.tokens_tp * 8.0);
     }
     if (p.cp > 1 && t.attention == AttentionImpl::flash) {
-      const auto& g = group_of(cp_groups, rep);
+      const auto& g = cp_group;
       if (p.cp_algorithm == CpAlgorithm::ring) {
         c.cp_ring_kv = collective_s(CollectiveKind::ring_shift, g, kv_bytes);
         c.cp_ring_kv_grad = collective_s(CollectiveKind::ring_shift, g, 2.0 * kv_bytes);
@@ -161,10 +152,9 @@ BlockingCommTimes CommBounds::blocking(const ModelSpec& m, const TrainingConfig&
         c.cp_a2a_out = collective_s(CollectiveKind::all_to_all, g, out_bytes);
       }
     }
-    if (!ep_groups.empty())
-      c.ep_a2a = collective_s(CollectiveKind::all_to_all, group_of(ep_groups, rep), a2a_bytes);
-    if (!etp_groups.empty()) {
-      const auto& g = group_of(etp_groups, rep);
+    if (!ep_group.empty()) c.ep_a2a = collective_s(CollectiveKind::all_to_all, ep_group, a2a_bytes);
+    if (!etp_group.empty()) {
+      const auto& g = etp_group;
       c.etp_gather = collective_s(CollectiveKind::all_gather, g, etp_bytes);
       c.etp_reduce = collective_s(CollectiveKind::reduce_scatter, g, etp_bytes);
     }

@@ -54,9 +54,6 @@ class CommBounds {
   CollectiveFlows flows_;
 };
 
-// The group of `groups` that holds global rank `rank` (empty when none does).
-const std::vector<int>& group_of(const std::vector<std::vector<int>>& groups, int rank);
-
 // Where a group sits on the topology relative to `origin`: per member its node, domain and
 // scalable-unit offsets and its rail. Groups with equal signatures have equal contention-free
 // times (the fabric looks the same from every node), so the bounds time each shape once.

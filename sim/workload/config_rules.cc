@@ -87,7 +87,7 @@ Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const Parallel
     // that both rank generators give the same pipeline groups); with pp inside another dimension
     // of different size in the two layouts they do not.
     const auto layout = RankLayout::make(p);
-    if (layout.ok() && layout->pp_groups() != layout->expert_pp_groups()) {
+    if (layout.ok() && !layout->pipeline_groups_agree()) {
       return Verdict::fail("expert_pipeline_groups",
                            "rank order " + p.rank_order +
                                " gives expert layers other pipeline groups than attention layers "

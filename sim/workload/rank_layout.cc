@@ -129,6 +129,39 @@ std::vector<std::vector<int>> rank_groups(const OrderedSizes& sizes,
   return groups;
 }
 
+std::vector<int> rank_group_of(const OrderedSizes& sizes, const std::vector<Dim>& group_dims,
+                               int rank) {
+  PTSIM_CHECK(rank >= 0 && rank < world_of(sizes), "rank_group_of: rank out of range");
+  const auto stride = strides_of(sizes);
+  std::array<bool, kDimCount> in_group{};
+  int group_size = 1;
+  for (Dim d : group_dims) {
+    PTSIM_CHECK(!in_group[idx(d)], "rank_group_of: dimension listed twice");
+    in_group[idx(d)] = true;
+    group_size *= sizes.size_by_dim[idx(d)];
+  }
+  // The group's first member: `rank` with coordinate 0 in every group dimension.
+  int base = rank;
+  for (Dim d : group_dims) {
+    const int size = sizes.size_by_dim[idx(d)];
+    base -= (rank / stride[idx(d)]) % size * stride[idx(d)];
+  }
+  std::vector<int> members;
+  members.reserve(static_cast<std::size_t>(group_size));
+  for (int i = 0; i < group_size; ++i) {
+    int rest = i;
+    int member = base;
+    for (Dim d : sizes.order) {
+      if (!in_group[idx(d)]) continue;
+      const int size = sizes.size_by_dim[idx(d)];
+      member += (rest % size) * stride[idx(d)];
+      rest /= size;
+    }
+    members.push_back(member);
+  }
+  return members;
+}
+
 Result<RankLayout> RankLayout::make(const ParallelConfig& c) {
   RankLayout layout;
   layout.decoder_.size_by_dim = {c.tp, c.cp, 1, c.dp, c.pp};
@@ -203,6 +236,31 @@ std::vector<std::vector<int>> RankLayout::edp_groups() const {
 }
 std::vector<std::vector<int>> RankLayout::expert_pp_groups() const {
   return rank_groups(expert_, {Dim::pp});
+}
+
+bool RankLayout::pipeline_groups_agree() const {
+  // With one stage every pipeline group is a single rank, whatever the strides.
+  return decoder_.size_by_dim[idx(Dim::pp)] == 1 ||
+         strides_of(decoder_)[idx(Dim::pp)] == strides_of(expert_)[idx(Dim::pp)];
+}
+
+std::vector<int> RankLayout::tp_group_of(int rank) const {
+  return rank_group_of(decoder_, {Dim::tp}, rank);
+}
+std::vector<int> RankLayout::cp_group_of(int rank) const {
+  return rank_group_of(decoder_, {Dim::cp}, rank);
+}
+std::vector<int> RankLayout::dp_cp_group_of(int rank) const {
+  return rank_group_of(decoder_, {Dim::cp, Dim::dp}, rank);
+}
+std::vector<int> RankLayout::etp_group_of(int rank) const {
+  return rank_group_of(expert_, {Dim::tp}, rank);
+}
+std::vector<int> RankLayout::ep_group_of(int rank) const {
+  return rank_group_of(expert_, {Dim::ep}, rank);
+}
+std::vector<int> RankLayout::edp_group_of(int rank) const {
+  return rank_group_of(expert_, {Dim::dp}, rank);
 }
 
 }  // namespace ptsim

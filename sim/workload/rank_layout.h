@@ -44,6 +44,11 @@ Result<std::array<Dim, kDimCount>> parse_rank_order(std::string_view order, std:
 std::vector<std::vector<int>> rank_groups(const OrderedSizes& sizes,
                                           const std::vector<Dim>& group_dims);
 
+// The one group of rank_groups(sizes, group_dims) that holds `rank`, members in the same order,
+// without enumerating the others (the planner's bounds ask for one rank's groups per candidate).
+std::vector<int> rank_group_of(const OrderedSizes& sizes, const std::vector<Dim>& group_dims,
+                               int rank);
+
 // Coordinates of every rank in both layouts, and the groups each rank belongs to.
 struct RankCoords {
   int tp = 0, cp = 0, dp = 0, pp = 0;  // decoder layout
@@ -70,6 +75,17 @@ class RankLayout {
   std::vector<std::vector<int>> ep_groups() const;
   std::vector<std::vector<int>> edp_groups() const;  // gradient reduction of expert parameters
   std::vector<std::vector<int>> expert_pp_groups() const;  // equal to pp_groups() when valid
+  // Whether expert_pp_groups() equals pp_groups(), from the two layouts' pipeline strides alone: a
+  // rank's pipeline group is its rank plus multiples of the stride, so with pp > 1 equal strides
+  // give equal groups and unequal ones differ already at rank 0.
+  bool pipeline_groups_agree() const;
+  // The group of each kind that holds `rank` (rank_group_of).
+  std::vector<int> tp_group_of(int rank) const;
+  std::vector<int> cp_group_of(int rank) const;
+  std::vector<int> dp_cp_group_of(int rank) const;
+  std::vector<int> etp_group_of(int rank) const;
+  std::vector<int> ep_group_of(int rank) const;
+  std::vector<int> edp_group_of(int rank) const;
 
   const OrderedSizes& decoder_sizes() const { return decoder_; }
   const OrderedSizes& expert_sizes() const { return expert_; }

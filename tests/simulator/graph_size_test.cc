@@ -34,8 +34,7 @@ TEST(PropertyGraphSize, TheEstimateIsTheOpCountAndTheCeilingIsAbove) {
       } else {
         EXPECT_DOUBLE_EQ(estimate, ops) << c.describe();
       }
-      EXPECT_GE(step_graph_ops_ceiling(c.model, t, c.parallel, c.gpus, mode), ops)
-          << c.describe();
+      EXPECT_GE(step_graph_ops_ceiling(c.model, t, c.parallel, c.gpus, mode), ops) << c.describe();
     }
     ++compared;
   }

@@ -125,6 +125,24 @@ TEST(PropertyRankLayout, GroupsMatchBruteForceOnRandomLayouts) {
       const auto c = layout->coords(r);
       EXPECT_EQ(layout->rank_of(c.tp, c.cp, c.dp, c.pp), r);
     }
+    EXPECT_EQ(layout->pipeline_groups_agree(), layout->pp_groups() == layout->expert_pp_groups())
+        << p.rank_order;
+    // One rank's group, computed alone, is the group of the full list that holds it, members in
+    // the same (ring) order.
+    auto holding = [](const std::vector<std::vector<int>>& groups, int r) {
+      for (const auto& g : groups) {
+        if (std::find(g.begin(), g.end(), r) != g.end()) return g;
+      }
+      return std::vector<int>{};
+    };
+    for (int r = 0; r < world; ++r) {
+      EXPECT_EQ(layout->tp_group_of(r), holding(layout->tp_groups(), r)) << p.rank_order;
+      EXPECT_EQ(layout->cp_group_of(r), holding(layout->cp_groups(), r)) << p.rank_order;
+      EXPECT_EQ(layout->dp_cp_group_of(r), holding(layout->dp_cp_groups(), r)) << p.rank_order;
+      EXPECT_EQ(layout->etp_group_of(r), holding(layout->etp_groups(), r)) << p.rank_order;
+      EXPECT_EQ(layout->ep_group_of(r), holding(layout->ep_groups(), r)) << p.rank_order;
+      EXPECT_EQ(layout->edp_group_of(r), holding(layout->edp_groups(), r)) << p.rank_order;
+    }
   }
 }
 
