@@ -31,8 +31,13 @@ CommBounds::CommBounds(const ClusterProfile& cluster, const Topology& topology)
 double CommBounds::collective_s(CollectiveKind kind, const std::vector<int>& members, double bytes,
                                 double rate_cap_bytes_per_s) const {
   if (members.size() < 2 || bytes <= 0) return 0.0;
-  return contention_free_s(flows_.plan(kind, members, {}, bytes, {}, rate_cap_bytes_per_s),
-                           topology_);
+  ShapeKey key{kind, bytes, rate_cap_bytes_per_s,
+               group_signature(topology_, members, members.front())};
+  if (auto it = collective_by_shape_.find(key); it != collective_by_shape_.end()) return it->second;
+  const double t =
+      contention_free_s(flows_.plan(kind, members, {}, bytes, {}, rate_cap_bytes_per_s), topology_);
+  collective_by_shape_.emplace(std::move(key), t);
+  return t;
 }
 
 double CommBounds::transfer_s(int src, int dst, double bytes) const {

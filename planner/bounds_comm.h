@@ -5,6 +5,8 @@
 // flow's rate, so the simulated time is never below this.
 #pragma once
 
+#include <map>
+#include <tuple>
 #include <vector>
 
 #include "cost_models/collective_cost.h"
@@ -17,6 +19,8 @@ namespace ptsim {
 
 double contention_free_s(const CollectivePlan& plan, const Topology& topology);
 
+// Not thread safe (it caches collective times by group shape); the planner's bounds run on one
+// thread.
 class CommBounds {
  public:
   CommBounds(const ClusterProfile& cluster, const Topology& topology);
@@ -24,7 +28,8 @@ class CommBounds {
   CommBounds& operator=(const CommBounds&) = delete;
 
   // `rate_cap_bytes_per_s`: the issuing software's cap on the bytes each rank moves per second
-  // (Collective::rate_cap_bytes_per_s); 0 = none.
+  // (Collective::rate_cap_bytes_per_s); 0 = none. Timed once per group shape (group_signature
+  // from its first member) and size: the many layouts the planner bounds share a few shapes.
   double collective_s(CollectiveKind kind, const std::vector<int>& members, double bytes,
                       double rate_cap_bytes_per_s = 0) const;
   double transfer_s(int src, int dst, double bytes) const;
@@ -52,6 +57,8 @@ class CommBounds {
   const Topology& topology_;
   CollectiveCostModel cost_;
   CollectiveFlows flows_;
+  using ShapeKey = std::tuple<CollectiveKind, double, double, std::vector<int>>;
+  mutable std::map<ShapeKey, double> collective_by_shape_;
 };
 
 // Where a group sits on the topology relative to `origin`: per member its node, domain and

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/rng.h"
 #include "hardware_profiles/catalogue.h"
 #include "planner/bounds.h"
 #include "planner/config_space.h"
@@ -181,6 +182,42 @@ TEST(UnitPlannerBounds, ComputePerRankEqualsTheGraphsComputeOps) {
     }
   }
   EXPECT_GE(checked, 100);
+}
+
+// CommBounds times each collective once per group shape (group_signature from its first member):
+// groups of one shape placed anywhere on the fabric, in any ring order, must time as the
+// collective planned for them directly.
+TEST(PropertyCommBounds, CollectivesOfOneShapeTimeAlikeAnywhereOnTheFabric) {
+  auto cluster = load_cluster("dgx-h100");
+  ASSERT_TRUE(cluster.ok());
+  const int gpus = 512;  // 64 nodes, two scalable units
+  auto topology = Topology::build(*cluster, gpus);
+  ASSERT_TRUE(topology.ok());
+  const CommBounds cached(*cluster, *topology);
+  const CollectiveCostModel cost(*cluster);
+  const CollectiveFlows flows(*topology, cost);
+  Rng rng(512);
+  const CollectiveKind kinds[] = {CollectiveKind::all_reduce, CollectiveKind::all_gather,
+                                  CollectiveKind::reduce_scatter, CollectiveKind::all_to_all};
+  int repeats = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    // A group as the rank layouts make them: a start, a stride, a size (ring order).
+    const int size = static_cast<int>(rng.pick(std::vector<int>{2, 4, 8, 16}));
+    const int stride = static_cast<int>(rng.pick(std::vector<int>{1, 2, 8, 16, 64}));
+    if (size * stride > gpus) continue;
+    const int start = static_cast<int>(rng.uniform_int(0, gpus - size * stride));
+    std::vector<int> members;
+    for (int i = 0; i < size; ++i)
+      members.push_back(start + i * stride);
+    const CollectiveKind kind = kinds[rng.uniform_int(0, 3)];
+    const double bytes = rng.pick(std::vector<double>{1e6, 64e6, 1e9});
+    const double direct = contention_free_s(flows.plan(kind, members, {}, bytes, {}, 0), *topology);
+    const double timed = cached.collective_s(kind, members, bytes);
+    EXPECT_DOUBLE_EQ(timed, direct)
+        << "size " << size << " stride " << stride << " start " << start;
+    repeats += timed == direct ? 1 : 0;
+  }
+  EXPECT_GE(repeats, 300);
 }
 
 }  // namespace
