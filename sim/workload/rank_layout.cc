@@ -94,37 +94,14 @@ Result<std::array<Dim, kDimCount>> parse_rank_order(std::string_view order, std:
 std::vector<std::vector<int>> rank_groups(const OrderedSizes& sizes,
                                           const std::vector<Dim>& group_dims) {
   const int world = world_of(sizes);
-  const auto stride = strides_of(sizes);
-  std::array<bool, kDimCount> in_group{};
-  int group_size = 1;
-  for (Dim d : group_dims) {
-    PTSIM_CHECK(!in_group[idx(d)], "rank_groups: dimension listed twice");
-    in_group[idx(d)] = true;
-    group_size *= sizes.size_by_dim[idx(d)];
-  }
-  // The group of a rank is identified by its coordinates outside the group; enumerate group
-  // members by counting through the group dimensions innermost first.
   std::vector<std::vector<int>> groups;
-  groups.reserve(static_cast<std::size_t>(world / group_size));
   std::vector<char> assigned(static_cast<std::size_t>(world), 0);
+  // Each smallest unassigned rank opens the next group.
   for (int base = 0; base < world; ++base) {
     if (assigned[static_cast<std::size_t>(base)]) continue;
-    // `base` is the smallest unassigned rank, hence has coordinate 0 in every group dimension.
-    std::vector<int> members;
-    members.reserve(static_cast<std::size_t>(group_size));
-    for (int i = 0; i < group_size; ++i) {
-      int rest = i;
-      int rank = base;
-      for (Dim d : sizes.order) {
-        if (!in_group[idx(d)]) continue;
-        const int size = sizes.size_by_dim[idx(d)];
-        rank += (rest % size) * stride[idx(d)];
-        rest /= size;
-      }
-      members.push_back(rank);
-      assigned[static_cast<std::size_t>(rank)] = 1;
-    }
-    groups.push_back(std::move(members));
+    groups.push_back(rank_group_of(sizes, group_dims, base));
+    for (int member : groups.back())
+      assigned[static_cast<std::size_t>(member)] = 1;
   }
   return groups;
 }
