@@ -77,9 +77,11 @@ inline constexpr double kMaxStepGraphOps = 100e6;
 double step_graph_ops_ceiling(const ModelSpec& model, const TrainingConfig& training,
                               const ParallelConfig& parallel, int gpus, GraphMode mode);
 
-// The ops of a valid configuration's step graph without building it whole: short steps are built
-// (the fewest micro-batches the schedule allows, and twice that) and their difference extends the
-// count to the whole step. Exact while the ops grow linearly with the micro-batches.
+// The ops of a valid configuration's step graph without building it whole: two short steps are
+// built (the fewest micro-batches the schedule allows, pp for ZB-H1, and twice that) and their
+// difference extends the count to the whole step. Exact while the ops grow linearly with the
+// micro-batches (every schedule but ZB-H1, which it overestimates by a few percent). A step no
+// longer than the first short one is built and counted.
 double estimated_step_graph_ops(const ModelSpec& model, const TrainingConfig& training,
                                 const ParallelConfig& parallel, int gpus, GraphMode mode);
 
