@@ -322,17 +322,21 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
     // probed and the few the memory bound pruned with the smallest bounds (probed now).
     std::vector<SimulatedCandidate> peaks = out.out_of_memory;
     peaks.insert(peaks.end(), out.probed_out_of_memory.begin(), out.probed_out_of_memory.end());
+    std::int64_t too_large_count = st.too_large;
     for (const Candidate& c : list.smallest_over_memory) {
       auto peak = peak_memory_of(in, topology, c.config);
-      if (!peak) continue;
+      if (!peak) {
+        ++too_large_count;
+        continue;
+      }
       SimulatedCandidate s;
       s.config = c.config;
       s.result = *std::move(peak);
       s.memory_bound_bytes = c.memory_bound_bytes;
       peaks.push_back(std::move(s));
     }
-    const std::string too_large = std::to_string(st.too_large) + " simulated candidate" +
-                                  (st.too_large == 1 ? "" : "s") + " had a step graph over " +
+    const std::string too_large = std::to_string(too_large_count) + " candidate" +
+                                  (too_large_count == 1 ? "" : "s") + " had a step graph over " +
                                   std::to_string(static_cast<long long>(kMaxStepGraphOps / 1e6)) +
                                   " M ops";
     if (peaks.empty()) {
@@ -351,7 +355,7 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
                           " per GPU: the smallest peak found is " +
                           format_gib(smallest->result.memory.peak_bytes) + " (" +
                           layout_label(smallest->config, in.model.is_moe()) + ")" +
-                          (st.too_large > 0 ? "; " + too_large + ", not simulated" : "")};
+                          (too_large_count > 0 ? "; " + too_large + ", not simulated" : "")};
   }
   std::sort(out.ranked.begin(), out.ranked.end(), ranks_before);
   st.out_of_memory = static_cast<std::int64_t>(out.out_of_memory.size());

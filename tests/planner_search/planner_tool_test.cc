@@ -182,10 +182,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"--model deepseek-v3 --gpus 64 --zero 3",
                  "the smallest peak found is 172.9 GiB (tp1 pp1 dp1 cp64 ep64 mb1 z3 full)"},
         // On B200s that layout fits, but its whole step is too large a graph to simulate.
-        BadInput{"--model deepseek-v3 --gpus 64 --tp 1 --pp 1 --cp 64 --ep 64 --zero 3 "
-                 "--recompute full --micro-batch 1 --gpu b200",
-                 "--global-batch: nothing could be simulated: the 1 simulated candidate had a step "
-                 "graph over 100 M ops"},
+        BadInput{
+            "--model deepseek-v3 --gpus 64 --tp 1 --pp 1 --cp 64 --ep 64 --zero 3 "
+            "--recompute full --micro-batch 1 --gpu b200",
+            "--global-batch: nothing could be simulated: the 1 candidate had a step graph over "
+            "100 M ops"},
         BadInput{"--model 8b --gpus 8 --schedule zigzag", "--schedule: unknown value 'zigzag'"},
         BadInput{"--model 8b --gpus 8 --schedule 1f1b,zigzag",
                  "--schedule: unknown value 'zigzag'"},
