@@ -13,6 +13,7 @@
 #include "hardware_profiles/whatif.h"
 #include "planner/evaluate.h"
 #include "planner/published_runs.h"
+#include "planner/result_json.h"
 
 namespace ptsim::embedded {
 const std::vector<std::pair<std::string_view, std::string_view>>& validation_files();
@@ -207,6 +208,11 @@ int main(int argc, char** argv) {
     j["mfu"] = e.result->mfu;
     j["memory_peak_bytes"] = e.result->memory.peak_bytes;
     j["memory_fits"] = e.result->memory.fits;
+    // The whole simulated result, resolved configuration included, so that a run far off can be
+    // looked into (where its time goes, which kernels) and re-run with simulate.
+    const ClusterProfile& cluster = *c;
+    j["result"] =
+        step_result_json(*e.result, {run.model, run.training, run.parallel, cluster, run.gpus});
     results.push_back(j);
   }
   auto mean = [](const std::vector<double>& v) {
