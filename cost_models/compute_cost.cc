@@ -38,13 +38,31 @@ double ComputeCostModel::quantisation_efficiency(const GemmKernel& k) const {
                   quantisation(k, t.tile_n, t.tile_m, slots));
 }
 
-double ComputeCostModel::gemm_time_s(const GemmKernel& k) const {
+double ComputeCostModel::one_kernel_gemm_s(const GemmKernel& k) const {
   const double flops = k.flops();
   const double peak = gpu_.peak(k.dtype);
   PTSIM_CHECK(peak > 0, "GEMM in a data type the GPU does not support");
   const double eff = gpu_.efficiency.gemm_curve(k.dtype).at(flops) * quantisation_efficiency(k);
-  const double gemm_s =
-      std::max(flops / (peak * eff), memory_time_s(k.bytes())) + gpu_.efficiency.kernel_launch_s;
+  return std::max(flops / (peak * eff), memory_time_s(k.bytes())) + gpu_.efficiency.kernel_launch_s;
+}
+
+double ComputeCostModel::gemm_time_s(const GemmKernel& k) const {
+  double gemm_s;
+  if (k.streams > 0 && k.batch > 1) {
+    // Separate GEMMs round-robin on `streams` streams: rounds of up to that many run together,
+    // sharing the SMs as one kernel with their combined tiles would.
+    const std::int32_t together = std::min(k.streams, k.batch);
+    GemmKernel round = k;
+    round.streams = 0;
+    round.batch = together;
+    gemm_s = static_cast<double>(k.batch / together) * one_kernel_gemm_s(round);
+    if (const std::int32_t rest = k.batch % together; rest > 0) {
+      round.batch = rest;
+      gemm_s += one_kernel_gemm_s(round);
+    }
+  } else {
+    gemm_s = one_kernel_gemm_s(k);
+  }
   if (!k.quantise_a) return gemm_s;
   return gemm_s + memory_time_s(k.quantise_bytes()) + gpu_.efficiency.kernel_launch_s;
 }

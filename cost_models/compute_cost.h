@@ -41,6 +41,7 @@ class ComputeCostModel {
 
  private:
   double memory_time_s(double bytes) const;
+  double one_kernel_gemm_s(const GemmKernel& k) const;  // all batch entries in one kernel
   const GpuProfile& gpu_;
 };
 

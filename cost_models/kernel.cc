@@ -98,7 +98,8 @@ std::size_t KernelHash::operator()(const Kernel& k) const {
           mix(h, static_cast<std::uint64_t>(x.k));
           mix(h, static_cast<std::uint64_t>(x.batch));
           mix(h, static_cast<std::uint64_t>(x.dtype) |
-                     (static_cast<std::uint64_t>(x.quantise_a) << 8));
+                     (static_cast<std::uint64_t>(x.quantise_a) << 8) |
+                     (static_cast<std::uint64_t>(x.streams) << 16));
         } else if constexpr (std::is_same_v<T, AttentionKernel>) {
           mix(h, static_cast<std::uint64_t>(x.batch));
           mix(h, static_cast<std::uint64_t>(x.heads));

@@ -23,6 +23,11 @@ struct GemmKernel {
   // fp8 linear layers cast their input in forward and the output gradient in backward, each to a
   // row-wise and a column-wise (transposed) fp8 copy; the weight-gradient GEMM reuses both.
   bool quantise_a = false;
+  // How the batch entries run. 0: one kernel over all of them (cuBLAS strided-batched, a CUTLASS
+  // grouped GEMM). c > 0: each entry is its own GEMM, issued round-robin on c concurrent streams
+  // (Transformer Engine's grouped linear layer, which Megatron-Core's MoE experts use: one cuBLAS
+  // call per local expert on its 4 compute streams).
+  std::int32_t streams = 0;
 
   double flops() const { return 2.0 * static_cast<double>(m) * n * k * batch; }
   // HBM bytes of the roofline: A and B read, C written once (fp8 GEMMs write 16-bit outputs).

@@ -103,10 +103,11 @@ class KernelTimer {
     return {t(GemmKernel{r, o, i, 1, dtype_, quantise()}),
             t(GemmKernel{r, i, o, 1, dtype_, quantise()}), t(GemmKernel{i, o, r, 1, dtype_})};
   }
-  Linear grouped(std::int64_t te, std::int32_t experts, std::int64_t in, std::int64_t out) const {
-    return {t(GemmKernel{te, out, in, experts, dtype_, quantise()}),
-            t(GemmKernel{te, in, out, experts, dtype_, quantise()}),
-            t(GemmKernel{in, out, te, experts, dtype_})};
+  Linear grouped(std::int64_t te, std::int32_t experts, std::int64_t in, std::int64_t out,
+                 std::int32_t streams) const {
+    return {t(GemmKernel{te, out, in, experts, dtype_, quantise(), streams}),
+            t(GemmKernel{te, in, out, experts, dtype_, quantise(), streams}),
+            t(GemmKernel{in, out, te, experts, dtype_, false, streams})};
   }
   bool quantise() const { return linear_quantises_input(dtype_); }
 
@@ -228,8 +229,8 @@ Kernels layer_kernels(const ModelSpec& m, const TrainingConfig& t, const Paralle
   k.unpermute = kt.t(mem(MemoryBoundKind::copy, 6.0 * routed * h, 0.5));
   const std::int64_t te = rows(s.tokens_per_local_expert);
   const auto E = static_cast<std::int32_t>(s.local_experts);
-  k.expert_fc1 = kt.grouped(te, E, m.hidden, s.expert_fc1_out_local);
-  k.expert_fc2 = kt.grouped(te, E, s.expert_ffn_local, m.hidden);
+  k.expert_fc1 = kt.grouped(te, E, m.hidden, s.expert_fc1_out_local, p.expert_gemm_streams());
+  k.expert_fc2 = kt.grouped(te, E, s.expert_ffn_local, m.hidden, p.expert_gemm_streams());
   const double expert_elems = static_cast<double>(te) * E * s.expert_ffn_local;
   k.expert_act_fwd = act(expert_elems, false);
   k.expert_act_bwd = act(expert_elems, true);

@@ -146,7 +146,8 @@ void add_model_shape(const ModelSpec& m, const TrainingConfig& t, FlagList& f, L
   }
 }
 
-void add_moe(const ModelSpec& m, const TrainingConfig& t, const ParallelConfig& p, FlagList& f) {
+void add_moe(const ModelSpec& m, const TrainingConfig& t, const ParallelConfig& p, FlagList& f,
+             LaunchFlags& out) {
   if (!m.is_moe()) return;
   f.add("--num-experts", m.moe.num_experts);
   f.add("--moe-router-topk", m.moe.top_k);
@@ -173,7 +174,16 @@ void add_moe(const ModelSpec& m, const TrainingConfig& t, const ParallelConfig& 
   } else if (p.ep > 1) {
     f.add("--moe-token-dispatcher-type", "alltoall");
   }
-  if (m.moe.num_experts / p.ep > 1) f.add("--moe-grouped-gemm");
+  if (m.moe.num_experts / p.ep > 1) {
+    f.add("--moe-grouped-gemm");
+    if (p.expert_gemm == ExpertGemm::grouped) {
+      // Transformer Engine's grouped linear runs one cuBLAS GEMM per expert unless told otherwise.
+      out.notes.push_back(
+          "the plan runs each rank's experts as one grouped GEMM: set "
+          "NVTE_USE_CUTLASS_GROUPED_GEMM=1 (Transformer Engine's CUTLASS grouped GEMM, Hopper, "
+          "bf16)");
+    }
+  }
 }
 
 void add_pipeline_split(const ModelSpec& m, const ParallelConfig& p, FlagList& f,
@@ -293,7 +303,7 @@ LaunchFlags megatron_flags(const ModelSpec& m, const TrainingConfig& t, const Pa
   FlagList f;
 
   add_model_shape(m, t, f, out);
-  add_moe(m, t, p, f);
+  add_moe(m, t, p, f, out);
 
   f.add("--tensor-model-parallel-size", p.tp);
   f.add("--pipeline-model-parallel-size", p.pp);

@@ -39,6 +39,7 @@ Json config_json(const ConfigDescription& c) {
   j["tp_comm_overlap"] = p.tp_comm_overlap;
   j["ep_a2a_overlap"] = p.ep_a2a_overlap;
   j["moe_dispatcher"] = moe_dispatcher_name(p.moe_dispatcher);
+  j["expert_gemm"] = expert_gemm_name(p.expert_gemm);
   j["zero3_gather"] = zero3_gather_name(p.zero3_gather);
   j["grad_reduce_fp32"] = p.grad_reduce_fp32;
   j["overlap_p2p_comm"] = p.overlap_p2p;

@@ -98,6 +98,12 @@ Result<SearchPins> make_search_pins(const PinFlags& f) {
     if (!d) return d.error();
     pins.framework.moe_dispatcher = *d;
   }
+  if (f.expert_gemm) {
+    auto g = parse_enum(*f.expert_gemm, "--expert-gemm",
+                        {ExpertGemm::multi_stream, ExpertGemm::grouped}, expert_gemm_name);
+    if (!g) return g.error();
+    pins.framework.expert_gemm = *g;
+  }
   if (auto s = apply_framework_switches(f.switches, pins.framework); !s) return s.error();
   return pins;
 }

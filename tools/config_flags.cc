@@ -73,6 +73,10 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
   app.add_option("--ep-dispatcher", f.ep_dispatcher,
                  "expert: how tokens reach their experts: alltoall (one all-to-all) or deepep "
                  "(once per node, then NVLink) [default: alltoall]");
+  app.add_option("--expert-gemm", f.expert_gemm,
+                 "expert: how a rank's experts run their GEMMs: multi-stream (one per expert on 4 "
+                 "streams, Transformer Engine's default) or grouped (one grouped kernel, e.g. "
+                 "CUTLASS) [default: multi-stream]");
   app.add_option(
       "--overlap-p2p-comm", f.switches.overlap_p2p,
       "expert: interleaved schedule's pipeline sends run beside compute (Megatron-LM "
@@ -324,6 +328,17 @@ Result<ParallelConfig> resolve_fixed_parallel(const ConfigFlags& f, const Resolv
     } else {
       return InputError{"--ep-dispatcher", "",
                         "unknown dispatcher '" + *f.ep_dispatcher + "'; use alltoall or deepep"};
+    }
+  }
+  if (f.expert_gemm) {
+    if (*f.expert_gemm == expert_gemm_name(ExpertGemm::multi_stream)) {
+      p.expert_gemm = ExpertGemm::multi_stream;
+    } else if (*f.expert_gemm == expert_gemm_name(ExpertGemm::grouped)) {
+      p.expert_gemm = ExpertGemm::grouped;
+    } else {
+      return InputError{
+          "--expert-gemm", "",
+          "unknown expert GEMM mode '" + *f.expert_gemm + "'; use multi-stream or grouped"};
     }
   }
   if (f.zero3_gather) {

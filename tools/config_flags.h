@@ -48,6 +48,7 @@ struct ConfigFlags {
   FrameworkSwitchFlags switches;
   std::optional<std::string> recompute_modules;
   std::optional<std::string> ep_dispatcher;
+  std::optional<std::string> expert_gemm;
   std::optional<std::string> zero3_gather;
 };
 

@@ -21,6 +21,7 @@ PinFlags pin_flags(const cli::ConfigFlags& f) {
   p.switches = f.switches;
   p.zero3_gather = f.zero3_gather;
   p.ep_dispatcher = f.ep_dispatcher;
+  p.expert_gemm = f.expert_gemm;
   p.recompute_modules = f.recompute_modules;
   return p;
 }

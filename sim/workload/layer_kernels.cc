@@ -162,9 +162,10 @@ void StepBuilder::intern_kernels() {
     auto grouped = [&](std::int64_t in, std::int64_t out) {
       LinearKernels l;
       const bool q = linear_quantises_input(gemm_dtype_);
-      l.fwd = g_.intern_kernel(GemmKernel{te, out, in, E, gemm_dtype_, q});
-      l.dgrad = g_.intern_kernel(GemmKernel{te, in, out, E, gemm_dtype_, q});
-      l.wgrad = g_.intern_kernel(GemmKernel{in, out, te, E, gemm_dtype_});
+      const std::int32_t streams = p_.expert_gemm_streams();
+      l.fwd = g_.intern_kernel(GemmKernel{te, out, in, E, gemm_dtype_, q, streams});
+      l.dgrad = g_.intern_kernel(GemmKernel{te, in, out, E, gemm_dtype_, q, streams});
+      l.wgrad = g_.intern_kernel(GemmKernel{in, out, te, E, gemm_dtype_, false, streams});
       l.flops_fwd = 2.0 * static_cast<double>(te) * in * out * E;
       return l;
     };

@@ -110,6 +110,7 @@ std::vector<std::string> changed_switch_phrases(const ParallelConfig& p) {
                      "TP comm overlapped with GEMMs"},
            std::pair{p.ep_a2a_overlap != standard.ep_a2a_overlap, "expert all-to-all overlapped"},
            std::pair{p.moe_dispatcher != standard.moe_dispatcher, "DeepEP dispatcher"},
+           std::pair{p.expert_gemm != standard.expert_gemm, "experts in one grouped GEMM"},
            std::pair{p.overlap_p2p != standard.overlap_p2p, "interleaved sends waited for"},
            std::pair{p.grad_reduce_fp32 != standard.grad_reduce_fp32, "gradients reduced in fp32"},
            std::pair{p.fp32_grad_copy != standard.fp32_grad_copy,
@@ -160,6 +161,16 @@ const char* moe_dispatcher_name(MoeDispatcher d) {
       return "alltoall";
     case MoeDispatcher::deepep:
       return "deepep";
+  }
+  return "?";
+}
+
+const char* expert_gemm_name(ExpertGemm g) {
+  switch (g) {
+    case ExpertGemm::multi_stream:
+      return "multi-stream";
+    case ExpertGemm::grouped:
+      return "grouped";
   }
   return "?";
 }

@@ -37,6 +37,17 @@ enum class CpAlgorithm : std::uint8_t { ring, ulysses };
 // token once to each node holding one of its experts and fans it out there over NVLink
 // (Megatron-Core's flex dispatcher with --moe-enable-deepep; DeepSeek-V3 report section 3.2.2).
 enum class MoeDispatcher : std::uint8_t { all_to_all, deepep };
+// How a rank's local experts run their GEMMs:
+//   multi_stream: one GEMM per local expert, issued round-robin on kExpertGemmStreams streams, so
+//     up to that many run at once. Transformer Engine's GroupedLinear by default, which
+//     Megatron-Core's --moe-grouped-gemm experts use (TE's cuBLAS path; its docs: "one cuBLAS GEMM
+//     per expert is launched on a pool of CUDA streams").
+//   grouped: one grouped kernel over all local experts (a CUTLASS grouped GEMM: TE on Hopper with
+//     NVTE_USE_CUTLASS_GROUPED_GEMM=1, torch._grouped_mm as torchtitan runs it, DeepGEMM).
+enum class ExpertGemm : std::uint8_t { multi_stream, grouped };
+// Transformer Engine's pool of compute streams for per-expert GEMMs
+// (transformer_engine/common/util/multi_stream.cpp, get_num_compute_streams: 4).
+inline constexpr int kExpertGemmStreams = 4;
 // How ZeRO-3 / FSDP brings a layer's parameters in before its forward and backward:
 //   prefetch: one flat all-gather per layer on the data-parallel stream, the next layer's issued
 //     while this one computes (PyTorch FSDP, DeepSpeed from 0.5 with grouped all-gathers);
@@ -112,6 +123,7 @@ struct ParallelConfig {
   // DeepSpeed's TrainSchedule, one pass at a time (config_rules: serial_p2p_*).
   bool serial_p2p = false;
   MoeDispatcher moe_dispatcher = MoeDispatcher::all_to_all;
+  ExpertGemm expert_gemm = ExpertGemm::multi_stream;
   Zero3Gather zero3_gather = Zero3Gather::prefetch;
 
   int world_size() const { return tp * pp * dp * cp; }
@@ -121,6 +133,10 @@ struct ParallelConfig {
   }
   // Expert-data-parallel size: ranks holding the same experts (Megatron-Core).
   int expert_dp() const { return (tp * cp * dp) / (etp * ep); }
+  // GemmKernel::streams of the expert GEMMs: 0 for one grouped kernel.
+  int expert_gemm_streams() const {
+    return expert_gemm == ExpertGemm::grouped ? 0 : kExpertGemmStreams;
+  }
   // Bytes of one gradient element in the gradient buffer and its data-parallel reduction: Megatron
   // accumulates into and reduces the same buffer (main_grad), fp32 under grad_reduce_fp32.
   double grad_bytes() const { return grad_reduce_fp32 || fp32_grad_copy ? 4.0 : 2.0; }
@@ -158,6 +174,7 @@ std::vector<std::string> changed_switch_phrases(const ParallelConfig& p);
 std::string recompute_modules_phrase(std::uint8_t modules);
 const char* cp_algorithm_name(CpAlgorithm a);
 const char* moe_dispatcher_name(MoeDispatcher d);
+const char* expert_gemm_name(ExpertGemm g);
 const char* zero3_gather_name(Zero3Gather g);
 
 }  // namespace ptsim

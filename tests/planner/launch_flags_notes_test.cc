@@ -175,6 +175,33 @@ TEST(UnitLaunchFlagsNotes, DeepSpeedNeedsModelCodeForExpertParallelism) {
   EXPECT_TRUE(b.has("--moe-enable-deepep"));
 }
 
+TEST(UnitLaunchFlagsNotes, OneGroupedExpertGemmNeedsTransformerEnginesCutlassPath) {
+  // Transformer Engine runs one cuBLAS GEMM per expert (the default plan); torchtitan runs one
+  // grouped kernel. Each framework's notes say where it departs from the plan.
+  Plan plan;
+  plan.model = load_model("mixtral-8x7b").value();
+  plan.training.seq_len = 4096;
+  plan.training.global_batch = 128;
+  plan.parallel.tp = 2;
+  plan.parallel.dp = 32;
+  plan.parallel.ep = 4;  // 2 experts per rank
+  plan.parallel.sequence_parallel = true;
+  plan.parallel.zero_stage = 1;
+  plan.gpus = 64;
+  EXPECT_FALSE(any_note_has(megatron(plan), "NVTE_USE_CUTLASS_GROUPED_GEMM"));
+  EXPECT_TRUE(any_note_has(titan(plan), "torch._grouped_mm"));
+  plan.parallel.expert_gemm = ExpertGemm::grouped;
+  const LaunchFlags m = megatron(plan);
+  EXPECT_TRUE(any_note_has(m, "NVTE_USE_CUTLASS_GROUPED_GEMM=1"));
+  EXPECT_TRUE(testing::parse_megatron(m.text).has("--moe-grouped-gemm"));
+  EXPECT_FALSE(any_note_has(titan(plan), "torch._grouped_mm"));
+  // One expert per rank: no grouped GEMM at all, so nothing to say.
+  plan.parallel.ep = 8;
+  EXPECT_FALSE(any_note_has(megatron(plan), "NVTE_USE_CUTLASS_GROUPED_GEMM"));
+  plan.parallel.expert_gemm = ExpertGemm::multi_stream;
+  EXPECT_FALSE(any_note_has(titan(plan), "torch._grouped_mm"));
+}
+
 TEST(UnitLaunchFlagsNotes, SelectiveRecomputeModulesBecomeMegatronsModuleList) {
   Plan plan = llama_plan();
   plan.parallel.recompute = Recompute::selective;

@@ -84,7 +84,8 @@ std::string RandomConfig::describe() const {
     << recompute_name(p.recompute) << " " << schedule_name(p.schedule) << " cp-"
     << cp_algorithm_name(p.cp_algorithm) << " overlap " << p.overlap_grad_reduce
     << p.tp_comm_overlap << p.ep_a2a_overlap << " serial-p2p " << p.serial_p2p << " fp32-grad-copy "
-    << p.fp32_grad_copy << " order " << p.rank_order;
+    << p.fp32_grad_copy << " expert-gemm " << expert_gemm_name(p.expert_gemm) << " order "
+    << p.rank_order;
   return s.str();
 }
 
@@ -128,6 +129,7 @@ RandomConfig random_config(Rng& rng, const RandomConfigOptions& options) {
     if (options.even_micro_batches) m *= 2;
     c.micro_batches = m;
     p.ep_a2a_overlap = c.model.is_moe() && rng.uniform01() < 0.3;
+    if (c.model.is_moe() && rng.uniform01() < 0.5) p.expert_gemm = ExpertGemm::grouped;
     c.training.global_batch = m * p.micro_batch * p.dp;
     c.training.seq_len = pick_of(rng, {256, 512, 1024, 2048});
     c.training.precision =

@@ -1,8 +1,8 @@
 // Random valid training configurations for property tests: small models (a few layers, hidden 256
 // to 1024), 8 to 32 GPUs, every parallel dimension, schedule, ZeRO stage, recomputation mode,
-// overlap option and DeepSpeed switch (serial sends, fp32 gradient copy) the builder knows, drawn
-// from a seeded Rng (common/rng.h) so every run sees the same sequence. Only configurations that
-// check_config accepts are returned.
+// overlap option, DeepSpeed switch (serial sends, fp32 gradient copy) and expert GEMM mode the
+// builder knows, drawn from a seeded Rng (common/rng.h) so every run sees the same sequence. Only
+// configurations that check_config accepts are returned.
 #pragma once
 
 #include <cstdint>

@@ -187,6 +187,11 @@ TEST(UnitSimulateBadInput, UnknownScheduleIsExitTwoNamingTheFlag) {
                         {"--schedule", "zigzag"});
 }
 
+TEST(UnitSimulateBadInput, UnknownExpertGemmModeIsExitTwoNamingTheFlagAndTheChoices) {
+  expect_one_line_error(with({"--gpus", "8", "--expert-gemm", "cutlass"}),
+                        {"--expert-gemm", "cutlass", "multi-stream or grouped"});
+}
+
 TEST(UnitSimulateBadInput, AScheduleListIsExitTwoSayingSimulateRunsOne) {
   expect_one_line_error(with({"--gpus", "8", "--pp", "2", "--schedule", "1f1b,interleaved"}),
                         {"--schedule", "one schedule runs a step", "planner"});
