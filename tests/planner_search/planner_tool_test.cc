@@ -201,8 +201,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"--model 8b --gpus 8 --ep-dispatcher nope",
                  "--ep-dispatcher: unknown value 'nope'"},
         BadInput{"--model 8b --gpus 8 --zero3-gather lazy", "--zero3-gather: unknown value 'lazy'"},
-        BadInput{"--model 8b --gpus 8 --expert-gemm fused",
-                 "--expert-gemm: unknown value 'fused'"},
+        BadInput{"--model 8b --gpus 8 --expert-gemm fused", "--expert-gemm: unknown value 'fused'"},
         BadInput{"--model 8b --gpus 8 --grad-reduce-fp32 maybe", "--grad-reduce-fp32"},
         BadInput{"--model 8b --gpus 8 --no-such-flag", "--no-such-flag"}));
 

@@ -41,13 +41,14 @@ TEST(UnitExpertGemm, RoundsOfConcurrentGemmsAddUp) {
   EXPECT_NEAR(model.gemm_time_s(with_batch(expert, 16, 4)), 4 * round4, 1e-15);
   EXPECT_NEAR(model.gemm_time_s(with_batch(expert, 6, 4)), round4 + round2, 1e-15);
   // As many streams as experts, or one expert: one kernel.
-  EXPECT_EQ(model.gemm_time_s(with_batch(expert, 3, 4)), model.gemm_time_s(with_batch(expert, 3, 0)));
+  EXPECT_EQ(model.gemm_time_s(with_batch(expert, 3, 4)),
+            model.gemm_time_s(with_batch(expert, 3, 0)));
   EXPECT_EQ(model.gemm_time_s(with_batch(expert, 1, 4)), model.gemm_time_s(expert));
   // The quantisation of the guide: 192 tiles in 2 waves of 132 (72.7 %) against 768 in 6 (97 %).
   const double q4 = 192.0 / 264.0, q16 = 768.0 / 792.0;
   EXPECT_NEAR(round4, 4 * expert.flops() / (1000e12 * q4) + 3e-6, 1e-12);
-  EXPECT_NEAR(model.gemm_time_s(with_batch(expert, 16, 0)), 16 * expert.flops() / (1000e12 * q16) + 3e-6,
-              1e-12);
+  EXPECT_NEAR(model.gemm_time_s(with_batch(expert, 16, 0)),
+              16 * expert.flops() / (1000e12 * q16) + 3e-6, 1e-12);
 }
 
 TEST(PropertyExpertGemm, PerExpertStreamsLieBetweenOneGroupedKernelAndOneGemmAtATime) {
@@ -133,8 +134,7 @@ TEST(PropertyExpertGemm, OneGroupedKernelIsNeverSlowerOverRandomMoeSteps) {
     double step_s[2];
     for (const ExpertGemm mode : {ExpertGemm::multi_stream, ExpertGemm::grouped}) {
       c.parallel.expert_gemm = mode;
-      const Evaluation e =
-          evaluate(c.model, c.training, c.parallel, *cluster, topology, c.gpus);
+      const Evaluation e = evaluate(c.model, c.training, c.parallel, *cluster, topology, c.gpus);
       ASSERT_TRUE(e.verdict.ok && e.result) << e.verdict.reason << ": " << c.describe();
       step_s[static_cast<int>(mode)] = e.result->step_time_s;
     }
