@@ -124,6 +124,21 @@ Result<Zero3Gather> parse_zero3_gather(const std::string& s) {
   return InputError{"--zero3-gather", "", "unknown mode '" + s + "'; use prefetch or on-demand"};
 }
 
+Result<MoeDispatcher> parse_moe_dispatcher(const std::string& s) {
+  for (MoeDispatcher v : {MoeDispatcher::all_to_all, MoeDispatcher::deepep}) {
+    if (s == moe_dispatcher_name(v)) return v;
+  }
+  return InputError{"--ep-dispatcher", "",
+                    "unknown dispatcher '" + s + "'; use alltoall or deepep"};
+}
+
+Result<ExpertGemm> parse_expert_gemm(const std::string& s) {
+  for (ExpertGemm v : {ExpertGemm::multi_stream, ExpertGemm::grouped}) {
+    if (s == expert_gemm_name(v)) return v;
+  }
+  return InputError{"--expert-gemm", "", "unknown mode '" + s + "'; use multi-stream or grouped"};
+}
+
 Result<CpAlgorithm> parse_cp_algorithm(const std::string& s) {
   for (CpAlgorithm v : {CpAlgorithm::ring, CpAlgorithm::ulysses}) {
     if (s == cp_algorithm_name(v)) return v;
@@ -321,25 +336,14 @@ Result<ParallelConfig> resolve_fixed_parallel(const ConfigFlags& f, const Resolv
   }
   if (f.rank_order) p.rank_order = *f.rank_order;
   if (f.ep_dispatcher) {
-    if (*f.ep_dispatcher == moe_dispatcher_name(MoeDispatcher::all_to_all)) {
-      p.moe_dispatcher = MoeDispatcher::all_to_all;
-    } else if (*f.ep_dispatcher == moe_dispatcher_name(MoeDispatcher::deepep)) {
-      p.moe_dispatcher = MoeDispatcher::deepep;
-    } else {
-      return InputError{"--ep-dispatcher", "",
-                        "unknown dispatcher '" + *f.ep_dispatcher + "'; use alltoall or deepep"};
-    }
+    auto d = parse_moe_dispatcher(*f.ep_dispatcher);
+    if (!d) return d.error();
+    p.moe_dispatcher = *d;
   }
   if (f.expert_gemm) {
-    if (*f.expert_gemm == expert_gemm_name(ExpertGemm::multi_stream)) {
-      p.expert_gemm = ExpertGemm::multi_stream;
-    } else if (*f.expert_gemm == expert_gemm_name(ExpertGemm::grouped)) {
-      p.expert_gemm = ExpertGemm::grouped;
-    } else {
-      return InputError{
-          "--expert-gemm", "",
-          "unknown expert GEMM mode '" + *f.expert_gemm + "'; use multi-stream or grouped"};
-    }
+    auto g = parse_expert_gemm(*f.expert_gemm);
+    if (!g) return g.error();
+    p.expert_gemm = *g;
   }
   if (f.zero3_gather) {
     auto g = parse_zero3_gather(*f.zero3_gather);

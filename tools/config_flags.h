@@ -70,6 +70,8 @@ Result<Schedule> parse_schedule(const std::string& text);
 Result<Recompute> parse_recompute(const std::string& text);
 Result<CpAlgorithm> parse_cp_algorithm(const std::string& text);
 Result<Zero3Gather> parse_zero3_gather(const std::string& text);
+Result<MoeDispatcher> parse_moe_dispatcher(const std::string& text);
+Result<ExpertGemm> parse_expert_gemm(const std::string& text);
 
 // The fully pinned configuration simulate runs: unset sizes default to 1, dp is derived from the
 // GPU count, sequence parallelism defaults to on when tp > 1, the schedule to interleaved when

@@ -149,17 +149,23 @@ TEST(UnitLaunchFlagsNotes, UlyssesIsMegatronA2aAndDeepSpeedSequenceParallelButNo
   EXPECT_TRUE(any_note_has(d, "no ring-attention"));
 }
 
-TEST(UnitLaunchFlagsNotes, DeepSpeedNeedsModelCodeForExpertParallelism) {
+// Mixtral-8x7B on 64 GPUs: tp 2, dp 32 and `ep`, ZeRO-1.
+Plan mixtral_plan(int ep) {
   Plan plan;
   plan.model = load_model("mixtral-8x7b").value();
   plan.training.seq_len = 4096;
   plan.training.global_batch = 128;
   plan.parallel.tp = 2;
   plan.parallel.dp = 32;
-  plan.parallel.ep = 8;
+  plan.parallel.ep = ep;
   plan.parallel.sequence_parallel = true;
   plan.parallel.zero_stage = 1;
   plan.gpus = 64;
+  return plan;
+}
+
+TEST(UnitLaunchFlagsNotes, DeepSpeedNeedsModelCodeForExpertParallelism) {
+  Plan plan = mixtral_plan(8);
   const LaunchFlags d = deepspeed(plan);
   EXPECT_FALSE(d.expressible);
   EXPECT_TRUE(any_note_has(d, "MoE(ep_size=8)"));
@@ -178,16 +184,7 @@ TEST(UnitLaunchFlagsNotes, DeepSpeedNeedsModelCodeForExpertParallelism) {
 TEST(UnitLaunchFlagsNotes, OneGroupedExpertGemmNeedsTransformerEnginesCutlassPath) {
   // Transformer Engine runs one cuBLAS GEMM per expert (the default plan); torchtitan runs one
   // grouped kernel. Each framework's notes say where it departs from the plan.
-  Plan plan;
-  plan.model = load_model("mixtral-8x7b").value();
-  plan.training.seq_len = 4096;
-  plan.training.global_batch = 128;
-  plan.parallel.tp = 2;
-  plan.parallel.dp = 32;
-  plan.parallel.ep = 4;  // 2 experts per rank
-  plan.parallel.sequence_parallel = true;
-  plan.parallel.zero_stage = 1;
-  plan.gpus = 64;
+  Plan plan = mixtral_plan(4);  // 2 experts per rank
   EXPECT_FALSE(any_note_has(megatron(plan), "NVTE_USE_CUTLASS_GROUPED_GEMM"));
   EXPECT_TRUE(any_note_has(titan(plan), "torch._grouped_mm"));
   plan.parallel.expert_gemm = ExpertGemm::grouped;
