@@ -229,6 +229,14 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
         throw_input_error(runs_source, pointer + "/moe_dispatcher",
                           "unknown dispatcher '" + dispatcher + "'; use alltoall or deepep");
       }
+      const std::string expert_gemm = get_or<std::string>(r, "expert_gemm", "multi-stream");
+      if (expert_gemm == expert_gemm_name(ExpertGemm::grouped)) {
+        p.expert_gemm = ExpertGemm::grouped;
+      } else if (expert_gemm != expert_gemm_name(ExpertGemm::multi_stream)) {
+        throw_input_error(
+            runs_source, pointer + "/expert_gemm",
+            "unknown expert GEMM mode '" + expert_gemm + "'; use multi-stream or grouped");
+      }
       if (!is_null(r, "framework_schedules")) {
         const Json& list = r.at("framework_schedules");
         if (!list.is_array()) {

@@ -82,6 +82,30 @@ TEST(UnitPublishedRuns, AnUnknownRecomputeModuleIsAnInputErrorNamingTheField) {
   EXPECT_NE(line.find("attention_scores"), std::string::npos) << line;
 }
 
+// Megatron-Core's experts run Transformer Engine's per-expert GEMMs unless a record or a completion
+// says the run used one grouped kernel.
+TEST(UnitPublishedRuns, ExpertGemmsArePerExpertUnlessTheRecordSaysGrouped) {
+  Files f = shipped_files();
+  const std::string id = "mzoo_mixtral_8x22b_dropless";
+  for (Json& record : f.runs) {
+    if (record.at("id") == id) record["expert_gemm"] = "grouped";
+  }
+  auto runs = load_published_runs(f.runs, "published_runs.json", f.completions, "c.json");
+  ASSERT_TRUE(runs.ok()) << runs.error().one_line();
+  for (const PublishedRun& r : runs->runs) {
+    EXPECT_EQ(r.parallel.expert_gemm, r.id == id ? ExpertGemm::grouped : ExpertGemm::multi_stream)
+        << r.id;
+  }
+  for (Json& record : f.runs) {
+    if (record.at("id") == id) record["expert_gemm"] = "cutlass";
+  }
+  auto bad = load_published_runs(f.runs, "published_runs.json", f.completions, "c.json");
+  ASSERT_FALSE(bad.ok());
+  const std::string line = bad.error().one_line();
+  EXPECT_NE(line.find("/expert_gemm"), std::string::npos) << line;
+  EXPECT_NE(line.find("cutlass"), std::string::npos) << line;
+}
+
 // Every shipped run states the schedules its framework offered, and each run's own schedule is one
 // of them (a published layout its framework could not have run would be a wrong completion).
 TEST(UnitPublishedRuns, EveryRunsScheduleIsOneItsFrameworkOffered) {
