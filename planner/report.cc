@@ -130,10 +130,21 @@ std::string report_header(const PlannerInputs& in) {
        cp_algorithm_name(in.pins.cp_algorithm.value_or(CpAlgorithm::ring)) +
        ", gradient reduction overlapped " + (f.overlap_grad_reduce ? "on" : "off") +
        ", TP comm overlap " + (f.tp_comm_overlap ? "on" : "off");
+  if (in.model.is_moe()) {
+    s += std::string(", expert dispatcher ") + moe_dispatcher_name(f.moe_dispatcher) +
+         ", expert GEMMs " +
+         (f.expert_gemm == ExpertGemm::grouped
+              ? "in one grouped kernel"
+              : "one per expert on " + std::to_string(kExpertGemmStreams) + " streams");
+  }
   // The other framework switches, where the command line moved them from their defaults.
   ParallelConfig others = f;
   others.overlap_grad_reduce = ParallelConfig{}.overlap_grad_reduce;
   others.tp_comm_overlap = ParallelConfig{}.tp_comm_overlap;
+  if (in.model.is_moe()) {
+    others.moe_dispatcher = ParallelConfig{}.moe_dispatcher;
+    others.expert_gemm = ParallelConfig{}.expert_gemm;
+  }
   for (const std::string& phrase : changed_switch_phrases(others)) {
     s += ", ";
     s += phrase;

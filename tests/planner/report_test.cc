@@ -3,7 +3,9 @@
 
 #include <string>
 
+#include "hardware_profiles/catalogue.h"
 #include "planner/report.h"
+#include "sim/workload/presets.h"
 
 namespace ptsim {
 namespace {
@@ -41,6 +43,32 @@ TEST(UnitReport, TheLimitIsTheLargestLossOrComputeWhenNoLossMatters) {
   StepResult full = step(8.0, 1.5, 0.5);
   full.memory.peak_bytes = 0.96 * full.memory.capacity_bytes;
   EXPECT_EQ(step_limiter(full), "memory 96%");
+}
+
+// The header says how a mixture-of-experts model's tokens and expert GEMMs run, defaults
+// included, and says it once; a dense model's header says nothing of experts.
+TEST(UnitReport, TheHeaderStatesTheExpertDispatcherAndGemmModeOfMoeModels) {
+  PlannerInputs in;
+  in.model = load_model("mixtral-8x7b").value();
+  in.training.seq_len = 4096;
+  in.training.global_batch = 64;
+  in.cluster = load_cluster("dgx-h100").value();
+  in.gpus = 16;
+  const std::string moe = report_header(in);
+  EXPECT_NE(moe.find("expert dispatcher alltoall, expert GEMMs one per expert on 4 streams"),
+            std::string::npos)
+      << moe;
+  in.pins.framework.expert_gemm = ExpertGemm::grouped;
+  in.pins.framework.moe_dispatcher = MoeDispatcher::deepep;
+  const std::string pinned = report_header(in);
+  EXPECT_NE(pinned.find("expert dispatcher deepep, expert GEMMs in one grouped kernel"),
+            std::string::npos)
+      << pinned;
+  EXPECT_EQ(pinned.find("experts in one grouped GEMM"), std::string::npos) << pinned;
+  EXPECT_EQ(pinned.find("DeepEP dispatcher"), std::string::npos) << pinned;
+  in.model = load_model("llama3-8b").value();
+  in.pins.framework = ParallelConfig{};
+  EXPECT_EQ(report_header(in).find("expert"), std::string::npos);
 }
 
 }  // namespace
