@@ -10,6 +10,8 @@ const char* kernel_class_name(KernelClass c) {
   switch (c) {
     case KernelClass::gemm:
       return "gemm";
+    case KernelClass::batched_gemm:
+      return "batched_gemm";
     case KernelClass::attention_forward:
       return "attention_forward";
     case KernelClass::attention_backward:
@@ -37,7 +39,7 @@ KernelClass kernel_class(const Kernel& kernel) {
       [](const auto& k) -> KernelClass {
         using T = std::decay_t<decltype(k)>;
         if constexpr (std::is_same_v<T, GemmKernel>) {
-          return KernelClass::gemm;
+          return k.batch > 1 ? KernelClass::batched_gemm : KernelClass::gemm;
         } else if constexpr (std::is_same_v<T, AttentionKernel>) {
           return k.backward ? KernelClass::attention_backward : KernelClass::attention_forward;
         } else {

@@ -15,8 +15,12 @@
 
 namespace ptsim {
 
+// GEMMs of one product (batch 1) and of several independent ones (batch > 1: a rank's local
+// experts, unfused attention's per-head products) are separate classes: the second run at their
+// own, often lower, rate, which a sum with the dense projections would hide.
 enum class KernelClass : std::uint8_t {
   gemm,
+  batched_gemm,
   attention_forward,
   attention_backward,
   norm,
@@ -27,7 +31,7 @@ enum class KernelClass : std::uint8_t {
   optimizer,
   copy,
 };
-inline constexpr std::size_t kKernelClassCount = 10;
+inline constexpr std::size_t kKernelClassCount = 11;
 
 const char* kernel_class_name(KernelClass c);
 KernelClass kernel_class(const Kernel& kernel);

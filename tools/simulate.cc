@@ -41,7 +41,8 @@ void print_kernels(const KernelProfile& k, int pipeline_rank) {
     const KernelClassTotals& c = k.by_class[i];
     if (c.count == 0) continue;
     const auto cls = static_cast<KernelClass>(i);
-    const bool flop_bound = cls == KernelClass::gemm || cls == KernelClass::attention_forward ||
+    const bool flop_bound = cls == KernelClass::gemm || cls == KernelClass::batched_gemm ||
+                            cls == KernelClass::attention_forward ||
                             cls == KernelClass::attention_backward;
     const std::string rate =
         flop_bound ? std::to_string(static_cast<long>(c.flops / c.time_s / 1e12 + 0.5)) + " TFLOP/s"

@@ -10,8 +10,10 @@
 #include "planner/evaluate.h"
 #include "planner/result_json.h"
 #include "sim/kernel_profile.h"
+#include "sim/workload/graph_builder.h"
 #include "sim/workload/presets.h"
 #include "tests/simulator/sim_fixtures.h"
+#include "tests/workload/test_specs.h"
 
 namespace ptsim {
 namespace {
@@ -49,6 +51,7 @@ TEST(UnitKernelProfile, CountsTimesFlopsAndBytesOfOneRankByClass) {
   EXPECT_EQ(at(KernelClass::attention_forward).count, 1u);
   EXPECT_EQ(at(KernelClass::attention_backward).count, 1u);
   EXPECT_EQ(at(KernelClass::softmax).count, 0u);
+  EXPECT_EQ(at(KernelClass::batched_gemm).count, 0u);
 
   EXPECT_DOUBLE_EQ(at(KernelClass::gemm).flops, 2 * 2.0 * 2048 * 1024 * 4096);
   EXPECT_DOUBLE_EQ(at(KernelClass::gemm).bytes,
@@ -81,6 +84,35 @@ TEST(UnitKernelProfile, Fp8GemmBytesCountOneByteInputsTwoByteOutputAndTheInputCa
   EXPECT_DOUBLE_EQ(k.bytes(), 2 * (1024.0 * 256 + 256.0 * 512 + 1024.0 * 512 * 2));
   // The cast reads A in bf16 and writes two fp8 copies: 4 bytes per element of A.
   EXPECT_DOUBLE_EQ(kernel_bytes(Kernel{k}), k.bytes() + 4.0 * 1024 * 256 * 2);
+}
+
+TEST(UnitKernelProfile, GemmsOfSeveralProductsAreTheirOwnClass) {
+  EXPECT_EQ(kernel_class(GemmKernel{512, 3072, 4096, 1, Dtype::bf16}), KernelClass::gemm);
+  // A rank's 16 experts, per-expert on 4 streams or grouped, and unfused attention's products.
+  EXPECT_EQ(kernel_class(GemmKernel{512, 3072, 4096, 16, Dtype::bf16, false, 4}),
+            KernelClass::batched_gemm);
+  EXPECT_EQ(kernel_class(GemmKernel{512, 3072, 4096, 16, Dtype::bf16}), KernelClass::batched_gemm);
+  EXPECT_EQ(kernel_class(GemmKernel{2048, 2048, 128, 32, Dtype::bf16}), KernelClass::batched_gemm);
+  // In a step of a mixture-of-experts model, the experts' FLOPs are the batched class's.
+  const ModelSpec model = testing::moe_spec(2, 512, 8, 8, 1024, 8, 2, 4096);
+  TrainingConfig t;
+  t.seq_len = 512;
+  t.global_batch = 8;
+  ParallelConfig p;
+  p.dp = 8;
+  p.ep = 2;
+  auto r = build_step_graph(model, t, p, 8, GraphMode::reduced);
+  ASSERT_TRUE(r.verdict.ok) << r.verdict.reason;
+  const KernelProfile k = kernel_profile(r.step->graph, 0, ComputeCostModel(testing::ideal_gpu()));
+  const KernelClassTotals& batched =
+      k.by_class[static_cast<std::size_t>(KernelClass::batched_gemm)];
+  // Per micro-batch of 512 tokens, 2 layers of top-2 routing through 4 local experts of
+  // 512 -> 2 x 1024 (gated) -> 512: forward 2 x 512 x 2 x 3 x 512 x 1024 FLOPs per layer (the
+  // tokens the rank's experts receive equal the tokens it sends when routing is balanced), backward
+  // twice that; 1 micro-batch per rank (global batch 8 over dp 8).
+  const double expert_fwd = 2.0 * 512 * 2 * 3 * 512 * 1024;
+  EXPECT_DOUBLE_EQ(batched.flops, 2 * 3 * expert_fwd);
+  EXPECT_EQ(batched.count, 2u * 2 * 3);  // per layer: fc1 and fc2, each forward, dgrad, wgrad
 }
 
 TEST(UnitKernelProfile, EveryMemoryBoundKindHasItsOwnClass) {
