@@ -7,15 +7,16 @@
 //   3.1-3.2): tiles = ceil(m/tm) ceil(n/tn) per batch entry, tile efficiency
 //   m n / (ceil(m/tm) tm ceil(n/tn) tn), waves = ceil(tiles / (SMs x CTAs per SM)), wave efficiency
 //   tiles / (waves SMs CTAs). cuBLAS picks its tile orientation, so the better of tm x tn and
-//   tn x tm counts.
+//   tn x tm counts. A batch of separate GEMMs on c streams (GemmKernel::streams, Transformer
+//   Engine's per-expert GEMMs) runs in rounds of c, each timed as one kernel over its GEMMs.
 // * Fused attention: FLOPs as FlashAttention counts them (kernel.h), over the peak times the
 //   forward or backward efficiency table, or HBM-bound, whichever is longer, + launch.
 // * Memory-bound kernels: bytes over HBM bandwidth times the memory efficiency table (which falls
 //   for small kernels), or their FLOPs at the fp32 peak if longer, + launch.
 // Leaves out: L2 residency, clock throttling under power limits, kernel fusion beyond what the
-// graph states. Validated by tests/cost_models/compute_cost_test.cc (wave-quantisation worked
-// example of the guide: 133 tiles on 132 SMs take 2 waves at 50%; roofline limits) and, end to
-// end, by `validate` against published runs.
+// graph states. Validated by tests/simulator/gemm_cost_test.cc (the guide's wave-quantisation
+// examples: 133 tiles on 132 SMs take 2 waves at 50%; roofline limits), expert_gemm_test.cc
+// (rounds on streams), fp8_gemm_test.cc and, end to end, by `validate` against published runs.
 #pragma once
 
 #include <vector>
