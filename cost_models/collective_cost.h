@@ -34,9 +34,9 @@
 // The simulator decomposes the chosen algorithm into flows on the topology
 // (sim/network/collective_flows.h), where contention changes the bandwidth; this file's
 // predicted_time_s() is the contention-free time, also a lower bound the planner uses.
-// Validated by tests/cost_models/collective_cost_test.cc (ring all-reduce
-// 2(n-1)/n S/B + 2(n-1) alpha, all-gather, reduce-scatter, hierarchical closed forms; algorithm
-// choice at small and large sizes).
+// Validated through the flows that run it (tests/simulator/collective_flows_test.cc: ring
+// all-reduce 2(n-1)/n S/B + 2(n-1) alpha, all-gather, reduce-scatter, hierarchical closed forms and
+// the algorithm chosen for each; tests/network/ring_on_fabric_test.cc: rings on the fat tree).
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,8 @@
 // Activation memory a rank keeps per micro-batch between a layer's forward and its backward,
 // counted tensor by tensor as Korthikanti et al. 2022 (arXiv:2205.05198, section 4, Table 2) do:
 // 16-bit activations, 1-byte dropout masks. For a GPT layer with unfused attention and dropout this
-// reproduces their closed forms exactly (tests/workload/activation_memory_test.cc):
+// reproduces their closed forms exactly (tests/workload/memory_test.cc,
+// KorthikantiActivationCoefficientsForGpt3):
 //   no parallelism            sbh (34 + 5as/h)
 //   tensor parallel           sbh (10 + 24/t + 5as/(ht))
 //   tensor + sequence par.    sbh (34 + 5as/h) / t

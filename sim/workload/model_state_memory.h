@@ -2,7 +2,7 @@
 // Table 1): mixed-precision Adam keeps 2 bytes of 16-bit weights, 2 of 16-bit gradients and K = 12
 // of fp32 master weights, momentum and variance per parameter. Stage 1 shards the optimizer state,
 // stage 2 also the gradients, stage 3 also the weights, over the N_d data-parallel ranks.
-// Worked example (the paper's Figure 1, tests/workload/model_state_memory_test.cc): 7.5B
+// Worked example (the paper's Figure 1, tests/workload/memory_test.cc ZeroTableOneEveryCell): 7.5B
 // parameters, N_d = 64: 120 GB, 31.4 GB, 16.6 GB and 1.9 GB for stages 0 to 3.
 #pragma once
 
