@@ -13,7 +13,8 @@ namespace ptsim {
 namespace {
 
 TEST(UnitGemmCost, WaveQuantisationFollowsTheGuidesWorkedExamples) {
-  const ComputeCostModel model(testing::ideal_gpu());
+  const GpuProfile gpu = testing::ideal_gpu();  // the model keeps a reference to it
+  const ComputeCostModel model(gpu);
   // 133 tiles of 128 x 256 on 132 SMs: a second wave with one tile in it.
   EXPECT_NEAR(model.quantisation_efficiency(GemmKernel{128 * 133, 256, 4096}), 133.0 / 264, 1e-3);
   // 2048 tiles: 16 waves, the last one holding 68 of 132.
@@ -23,7 +24,8 @@ TEST(UnitGemmCost, WaveQuantisationFollowsTheGuidesWorkedExamples) {
 }
 
 TEST(UnitGemmCost, PartialTilesCountAsWholeOnes) {
-  const ComputeCostModel model(testing::ideal_gpu());
+  const GpuProfile gpu = testing::ideal_gpu();  // the model keeps a reference to it
+  const ComputeCostModel model(gpu);
   // 100 x 200 in one 128 x 256 tile (either orientation fits it whole): 20000 of 32768 cells.
   EXPECT_NEAR(model.quantisation_efficiency(GemmKernel{100, 200, 4096}),
               (100.0 * 200) / (128 * 256) / 132, 1e-12);
