@@ -29,6 +29,8 @@ namespace ptsim {
 class ComputeCostModel {
  public:
   explicit ComputeCostModel(const GpuProfile& gpu) : gpu_(gpu) {}
+  // The model keeps a reference to the profile: a temporary one would dangle.
+  explicit ComputeCostModel(const GpuProfile&& gpu) = delete;
 
   double time_s(const Kernel& kernel) const;
   double gemm_time_s(const GemmKernel& k) const;

@@ -103,7 +103,8 @@ TEST(UnitKernelProfile, GemmsOfSeveralProductsAreTheirOwnClass) {
   p.ep = 2;
   auto r = build_step_graph(model, t, p, 8, GraphMode::reduced);
   ASSERT_TRUE(r.verdict.ok) << r.verdict.reason;
-  const KernelProfile k = kernel_profile(r.step->graph, 0, ComputeCostModel(testing::ideal_gpu()));
+  const GpuProfile gpu = testing::ideal_gpu();
+  const KernelProfile k = kernel_profile(r.step->graph, 0, ComputeCostModel(gpu));
   const KernelClassTotals& batched =
       k.by_class[static_cast<std::size_t>(KernelClass::batched_gemm)];
   // Per micro-batch of 512 tokens, 2 layers of top-2 routing through 4 local experts of
