@@ -177,10 +177,11 @@ LaunchFlags torchtitan_toml(const ModelSpec& m, const TrainingConfig& t, const P
                     "all-to-all; this runs ring attention");
   }
   if (m.is_moe() && m.moe.num_experts / p.ep > 1 && p.expert_gemm == ExpertGemm::multi_stream) {
-    out.notes.push_back(
+    out.notes.push_back(fmt::format(
         "torchtitan runs each rank's experts as one grouped GEMM (torch._grouped_mm), which the "
-        "plan timed as one GEMM per expert on 4 streams (--expert-gemm grouped times it as "
-        "torchtitan runs it)");
+        "plan timed as one GEMM per expert on {} streams (--expert-gemm grouped times it as "
+        "torchtitan runs it)",
+        kExpertGemmStreams));
   }
   if (m.is_moe() && p.ep > 1) {
     // torchtitan borrows expert parallelism from dp_shard x cp (etp = tp) or dp_shard x cp x tp

@@ -74,9 +74,10 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
                  "expert: how tokens reach their experts: alltoall (one all-to-all) or deepep "
                  "(once per node, then NVLink) [default: alltoall]");
   app.add_option("--expert-gemm", f.expert_gemm,
-                 "expert: how a rank's experts run their GEMMs: multi-stream (one per expert on 4 "
-                 "streams, Transformer Engine's default) or grouped (one grouped kernel, e.g. "
-                 "CUTLASS) [default: multi-stream]");
+                 "expert: how a rank's experts run their GEMMs: multi-stream (one per expert on " +
+                     std::to_string(kExpertGemmStreams) +
+                     " streams, Transformer Engine's default) or grouped (one grouped kernel, "
+                     "e.g. CUTLASS) [default: multi-stream]");
   app.add_option(
       "--overlap-p2p-comm", f.switches.overlap_p2p,
       "expert: interleaved schedule's pipeline sends run beside compute (Megatron-LM "
