@@ -59,7 +59,31 @@ Result<PublishedRanking> rank_published(const PublishedRun& run, const ClusterPr
   auto searched = search(in, topology, search_options);
   if (!searched) return searched.error();
   out.best = searched->ranked.front();
+
+  if (run.ranking_searches.any()) {
+    PlannerInputs agree = in;
+    const ParallelConfig& p = run.parallel;
+    agree.pins.tp = p.tp;
+    agree.pins.pp = p.pp;
+    agree.pins.dp = p.dp;
+    agree.pins.cp = p.cp;
+    agree.pins.ep = p.ep;
+    agree.pins.etp = p.etp;
+    agree.pins.sequence_parallel = p.sequence_parallel;
+    if (!run.ranking_searches.micro_batch) agree.pins.micro_batch = p.micro_batch;
+    // A record that interleaves without giving the chunk count keeps interleaving; one that
+    // states no schedule at all (conventional vpp 1) may take any schedule its framework had.
+    if (!run.ranking_searches.vpp) agree.pins.vpp = p.vpp;
+    if (!run.ranking_searches.vpp || p.vpp > 1) agree.pins.schedules = {p.schedule};
+    // Nothing agreeing that fits (an error) leaves the conventional layout to stand for it.
+    if (auto variants = search(agree, topology, search_options);
+        variants && variants->ranked.front().result.step_time_s < published_s) {
+      out.agreeing = variants->ranked.front();
+    }
+  }
   if (!options.count_rank) return out;
+  const double ranked_s = out.ranked_step_s();
+  const ParallelConfig& ranked_config = out.agreeing ? out.agreeing->config : run.parallel;
 
   // Every candidate, and those whose bound leaves room to be faster than the published layout.
   PlannerBounds bounds(in.model, in.training, in.cluster, topology, in.gpus);
@@ -74,10 +98,10 @@ Result<PublishedRanking> rank_published(const PublishedRun& run, const ClusterPr
     const Candidate& c = list.candidates[i];
     if (bounds.memory_bytes(c.config) > capacity) continue;
     ++out.candidates;
-    if (same_config(c.config, run.parallel)) out.published_is_candidate = true;
-    if (c.quick_bound_s >= published_s) continue;
+    if (same_config(c.config, ranked_config)) out.published_is_candidate = true;
+    if (c.quick_bound_s >= ranked_s) continue;
     const double bound = bounds.time_s(c.config);
-    if (bound < published_s) maybe.push_back({bound, i});
+    if (bound < ranked_s) maybe.push_back({bound, i});
   }
   out.maybe_faster = static_cast<std::int64_t>(maybe.size());
   std::sort(maybe.begin(), maybe.end(), [&](const Maybe& a, const Maybe& b) {
@@ -105,7 +129,7 @@ Result<PublishedRanking> rank_published(const PublishedRun& run, const ClusterPr
     pool.wait_idle();
     for (const auto& r : results) {
       ++out.simulated;
-      if (r && r->memory.fits && r->step_time_s < published_s) ++out.faster;
+      if (r && r->memory.fits && r->step_time_s < ranked_s) ++out.faster;
     }
     if (maybe.size() > kExactUpTo && out.faster >= limit) return out;  // outside the fraction
   }

@@ -254,6 +254,23 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
           run.framework_schedules.push_back(*s);
         }
       }
+      if (!is_null(r, "ranking_searches")) {
+        const Json& list = r.at("ranking_searches");
+        const std::string field = pointer + "/ranking_searches";
+        if (!list.is_array()) throw_input_error(runs_source, field, "expected a list of fields");
+        for (const Json& word : list) {
+          const std::string name = word.is_string() ? word.get<std::string>() : word.dump();
+          if (name == "micro_batch_size") {
+            run.ranking_searches.micro_batch = true;
+          } else if (name == "vpp") {
+            run.ranking_searches.vpp = true;
+          } else {
+            throw_input_error(
+                runs_source, field,
+                "the ranking cannot search '" + name + "'; use micro_batch_size or vpp");
+          }
+        }
+      }
       if (p.pp == 1) p.vpp = 1;
       // Layers that do not divide over pp x vpp model stages go as Megatron's
       // --account-for-embedding/loss-in-pipeline-split puts them: one fewer on the first and last

@@ -39,6 +39,16 @@ struct PublishedRun {
   // The pipeline schedules the run's framework offered (empty: not stated). The planner's
   // ranking of the run searches only these, as it holds the rest of the run's software.
   std::vector<Schedule> framework_schedules;
+  // Layout fields the source leaves unstated, whose value here is a convention (completion field
+  // `ranking_searches`: micro_batch_size, vpp). The planner's ranking does not hold the published
+  // layout to the convention: it stands for the fastest layout that agrees with everything the
+  // source states, these fields searched (published_ranking.h).
+  struct ConventionalLayout {
+    bool micro_batch = false;
+    bool vpp = false;  // the chunk count, and with it whether the schedule interleaves
+    bool any() const { return micro_batch || vpp; }
+  };
+  ConventionalLayout ranking_searches;
   // Measured: tokens per second per GPU (end to end) or seconds per layer (per_layer).
   double measured = 0;
   std::string measured_from;             // which field it came from

@@ -137,6 +137,45 @@ TEST(UnitPublishedRuns, AnUnknownFrameworkScheduleIsAnInputErrorNamingTheField) 
   EXPECT_NE(line.find("looped-bfs"), std::string::npos) << line;
 }
 
+// The layout fields a record leaves to convention are searched by the planner's ranking, and only
+// those: Table 1 of Narayanan et al. 2021 gives neither micro-batch size nor chunk count (but its
+// 39.1B row cannot interleave on 2 stages), Table 2's PTD-P rows give the micro-batch but not the
+// chunks, the Megatron-Core README table neither; the ZeRO-3 rows and the MoE model zoo state
+// both.
+TEST(UnitPublishedRuns, OnlyTheLayoutFieldsARecordLeavesToConventionAreSearchedByTheRanking) {
+  const Files f = shipped_files();
+  auto runs = load_published_runs(f.runs, "published_runs.json", f.completions, "c.json");
+  ASSERT_TRUE(runs.ok()) << runs.error().one_line();
+  auto searched = [&](const char* id) {
+    const PublishedRun* r = find(*runs, id);
+    EXPECT_NE(r, nullptr) << id;
+    return r == nullptr ? std::pair{false, false}
+                        : std::pair{r->ranking_searches.micro_batch, r->ranking_searches.vpp};
+  };
+  EXPECT_EQ(searched("mlm21_t1_76.1B"), std::pair(true, true));
+  EXPECT_EQ(searched("mlm21_t1_39.1B"), std::pair(true, false));
+  EXPECT_EQ(searched("mlm21_t2_ptd_174B_384gpu"), std::pair(false, true));
+  EXPECT_EQ(searched("mcore08_weak_70B"), std::pair(true, true));
+  EXPECT_EQ(searched("mlm21_t2_zero3_174B_384gpu"), std::pair(false, false));
+  EXPECT_EQ(searched("k22_t5_175B_selective_sp"), std::pair(false, false));
+  EXPECT_EQ(searched("mzoo_qwen3_235b_crossnodeEP_DeepEP_tp2pp8ep32_17.6s"),
+            std::pair(false, false));
+  EXPECT_EQ(searched("bloom176b_384gpu_gbs2048"), std::pair(false, false));
+}
+
+TEST(UnitPublishedRuns, ARankingSearchOfAnotherFieldIsAnInputErrorNamingTheField) {
+  Files f = shipped_files();
+  for (Json& record : f.runs) {
+    if (record.at("id") == "k22_t5_175B_selective_sp")
+      record["ranking_searches"] = Json::array({"vpp", "tp"});
+  }
+  auto runs = load_published_runs(f.runs, "published_runs.json", f.completions, "c.json");
+  ASSERT_FALSE(runs.ok());
+  const std::string line = runs.error().one_line();
+  EXPECT_NE(line.find("/ranking_searches"), std::string::npos) << line;
+  EXPECT_NE(line.find("'tp'"), std::string::npos) << line;
+}
+
 // Megatron-LM 2021-22 took --num-layers-per-virtual-pipeline-stage, so an interleaved run's chunk
 // count divides the layers per stage, and it interleaved only with more than 2 stages
 // (arguments.py asserts both); it also waited for every pipeline send. The completions of the
