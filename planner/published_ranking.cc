@@ -41,8 +41,9 @@ Result<PublishedRanking> rank_published(const PublishedRun& run, const ClusterPr
 
   // Same job and software, the layout searched. The run's software is what its framework offered
   // and the authors turned on: the framework's behaviours, the rank order, the context-parallel
-  // algorithm, the ZeRO stage, the recomputation mode, the pipeline schedules it had and, when
-  // off, sequence parallelism (2021 Megatron-LM had neither selective recomputation nor a
+  // algorithm, the ZeRO stage, the recomputation mode, the pipeline schedules it had (and no
+  // pipeline at all where it could not pipeline that ZeRO stage) and, when off, sequence
+  // parallelism (2021 Megatron-LM had neither selective recomputation nor a
   // distributed optimizer, no Megatron-LM has ZB-H1 or DualPipe; ranking its layouts against
   // features it lacked would test the software's progress, not the planner).
   PlannerInputs in{run.model, run.training, cluster, run.gpus, {}};
@@ -53,6 +54,10 @@ Result<PublishedRanking> rank_published(const PublishedRun& run, const ClusterPr
   in.pins.recompute = run.parallel.recompute;
   if (!run.parallel.sequence_parallel) in.pins.sequence_parallel = false;
   in.pins.schedules = run.framework_schedules;
+  if (run.framework_pipeline_zero_max >= 0 &&
+      run.parallel.zero_stage > run.framework_pipeline_zero_max) {
+    in.pins.pp = 1;
+  }
   SearchOptions search_options;
   search_options.top_k = 1;
   search_options.threads = options.threads;

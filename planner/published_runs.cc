@@ -271,6 +271,11 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
           }
         }
       }
+      run.framework_pipeline_zero_max = get_or<int>(r, "framework_pipeline_zero_max", -1);
+      if (run.framework_pipeline_zero_max < -1 || run.framework_pipeline_zero_max > 3) {
+        throw_input_error(runs_source, pointer + "/framework_pipeline_zero_max",
+                          "expected a ZeRO stage 0 to 3");
+      }
       if (p.pp == 1) p.vpp = 1;
       // Layers that do not divide over pp x vpp model stages go as Megatron's
       // --account-for-embedding/loss-in-pipeline-split puts them: one fewer on the first and last

@@ -49,6 +49,10 @@ struct PublishedRun {
     bool any() const { return micro_batch || vpp; }
   };
   ConventionalLayout ranking_searches;
+  // The highest ZeRO stage the run's framework could pipeline (completion field
+  // `framework_pipeline_zero_max`; -1: no limit stated). DeepSpeed's pipeline engine refuses
+  // ZeRO-2 and -3, so the ranking of a DeepSpeed ZeRO-3 run searches no pipelines.
+  int framework_pipeline_zero_max = -1;
   // Measured: tokens per second per GPU (end to end) or seconds per layer (per_layer).
   double measured = 0;
   std::string measured_from;             // which field it came from

@@ -176,6 +176,25 @@ TEST(UnitPublishedRuns, ARankingSearchOfAnotherFieldIsAnInputErrorNamingTheField
   EXPECT_NE(line.find("'tp'"), std::string::npos) << line;
 }
 
+// DeepSpeed's pipeline engine refuses ZeRO-2 and -3: the runs that trained with DeepSpeed say so,
+// the others state no limit; a stage outside 0-3 is an input error naming the field.
+TEST(UnitPublishedRuns, DeepSpeedRunsStateTheHighestZeroStageTheirFrameworkCouldPipeline) {
+  Files f = shipped_files();
+  auto runs = load_published_runs(f.runs, "published_runs.json", f.completions, "c.json");
+  ASSERT_TRUE(runs.ok()) << runs.error().one_line();
+  for (const PublishedRun& r : runs->runs) {
+    const bool deepspeed = r.id.rfind("mlm21_t2_zero3_", 0) == 0 || r.family == "bloom176b";
+    EXPECT_EQ(r.framework_pipeline_zero_max, deepspeed ? 1 : -1) << r.id;
+  }
+  for (Json& record : f.runs) {
+    if (record.at("id") == "bloom176b_384gpu_gbs2048") record["framework_pipeline_zero_max"] = 4;
+  }
+  auto bad = load_published_runs(f.runs, "published_runs.json", f.completions, "c.json");
+  ASSERT_FALSE(bad.ok());
+  const std::string line = bad.error().one_line();
+  EXPECT_NE(line.find("/framework_pipeline_zero_max"), std::string::npos) << line;
+}
+
 // Megatron-LM 2021-22 took --num-layers-per-virtual-pipeline-stage, so an interleaved run's chunk
 // count divides the layers per stage, and it interleaved only with more than 2 stages
 // (arguments.py asserts both); it also waited for every pipeline send. The completions of the
