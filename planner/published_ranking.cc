@@ -23,6 +23,44 @@ bool same_config(const ParallelConfig& a, const ParallelConfig& b) {
   return !config_less(a, b) && !config_less(b, a);
 }
 
+// The fastest layout that agrees with everything the record states, searching the fields it
+// leaves to convention (PublishedRun::ranking_searches) with the run's software pins of `in`;
+// nothing when no agreeing layout passes the rules and fits.
+std::optional<SimulatedCandidate> fastest_agreeing(const PublishedRun& run, const PlannerInputs& in,
+                                                   const Topology& topology,
+                                                   const SearchOptions& options) {
+  const ParallelConfig& p = run.parallel;
+  const PublishedRun::ConventionalLayout& free = run.ranking_searches;
+  PlannerInputs agree = in;
+  agree.pins.dp = p.dp;
+  agree.pins.cp = p.cp;
+  agree.pins.ep = p.ep;
+  agree.pins.etp = p.etp;
+  if (!free.micro_batch) agree.pins.micro_batch = p.micro_batch;
+  // A record that interleaves without giving the chunk count keeps interleaving; one that states
+  // no schedule at all (conventional vpp 1) may take any schedule its framework had.
+  if (!free.vpp) agree.pins.vpp = p.vpp;
+  if (!free.vpp || p.vpp > 1) agree.pins.schedules = {p.schedule};
+  // Only the model-parallel size stated: every split of it into tensor and pipeline stages.
+  const int model_parallel = p.tp * p.pp;
+  std::optional<SimulatedCandidate> best;
+  for (int tp = 1; tp <= model_parallel; ++tp) {
+    if (model_parallel % tp != 0 || (!free.tp_pp_split && tp != p.tp)) continue;
+    agree.pins.tp = tp;
+    agree.pins.pp = model_parallel / tp;
+    agree.pins.sequence_parallel = tp > 1 && p.sequence_parallel;
+    auto variants = search(agree, topology, options);
+    if (!variants) continue;  // this split breaks a rule or does not fit
+    const SimulatedCandidate& first = variants->ranked.front();
+    if (!best || first.result.step_time_s < best->result.step_time_s ||
+        (first.result.step_time_s == best->result.step_time_s &&
+         config_less(first.config, best->config))) {
+      best = first;
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
 Result<PublishedRanking> rank_published(const PublishedRun& run, const ClusterProfile& cluster,
@@ -66,25 +104,8 @@ Result<PublishedRanking> rank_published(const PublishedRun& run, const ClusterPr
   out.best = searched->ranked.front();
 
   if (run.ranking_searches.any()) {
-    PlannerInputs agree = in;
-    const ParallelConfig& p = run.parallel;
-    agree.pins.tp = p.tp;
-    agree.pins.pp = p.pp;
-    agree.pins.dp = p.dp;
-    agree.pins.cp = p.cp;
-    agree.pins.ep = p.ep;
-    agree.pins.etp = p.etp;
-    agree.pins.sequence_parallel = p.sequence_parallel;
-    if (!run.ranking_searches.micro_batch) agree.pins.micro_batch = p.micro_batch;
-    // A record that interleaves without giving the chunk count keeps interleaving; one that
-    // states no schedule at all (conventional vpp 1) may take any schedule its framework had.
-    if (!run.ranking_searches.vpp) agree.pins.vpp = p.vpp;
-    if (!run.ranking_searches.vpp || p.vpp > 1) agree.pins.schedules = {p.schedule};
-    // Nothing agreeing that fits (an error) leaves the conventional layout to stand for it.
-    if (auto variants = search(agree, topology, search_options);
-        variants && variants->ranked.front().result.step_time_s < published_s) {
-      out.agreeing = variants->ranked.front();
-    }
+    auto agreeing = fastest_agreeing(run, in, topology, search_options);
+    if (agreeing && agreeing->result.step_time_s < published_s) out.agreeing = std::move(agreeing);
   }
   if (!options.count_rank) return out;
   const double ranked_s = out.ranked_step_s();

@@ -264,10 +264,12 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
             run.ranking_searches.micro_batch = true;
           } else if (name == "vpp") {
             run.ranking_searches.vpp = true;
+          } else if (name == "tp_pp_split") {
+            run.ranking_searches.tp_pp_split = true;
           } else {
-            throw_input_error(
-                runs_source, field,
-                "the ranking cannot search '" + name + "'; use micro_batch_size or vpp");
+            throw_input_error(runs_source, field,
+                              "the ranking cannot search '" + name +
+                                  "'; use micro_batch_size, vpp or tp_pp_split");
           }
         }
       }

@@ -40,13 +40,14 @@ struct PublishedRun {
   // ranking of the run searches only these, as it holds the rest of the run's software.
   std::vector<Schedule> framework_schedules;
   // Layout fields the source leaves unstated, whose value here is a convention (completion field
-  // `ranking_searches`: micro_batch_size, vpp). The planner's ranking does not hold the published
-  // layout to the convention: it stands for the fastest layout that agrees with everything the
-  // source states, these fields searched (published_ranking.h).
+  // `ranking_searches`: micro_batch_size, vpp, tp_pp_split). The planner's ranking does not hold
+  // the published layout to the convention: it stands for the fastest layout that agrees with
+  // everything the source states, these fields searched (published_ranking.h).
   struct ConventionalLayout {
     bool micro_batch = false;
-    bool vpp = false;  // the chunk count, and with it whether the schedule interleaves
-    bool any() const { return micro_batch || vpp; }
+    bool vpp = false;          // the chunk count, and with it whether the schedule interleaves
+    bool tp_pp_split = false;  // only tp x pp (the model-parallel size) stated
+    bool any() const { return micro_batch || vpp || tp_pp_split; }
   };
   ConventionalLayout ranking_searches;
   // The highest ZeRO stage the run's framework could pipeline (completion field

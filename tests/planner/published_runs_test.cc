@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/json_reader.h"
@@ -139,28 +140,31 @@ TEST(UnitPublishedRuns, AnUnknownFrameworkScheduleIsAnInputErrorNamingTheField) 
 
 // The layout fields a record leaves to convention are searched by the planner's ranking, and only
 // those: Table 1 of Narayanan et al. 2021 gives neither micro-batch size nor chunk count (but its
-// 39.1B row cannot interleave on 2 stages), Table 2's PTD-P rows give the micro-batch but not the
-// chunks, the Megatron-Core README table neither; the ZeRO-3 rows and the MoE model zoo state
-// both.
+// 39.1B row cannot interleave on 2 stages), Table 2's PTD-P rows give the micro-batch and the
+// model-parallel size but neither its split into tp and pp nor the chunks, the Megatron-Core
+// README table neither micro-batch nor chunks; the ZeRO-3 rows and the MoE model zoo state all.
 TEST(UnitPublishedRuns, OnlyTheLayoutFieldsARecordLeavesToConventionAreSearchedByTheRanking) {
   const Files f = shipped_files();
   auto runs = load_published_runs(f.runs, "published_runs.json", f.completions, "c.json");
   ASSERT_TRUE(runs.ok()) << runs.error().one_line();
+  using Searched = std::tuple<bool, bool, bool>;  // micro-batch, vpp, tp x pp split
   auto searched = [&](const char* id) {
     const PublishedRun* r = find(*runs, id);
     EXPECT_NE(r, nullptr) << id;
-    return r == nullptr ? std::pair{false, false}
-                        : std::pair{r->ranking_searches.micro_batch, r->ranking_searches.vpp};
+    if (r == nullptr) return Searched{};
+    const auto& s = r->ranking_searches;
+    return Searched{s.micro_batch, s.vpp, s.tp_pp_split};
   };
-  EXPECT_EQ(searched("mlm21_t1_76.1B"), std::pair(true, true));
-  EXPECT_EQ(searched("mlm21_t1_39.1B"), std::pair(true, false));
-  EXPECT_EQ(searched("mlm21_t2_ptd_174B_384gpu"), std::pair(false, true));
-  EXPECT_EQ(searched("mcore08_weak_70B"), std::pair(true, true));
-  EXPECT_EQ(searched("mlm21_t2_zero3_174B_384gpu"), std::pair(false, false));
-  EXPECT_EQ(searched("k22_t5_175B_selective_sp"), std::pair(false, false));
+  EXPECT_EQ(searched("mlm21_t1_76.1B"), Searched(true, true, false));
+  EXPECT_EQ(searched("mlm21_t1_39.1B"), Searched(true, false, false));
+  EXPECT_EQ(searched("mlm21_t2_ptd_174B_384gpu"), Searched(false, true, true));
+  EXPECT_EQ(searched("mlm21_t2_ptd_529B_560gpu"), Searched(false, true, true));
+  EXPECT_EQ(searched("mcore08_weak_70B"), Searched(true, true, false));
+  EXPECT_EQ(searched("mlm21_t2_zero3_174B_384gpu"), Searched(false, false, false));
+  EXPECT_EQ(searched("k22_t5_175B_selective_sp"), Searched(false, false, false));
   EXPECT_EQ(searched("mzoo_qwen3_235b_crossnodeEP_DeepEP_tp2pp8ep32_17.6s"),
-            std::pair(false, false));
-  EXPECT_EQ(searched("bloom176b_384gpu_gbs2048"), std::pair(false, false));
+            Searched(false, false, false));
+  EXPECT_EQ(searched("bloom176b_384gpu_gbs2048"), Searched(false, false, false));
 }
 
 TEST(UnitPublishedRuns, ARankingSearchOfAnotherFieldIsAnInputErrorNamingTheField) {

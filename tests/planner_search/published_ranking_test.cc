@@ -116,10 +116,11 @@ TEST(PublishedRanking, PlannersBestIsAtLeastAsFastAsEveryPublishedLayoutThatFits
       const ParallelConfig& a = r->agreeing->config;
       const ParallelConfig& p = run.parallel;
       EXPECT_LT(r->agreeing->result.step_time_s, r->published.step_time_s);
-      EXPECT_EQ(std::tuple(a.tp, a.pp, a.dp, a.cp, a.ep, a.etp, a.sequence_parallel, a.zero_stage,
-                           a.recompute),
-                std::tuple(p.tp, p.pp, p.dp, p.cp, p.ep, p.etp, p.sequence_parallel, p.zero_stage,
-                           p.recompute));
+      EXPECT_EQ(std::tuple(a.tp * a.pp, a.dp, a.cp, a.ep, a.etp, a.zero_stage, a.recompute),
+                std::tuple(p.tp * p.pp, p.dp, p.cp, p.ep, p.etp, p.zero_stage, p.recompute));
+      if (!run.ranking_searches.tp_pp_split) {
+        EXPECT_EQ(std::pair(a.tp, a.sequence_parallel), std::pair(p.tp, p.sequence_parallel));
+      }
       if (!run.ranking_searches.micro_batch) {
         EXPECT_EQ(a.micro_batch, p.micro_batch);
       }
@@ -132,9 +133,10 @@ TEST(PublishedRanking, PlannersBestIsAtLeastAsFastAsEveryPublishedLayoutThatFits
       ++agreeing;
     }
   }
-  // Narayanan et al. 2021 and Megatron-Core's table leave micro-batch or chunk count unstated,
-  // and the convention is not the fastest agreeing layout for most of their rows (13 of 25 on
-  // 2026-12-07).
+  // Narayanan et al. 2021 and Megatron-Core's table leave micro-batch, chunk count or the tp x pp
+  // split unstated, and the convention is not the fastest agreeing layout for most of their rows
+  // (19 of the 25 on 2026-12-07).
+  std::printf("layouts agreeing with a record faster than its conventions: %d\n", agreeing);
   EXPECT_GE(agreeing, 5);
   EXPECT_GE(checked, 60);
   // Every published layout ran on its GPUs, so the simulated memory must fit each one (64 of 64
@@ -143,10 +145,11 @@ TEST(PublishedRanking, PlannersBestIsAtLeastAsFastAsEveryPublishedLayoutThatFits
 }
 
 // The published layout, simulated, ranks within the fastest 10 % of the planner's candidates.
-// Not met today for most 2021-22 Megatron-LM layouts (the simulator favours lower tensor and
-// higher pipeline parallelism than their authors chose; README "Planner against published
-// layouts"); run by hand: test_planner_search --gtest_filter=Extensive*. PTSIM_RANKING_ONLY=prefix
-// ranks only the runs whose id starts with the prefix (one run takes seconds to minutes).
+// Not met today for 20 of the 64 runs, 2021-22 Megatron-LM and DeepSpeed layouts (the simulator
+// favours lower tensor and higher pipeline parallelism than their authors chose; README "Planner
+// against published layouts"); run by hand: test_planner_search --gtest_filter=Extensive*.
+// PTSIM_RANKING_ONLY=prefix ranks only the runs whose id starts with the prefix (one run takes
+// seconds to minutes).
 TEST(ExtensivePublishedRanking, PublishedLayoutRanksInThePlannersTopTenPercent) {
   auto runs = load_runs();
   ASSERT_TRUE(runs.ok()) << runs.error().one_line();
