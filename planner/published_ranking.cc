@@ -4,6 +4,7 @@
 #include <cmath>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "planner/bounds.h"
 #include "planner/candidate.h"
@@ -41,11 +42,20 @@ std::optional<SimulatedCandidate> fastest_agreeing(const PublishedRun& run, cons
   // no schedule at all (conventional vpp 1) may take any schedule its framework had.
   if (!free.vpp) agree.pins.vpp = p.vpp;
   if (!free.vpp || p.vpp > 1) agree.pins.schedules = {p.schedule};
-  // Only the model-parallel size stated: every split of it into tensor and pipeline stages.
+  // Only the model-parallel size stated: every split of it into tensor and pipeline stages (but
+  // no pipeline where the run's software pinned pp).
   const int model_parallel = p.tp * p.pp;
+  std::vector<int> tp_sizes{p.tp};
+  if (free.tp_pp_split) {
+    tp_sizes.clear();
+    for (int tp = 1; tp <= model_parallel; ++tp) {
+      if (model_parallel % tp == 0 && (!in.pins.pp || *in.pins.pp == model_parallel / tp)) {
+        tp_sizes.push_back(tp);
+      }
+    }
+  }
   std::optional<SimulatedCandidate> best;
-  for (int tp = 1; tp <= model_parallel; ++tp) {
-    if (model_parallel % tp != 0 || (!free.tp_pp_split && tp != p.tp)) continue;
+  for (const int tp : tp_sizes) {
     agree.pins.tp = tp;
     agree.pins.pp = model_parallel / tp;
     agree.pins.sequence_parallel = tp > 1 && p.sequence_parallel;

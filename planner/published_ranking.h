@@ -7,9 +7,9 @@
 // planner's fastest candidates.
 //
 // What the record leaves unstated is not held against the published layout: where it names
-// layout fields whose value is a convention (a micro-batch size or chunk count the paper does not
-// give), the published layout is ranked as the fastest layout that agrees with everything else
-// it states.
+// layout fields whose value is a convention (a micro-batch size, a chunk count or the split of a
+// model-parallel size that the paper does not give), the published layout is ranked as the
+// fastest layout that agrees with everything else it states.
 //
 // The rank is exact without simulating every candidate: a candidate whose optimistic step time
 // (bounds.h, never above its simulation) is not below the published layout's simulated step time
