@@ -167,7 +167,7 @@ void expect_ranks_in_top_tenth(const std::string& prefix) {
   std::printf("published layouts in the planner's top 10 %%: %d of %d\n", within, checked);
 }
 
-// The nine layouts of Megatron-Core's README table (H100, 2024) rank within the planner's top
+// The nine layouts of Megatron-Core's README table (H100) rank within the planner's top
 // 10 %: the part of the check below that holds today and takes seconds, so the test command
 // keeps it.
 TEST(PublishedRanking, MegatronCoreTableLayoutsRankInThePlannersTopTenPercent) {
