@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace ptsim {
 
@@ -83,6 +84,9 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       if (id.empty()) throw_input_error(runs_source, pointer + "/id", "missing id");
       // Apply completions.
       std::vector<std::string> applied;
+      // A field's value that a completion supplied: that completion's pointer, so that an error in
+      // it names the completions file rather than the record.
+      std::map<std::string, std::string> completed_at;
       for (std::size_t c = 0; c < list.size(); ++c) {
         StrictObject comp(list[c], completions_source, json_pointer_index("/completions", c));
         const std::string match = comp.string("match");
@@ -99,11 +103,19 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
                               override_keys.end();
           if (is_null(r, it.key().c_str()) || forced) {
             r[it.key()] = it.value();
+            completed_at[it.key()] = json_pointer_index("/completions", c) + "/fields/" + it.key();
             used = true;
           }
         }
         if (used) applied.push_back(match + ": " + why);
       }
+
+      auto fail_field = [&](const std::string& key, const std::string& what) {
+        if (const auto at = completed_at.find(key); at != completed_at.end()) {
+          throw_input_error(completions_source, at->second, what);
+        }
+        throw_input_error(runs_source, pointer + "/" + key, what);
+      };
 
       PublishedRun run;
       run.id = id;
@@ -201,9 +213,9 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
         const std::string list = with_module_names(recompute.substr(
             open + 1, close == std::string::npos ? std::string::npos : close - open - 1));
         if (!parse_recompute_modules(list, p.recompute_modules)) {
-          throw_input_error(runs_source, pointer + "/activation_recompute",
-                            "unknown recompute modules in '" + recompute +
-                                "'; use core_attn, layernorm (norm), moe_act (act), mlp, moe");
+          fail_field("activation_recompute",
+                     "unknown recompute modules in '" + recompute +
+                         "'; use core_attn, layernorm (norm), moe_act (act), mlp, moe");
         }
       }
       p.zero_stage =
@@ -219,36 +231,34 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       if (gather == zero3_gather_name(Zero3Gather::on_demand)) {
         p.zero3_gather = Zero3Gather::on_demand;
       } else if (gather != zero3_gather_name(Zero3Gather::prefetch)) {
-        throw_input_error(runs_source, pointer + "/zero3_gather",
-                          "unknown ZeRO-3 gathering '" + gather + "'; use prefetch or on-demand");
+        fail_field("zero3_gather",
+                   "unknown ZeRO-3 gathering '" + gather + "'; use prefetch or on-demand");
       }
       const std::string dispatcher = get_or<std::string>(r, "moe_dispatcher", "alltoall");
       if (dispatcher == moe_dispatcher_name(MoeDispatcher::deepep)) {
         p.moe_dispatcher = MoeDispatcher::deepep;
       } else if (dispatcher != moe_dispatcher_name(MoeDispatcher::all_to_all)) {
-        throw_input_error(runs_source, pointer + "/moe_dispatcher",
-                          "unknown dispatcher '" + dispatcher + "'; use alltoall or deepep");
+        fail_field("moe_dispatcher",
+                   "unknown dispatcher '" + dispatcher + "'; use alltoall or deepep");
       }
       const std::string expert_gemm = get_or<std::string>(r, "expert_gemm", "multi-stream");
       if (expert_gemm == expert_gemm_name(ExpertGemm::grouped)) {
         p.expert_gemm = ExpertGemm::grouped;
       } else if (expert_gemm != expert_gemm_name(ExpertGemm::multi_stream)) {
-        throw_input_error(
-            runs_source, pointer + "/expert_gemm",
-            "unknown expert GEMM mode '" + expert_gemm + "'; use multi-stream or grouped");
+        fail_field("expert_gemm",
+                   "unknown expert GEMM mode '" + expert_gemm + "'; use multi-stream or grouped");
       }
       if (!is_null(r, "framework_schedules")) {
         const Json& list = r.at("framework_schedules");
         if (!list.is_array()) {
-          throw_input_error(runs_source, pointer + "/framework_schedules",
-                            "expected a list of schedule names");
+          fail_field("framework_schedules", "expected a list of schedule names");
         }
         for (const Json& word : list) {
           const std::string name = word.is_string() ? word.get<std::string>() : word.dump();
           const auto s = schedule_from_name(name);
           if (!s) {
-            throw_input_error(
-                runs_source, pointer + "/framework_schedules",
+            fail_field(
+                "framework_schedules",
                 "unknown schedule '" + name + "'; use gpipe, 1f1b, interleaved, zb-h1 or dualpipe");
           }
           run.framework_schedules.push_back(*s);
@@ -256,8 +266,7 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       }
       if (!is_null(r, "ranking_searches")) {
         const Json& list = r.at("ranking_searches");
-        const std::string field = pointer + "/ranking_searches";
-        if (!list.is_array()) throw_input_error(runs_source, field, "expected a list of fields");
+        if (!list.is_array()) fail_field("ranking_searches", "expected a list of fields");
         for (const Json& word : list) {
           const std::string name = word.is_string() ? word.get<std::string>() : word.dump();
           if (name == "micro_batch_size") {
@@ -267,16 +276,14 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
           } else if (name == "tp_pp_split") {
             run.ranking_searches.tp_pp_split = true;
           } else {
-            throw_input_error(runs_source, field,
-                              "the ranking cannot search '" + name +
-                                  "'; use micro_batch_size, vpp or tp_pp_split");
+            fail_field("ranking_searches", "the ranking cannot search '" + name +
+                                               "'; use micro_batch_size, vpp or tp_pp_split");
           }
         }
       }
       run.framework_pipeline_zero_max = get_or<int>(r, "framework_pipeline_zero_max", -1);
       if (run.framework_pipeline_zero_max < -1 || run.framework_pipeline_zero_max > 3) {
-        throw_input_error(runs_source, pointer + "/framework_pipeline_zero_max",
-                          "expected a ZeRO stage 0 to 3");
+        fail_field("framework_pipeline_zero_max", "expected a ZeRO stage 0 to 3");
       }
       if (p.pp == 1) p.vpp = 1;
       // Layers that do not divide over pp x vpp model stages go as Megatron's

@@ -180,6 +180,19 @@ TEST(UnitPublishedRuns, ARankingSearchOfAnotherFieldIsAnInputErrorNamingTheField
   EXPECT_NE(line.find("'tp'"), std::string::npos) << line;
 }
 
+// A bad value that a completion supplied is the completions file's error, at the completion's
+// field, not the record's (which never stated it).
+TEST(UnitPublishedRuns, ABadCompletedValueNamesTheCompletionThatSuppliedIt) {
+  Files f = shipped_files();
+  f.completions["completions"][0]["fields"]["ranking_searches"] = Json::array({"dp"});
+  auto runs = load_published_runs(f.runs, "published_runs.json", f.completions, "c.json");
+  ASSERT_FALSE(runs.ok());
+  const std::string line = runs.error().one_line();
+  EXPECT_NE(line.find("c.json"), std::string::npos) << line;
+  EXPECT_NE(line.find("/completions/0/fields/ranking_searches"), std::string::npos) << line;
+  EXPECT_EQ(line.find("published_runs.json"), std::string::npos) << line;
+}
+
 // DeepSpeed's pipeline engine refuses ZeRO-2 and -3: the runs that trained with DeepSpeed say so,
 // the others state no limit; a stage outside 0-3 is an input error naming the field.
 TEST(UnitPublishedRuns, DeepSpeedRunsStateTheHighestZeroStageTheirFrameworkCouldPipeline) {
