@@ -4,7 +4,6 @@
 #include <cmath>
 #include <memory>
 #include <optional>
-#include <vector>
 
 #include "planner/bounds.h"
 #include "planner/candidate.h"
@@ -42,33 +41,16 @@ std::optional<SimulatedCandidate> fastest_agreeing(const PublishedRun& run, cons
   // no schedule at all (conventional vpp 1) may take any schedule its framework had.
   if (!free.vpp) agree.pins.vpp = p.vpp;
   if (!free.vpp || p.vpp > 1) agree.pins.schedules = {p.schedule};
-  // Only the model-parallel size stated: every split of it into tensor and pipeline stages (but
-  // no pipeline where the run's software pinned pp).
-  const int model_parallel = p.tp * p.pp;
-  std::vector<int> tp_sizes{p.tp};
-  if (free.tp_pp_split) {
-    tp_sizes.clear();
-    for (int tp = 1; tp <= model_parallel; ++tp) {
-      if (model_parallel % tp == 0 && (!in.pins.pp || *in.pins.pp == model_parallel / tp)) {
-        tp_sizes.push_back(tp);
-      }
-    }
+  // The GPU count and the pinned dp and cp hold tp x pp, so with only the model-parallel size
+  // stated, leaving tp and pp free searches exactly its splits (one branch-and-bound over all).
+  agree.pins.sequence_parallel = p.sequence_parallel;
+  if (!free.tp_pp_split) {
+    agree.pins.tp = p.tp;
+    agree.pins.pp = p.pp;
   }
-  std::optional<SimulatedCandidate> best;
-  for (const int tp : tp_sizes) {
-    agree.pins.tp = tp;
-    agree.pins.pp = model_parallel / tp;
-    agree.pins.sequence_parallel = tp > 1 && p.sequence_parallel;
-    auto variants = search(agree, topology, options);
-    if (!variants) continue;  // this split breaks a rule or does not fit
-    const SimulatedCandidate& first = variants->ranked.front();
-    if (!best || first.result.step_time_s < best->result.step_time_s ||
-        (first.result.step_time_s == best->result.step_time_s &&
-         config_less(first.config, best->config))) {
-      best = first;
-    }
-  }
-  return best;
+  auto variants = search(agree, topology, options);
+  if (!variants) return std::nullopt;  // nothing agreeing passes the rules and fits
+  return variants->ranked.front();
 }
 
 }  // namespace
