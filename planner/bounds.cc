@@ -320,6 +320,7 @@ PlannerBounds::MemoryParts PlannerBounds::memory_parts(const ParallelConfig& p) 
     communicators += (p.ep > 1) + (p.etp > 1) + (p.expert_dp() > 1 && model_.moe_layer_count() > 0);
   out.base = cluster_.memory.cuda_context_bytes + cluster_.memory.nccl_buffer_bytes * communicators;
   out.state.assign(ranks.size(), 0.0);
+  out.optimizer_copy.assign(ranks.size(), 0.0);
   out.chunk_act.resize(ranks.size());
   for (std::size_t r = 0; r < ranks.size(); ++r) {
     double dense = 0, expert = 0;
@@ -349,6 +350,8 @@ PlannerBounds::MemoryParts PlannerBounds::memory_parts(const ParallelConfig& p) 
     out.state[r] = model_state_bytes(dense, expert, p.dp * p.cp, p.expert_dp(), p.zero_stage,
                                      p.grad_memory_bytes())
                        .total();
+    out.optimizer_copy[r] = optimizer_gradient_copy_bytes(dense, expert, p.dp * p.cp, p.expert_dp(),
+                                                          p.zero_stage, p.grad_memory_bytes());
   }
   return out;
 }
@@ -358,7 +361,10 @@ double PlannerBounds::quick_memory_bytes(const ParallelConfig& p) const {
   const MemoryParts parts = memory_parts(p);
   double worst = 0;
   for (std::size_t r = 0; r < parts.state.size(); ++r) {
-    const double act = *std::min_element(parts.chunk_act[r].begin(), parts.chunk_act[r].end());
+    // Activations are all freed by the optimizer step, which holds the fp32 gradient copy.
+    const double act =
+        std::max(*std::min_element(parts.chunk_act[r].begin(), parts.chunk_act[r].end()),
+                 parts.optimizer_copy[r]);
     worst = std::max(worst, (parts.state[r] + act) * parts.frag + parts.base);
   }
   // The same tensors summed in another order can differ in the last bits.
@@ -374,6 +380,7 @@ double PlannerBounds::memory_bytes(const ParallelConfig& p) {
     const auto& peak = prepared->peak_held[r];
     for (std::size_t c = 0; c < peak.size(); ++c)
       held += peak[c] * parts.chunk_act[r][c];
+    held = std::max(held, parts.optimizer_copy[r]);
     worst = std::max(worst, (parts.state[r] + held) * parts.frag + parts.base);
   }
   return worst * (1.0 - 1e-9);

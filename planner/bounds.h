@@ -67,6 +67,7 @@ class PlannerBounds {
  private:
   struct MemoryParts {
     std::vector<double> state;                   // model state per rank
+    std::vector<double> optimizer_copy;          // fp32 gradients during the optimizer step
     std::vector<std::vector<double>> chunk_act;  // activations of one micro-batch per chunk
     double frag = 1;                             // 1 + allocator fragmentation
     double base = 0;                             // CUDA context and NCCL buffers

@@ -11,7 +11,7 @@ namespace ptsim {
 namespace {
 
 // How many over-memory configurations to keep for the "nothing fits" answer.
-constexpr std::size_t kKeepOverMemory = 4;
+constexpr std::size_t kKeepOverMemory = 16;
 
 }  // namespace
 

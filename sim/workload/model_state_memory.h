@@ -21,9 +21,22 @@ struct ModelStateBytes {
 // over `expert_shards` (expert-data parallel). `gradient_bytes` per gradient element: 2 as in the
 // paper, 4 where the gradient buffer is fp32 (Megatron-LM's main_grad under bf16: its distributed
 // optimizer holds 6 + 12/d bytes per parameter for "bf16 parameters, fp32 gradients", Megatron
-// Core developer guide, Distributed Optimizer). Megatron's fp32 copy of a 16-bit gradient shard
-// (4/d more in its "fp16 parameters, fp16 gradients" row) is not counted.
+// Core developer guide, Distributed Optimizer). The fp32 copy the optimizer step makes of a 16-bit
+// gradient shard is transient: optimizer_gradient_copy_bytes().
 ModelStateBytes model_state_bytes(double dense_params, double expert_params, int dense_shards,
                                   int expert_shards, int zero_stage, double gradient_bytes = 2.0);
+
+// The fp32 gradients an optimizer step over fp32 master weights reads, where the gradient buffer
+// is 16-bit (`gradient_bytes` 2): the step first copies its shard of the gradients to fp32
+// (Megatron's `main_param.grad = main_grad.float()`, a new tensor unless main_grad is already
+// fp32), 4 bytes per parameter of the optimizer's shard, held from the step's start to its end.
+// It is the difference between the developer guide's "fp16 parameters, fp16 gradients" row (20
+// bytes per parameter, 4 + 16/d distributed) and ZeRO's 16 (4 + 12/d). Zero where the buffer is
+// already fp32: `.float()` of an fp32 tensor is the tensor itself. Under ZeRO-3 the step runs
+// over sub-groups of at most kZero3OptimizerSubGroupParams, one copy at a time (DeepSpeed stage3.py
+// `_prepare_fp32_grad_for_sub_group`, freed after each sub-group's step).
+inline constexpr double kZero3OptimizerSubGroupParams = 1e9;  // DeepSpeed's default sub_group_size
+double optimizer_gradient_copy_bytes(double dense_params, double expert_params, int dense_shards,
+                                     int expert_shards, int zero_stage, double gradient_bytes);
 
 }  // namespace ptsim

@@ -726,6 +726,9 @@ void StepBuilder::emit_static_memory(RankState& rs) {
                                   ? dense / rs.groups.dp_cp_size + expert / rs.groups.edp_size
                                   : dense + expert;
   edge_.optimizer = g_.intern_kernel(optimizer_step_kernel(p_, dense + expert, shard_params));
+  rs.optimizer_gradient_copy_bytes =
+      optimizer_gradient_copy_bytes(dense, expert, rs.groups.dp_cp_size, rs.groups.edp_size,
+                                    p_.zero_stage, p_.grad_memory_bytes());
   params_by_pipeline_rank_[static_cast<std::size_t>(rs.pipeline_rank)] = dense + expert;
   model_state_by_pipeline_rank_[static_cast<std::size_t>(rs.pipeline_rank)] = state;
 }
@@ -792,8 +795,20 @@ void StepBuilder::emit_optimizer(RankState& rs) {
                                          OpLabel{labels_.embed_sync, -1, -1}, {}));
     }
   }
-  g_.add_compute_interned(rs.rank, streams_.compute, Category::optimizer, edge_.optimizer,
-                          OpLabel{labels_.optimizer, -1, -1}, rs.reductions);
+  const double copy_bytes = rs.optimizer_gradient_copy_bytes;
+  if (copy_bytes <= 0) {
+    g_.add_compute_interned(rs.rank, streams_.compute, Category::optimizer, edge_.optimizer,
+                            OpLabel{labels_.optimizer, -1, -1}, rs.reductions);
+    return;
+  }
+  // 16-bit gradients: the step works on an fp32 copy of its shard (model_state_memory.h).
+  const OpId copy = g_.add_memory(rs.rank, streams_.compute, true, MemoryTag::gradients, copy_bytes,
+                                  OpLabel{labels_.mem_grad_fp32, -1, -1}, rs.reductions);
+  const OpId step =
+      g_.add_compute_interned(rs.rank, streams_.compute, Category::optimizer, edge_.optimizer,
+                              OpLabel{labels_.optimizer, -1, -1}, std::span<const OpId>(&copy, 1));
+  g_.add_memory(rs.rank, streams_.compute, false, MemoryTag::gradients, copy_bytes,
+                OpLabel{labels_.mem_grad_fp32, -1, -1}, std::span<const OpId>(&step, 1));
 }
 
 void StepBuilder::emit_rank(RankState& rs) {
@@ -894,6 +909,7 @@ StepGraph StepBuilder::build() {
   labels_.embed_sync = g_.intern_label("dp.embedding_grad_sync");
   labels_.optimizer = g_.intern_label("optimizer.adam");
   labels_.mem_static = g_.intern_label("mem.model_state");
+  labels_.mem_grad_fp32 = g_.intern_label("mem.optimizer_fp32_grads");
   labels_.mem_act = g_.intern_label("mem.alloc L{0} mb{1}");
   labels_.mem_free = g_.intern_label("mem.free L{0} mb{1}");
   labels_.zero3_gather = g_.intern_label("zero3.param_gather L{0} mb{1}");

@@ -76,8 +76,8 @@ struct Labels {
   std::uint32_t layer_op[64] = {};  // indexed by LayerOpLabel
   std::uint32_t embed_fwd, embed_bwd, embed_tp, head_fwd, head_bwd, head_tp, loss_fwd, loss_bwd,
       final_norm_fwd, final_norm_bwd, send_fwd, recv_fwd, send_bwd, recv_bwd, dp_reduce, dp_gather,
-      ep_reduce, ep_gather, embed_sync, optimizer, mem_static, mem_act, mem_free, zero3_gather,
-      zero3_reduce, join, grad_copy;
+      ep_reduce, ep_gather, embed_sync, optimizer, mem_grad_fp32, mem_static, mem_act, mem_free,
+      zero3_gather, zero3_reduce, join, grad_copy;
 };
 
 // Groups of one graph rank.
@@ -125,6 +125,7 @@ struct RankState {
   // Data-parallel reduction state.
   Bucket dense_bucket, expert_bucket;
   std::vector<OpId> reductions;  // all gradient reductions (the optimizer waits for them)
+  double optimizer_gradient_copy_bytes = 0;  // held during the optimizer step
   // ZeRO-1/2: parameter all-gathers issued at the start of the step, by (chunk, layer slot); a
   // layer's first forward waits for its bucket.
   std::vector<std::vector<OpId>> param_gather_of_layer;

@@ -10,6 +10,7 @@
 //   (1 + (p-1)/(p v)) times the plain 1F1B amount (Korthikanti section 4.2.3).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "graph_inspect.h"
@@ -67,6 +68,25 @@ TEST(UnitMemory, Fp32GradientBufferMatchesMegatronsDistributedOptimizerTable) {
   for (int d : {1, 8, 64, 512}) {
     EXPECT_DOUBLE_EQ(model_state_bytes(psi, 0, d, 1, 0, 4.0).total(), 18 * psi) << d;
     EXPECT_DOUBLE_EQ(model_state_bytes(psi, 0, d, 1, 1, 4.0).total(), 6 * psi + 12 * psi / d) << d;
+  }
+}
+
+// The same table's "fp16 parameters, fp16 gradients" row: 20 bytes per parameter without sharding
+// and 4 + 16/d with it, of which 4 (4/d) are the fp32 gradients the optimizer step copies from the
+// 16-bit buffer. Under ZeRO-3 the copy is of one sub-group at a time (DeepSpeed's 1e9 parameters).
+TEST(UnitMemory, SixteenBitGradientsMatchMegatronsTableDuringTheOptimizerStep) {
+  const double psi = 7.5e9;
+  for (int d : {1, 8, 64, 512}) {
+    auto during_step = [&](int stage) {
+      return model_state_bytes(psi, 0, d, 1, stage, 2.0).total() +
+             optimizer_gradient_copy_bytes(psi, 0, d, 1, stage, 2.0);
+    };
+    EXPECT_DOUBLE_EQ(during_step(0), 20 * psi) << d;
+    EXPECT_DOUBLE_EQ(during_step(1), 4 * psi + 16 * psi / d) << d;
+    EXPECT_DOUBLE_EQ(optimizer_gradient_copy_bytes(psi, 0, d, 1, 1, 4.0), 0.0) << d;
+    EXPECT_DOUBLE_EQ(optimizer_gradient_copy_bytes(psi, 0, d, 1, 3, 2.0),
+                     4 * std::min(psi / d, 1e9))
+        << d;
   }
 }
 
@@ -198,7 +218,12 @@ TEST(UnitMemory, ModelStateEventsEqualZeroFormula) {
             model_state_bytes(psi, 0, 8, 1, zero, fp32_grads ? 4.0 : 2.0);
         EXPECT_DOUBLE_EQ(testing::replay_memory(step, r, MemoryTag::weights).peak,
                          expected.weights);
+        // 16-bit gradients get an fp32 copy of the optimizer's shard during its step, freed after
+        // it: 4 bytes per parameter over the 8 data x context ranks from stage 1 on.
+        const double copy = fp32_grads ? 0.0 : 4.0 * (zero >= 1 ? psi / 8 : psi);
         EXPECT_DOUBLE_EQ(testing::replay_memory(step, r, MemoryTag::gradients).peak,
+                         expected.gradients + copy);
+        EXPECT_DOUBLE_EQ(testing::replay_memory(step, r, MemoryTag::gradients).final_balance,
                          expected.gradients);
         EXPECT_DOUBLE_EQ(testing::replay_memory(step, r, MemoryTag::optimizer).peak,
                          expected.optimizer);
