@@ -179,6 +179,9 @@ std::string flags_of_rule(std::string_view rule) {
       {"vpp_needs_interleaved", "--vpp/--schedule"},
       {"interleaved_microbatches", "--global-batch"},
       {"dualpipe_shape", "--pp/--global-batch"},
+      {"serial_p2p_schedule", "--serial-p2p/--schedule"},
+      {"serial_p2p_pairs", "--serial-p2p/--ep-a2a-overlap"},
+      {"fp32_grad_copy_zero", "--fp32-grad-copy/--zero"},
       {"precision_supported", "--precision"},
       {"graph_size", "--global-batch/--micro-batch/--dp"},
   };

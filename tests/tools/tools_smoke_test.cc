@@ -20,8 +20,10 @@
 #include "common/json_reader.h"
 #include "hardware_profiles/catalogue.h"
 #include "hardware_profiles/profile_loader.h"
+#include "sim/workload/config_rules.h"
 #include "sim/workload/presets.h"
 #include "tests/tools/run_tool.h"
+#include "tools/config_flags.h"
 
 namespace ptsim {
 namespace {
@@ -180,6 +182,21 @@ TEST(UnitSimulateBadInput, AStepGraphTooLargeToHoldIsExitTwoNamingTheBatchFlags)
 TEST(UnitSimulateBadInput, TpNotDividingHeadsIsExitTwoNamingTheFlagAndTheRule) {
   // Llama 3 8B has 32 heads; 24 GPUs (3 nodes) with tp 3 leave dp = 8.
   expect_one_line_error(with({"--gpus", "24", "--tp", "3"}), {"--tp", "tp_divides_heads", "tp 3"});
+}
+
+// Every configuration rule names the flags that set what it checks, so that a broken rule's
+// one-line answer says which flag to change (a new rule without flags fails here).
+TEST(UnitSimulateBadInput, EveryConfigurationRuleNamesItsFlags) {
+  for (const std::string& rule : config_rule_names()) {
+    const std::string flags = cli::flags_of_rule(rule);
+    EXPECT_EQ(flags.rfind("--", 0), 0u) << rule << " names no flag: " << flags;
+  }
+}
+
+TEST(UnitSimulateBadInput, OneAtATimeSendsWithInterleavingNameBothFlags) {
+  expect_one_line_error(with({"--gpus", "8", "--pp", "2", "--vpp", "2", "--schedule", "interleaved",
+                              "--serial-p2p", "on"}),
+                        {"--serial-p2p/--schedule", "serial_p2p_schedule", "interleaved"});
 }
 
 TEST(UnitSimulateBadInput, UnknownScheduleIsExitTwoNamingTheFlag) {
