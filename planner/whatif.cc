@@ -1,5 +1,6 @@
 #include "planner/whatif.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -74,6 +75,11 @@ Result<double> parse_value(const std::string& text, const std::string& flag, Swe
 Result<std::vector<std::string>> expand_sweep(const std::string& text, const std::string& flag,
                                               SweepKind kind) {
   std::vector<std::string> out;
+  // A value given twice, or a geometric range whose rounding repeats an integer (1:3:x1.1), would
+  // plan the same point twice: each value is kept once, where it first appears.
+  auto add = [&out](std::string v) {
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(std::move(v));
+  };
   const auto parts = split(text, ':');
   if (parts.size() == 1) {
     for (const std::string& raw : split(text, ',')) {
@@ -83,7 +89,7 @@ Result<std::vector<std::string>> expand_sweep(const std::string& text, const std
         auto parsed = parse_value(v, flag, kind);
         if (!parsed) return parsed.error();
       }
-      out.push_back(v);
+      add(v);
     }
     return out;
   }
@@ -123,9 +129,9 @@ Result<std::vector<std::string>> expand_sweep(const std::string& text, const std
     if (out.size() >= kMaxPoints)
       return InputError{flag, "", "more than 4096 values in '" + text + "'"};
     if (kind == SweepKind::integer) {
-      out.push_back(std::to_string(std::llround(v)));
+      add(std::to_string(std::llround(v)));
     } else {
-      out.push_back(format_number(v / scale) + unit);
+      add(format_number(v / scale) + unit);
     }
   }
   return out;

@@ -27,6 +27,10 @@ TEST(UnitWhatIfSweep, ListsAndRangesExpandInclusively) {
   EXPECT_EQ(expand("100:1000:x3", SweepKind::integer), (V{"100", "300", "900"}));  // stop excluded
   EXPECT_EQ(expand("8, 16,32", SweepKind::integer), (V{"8", "16", "32"}));
   EXPECT_EQ(expand("h100-sxm,b200", SweepKind::name), (V{"h100-sxm", "b200"}));
+  // Each point once: a repeated value, or integers a small factor rounds to more than once.
+  EXPECT_EQ(expand("h100-sxm,b200,h100-sxm", SweepKind::name), (V{"h100-sxm", "b200"}));
+  EXPECT_EQ(expand("16,8,16", SweepKind::integer), (V{"16", "8"}));
+  EXPECT_EQ(expand("1:3:x1.1", SweepKind::integer), (V{"1", "2", "3"}));
   EXPECT_EQ(expand("100Gb/s:800Gb/s:x2", SweepKind::bandwidth),
             (V{"100Gb/s", "200Gb/s", "400Gb/s", "800Gb/s"}));
   EXPECT_EQ(expand("200GB/s:600GB/s:+200", SweepKind::bandwidth),
