@@ -3,9 +3,12 @@
 #include "common/words.h"
 #include "hardware_profiles/catalogue.h"
 #include "hardware_profiles/whatif.h"
+#include "sim/workload/config_rules.h"
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
 #include <map>
 
 namespace ptsim {
@@ -52,10 +55,65 @@ bool is_null(const Json& r, const char* key) {
   return !r.contains(key) || r.at(key).is_null();
 }
 
-template <class T>
-T get_or(const Json& r, const char* key, T fallback) {
-  return is_null(r, key) ? fallback : r.at(key).get<T>();
-}
+// Typed reading of one record's fields, completions applied: a field of the wrong type or out of
+// range is a one-line error naming the file and field (`fail` throws), never a JSON library
+// exception or a division by a zero size further on.
+class RecordFields {
+ public:
+  using Fail = std::function<void(const std::string& key, const std::string& what)>;
+  RecordFields(const Json& r, Fail fail) : r_(r), fail_(std::move(fail)) {}
+
+  bool has(const char* key) const { return !is_null(r_, key); }
+
+  std::string text(const char* key, std::string fallback) const {
+    if (!has(key)) return fallback;
+    const Json& v = r_.at(key);
+    if (!v.is_string()) fail_(key, "expected a string, got " + v.dump());
+    return v.get<std::string>();
+  }
+
+  bool flag(const char* key, bool fallback) const {
+    if (!has(key)) return fallback;
+    const Json& v = r_.at(key);
+    if (!v.is_boolean()) fail_(key, "expected true or false, got " + v.dump());
+    return v.get<bool>();
+  }
+
+  // A whole number of at least `min` (1 for sizes and counts).
+  int integer(const char* key, int fallback, int min) const {
+    if (!has(key)) return fallback;
+    const Json& v = r_.at(key);
+    const double d = v.is_number() ? v.get<double>() : std::nan("");
+    if (!(d == std::floor(d) && d >= min && d <= std::numeric_limits<int>::max())) {
+      fail_(key,
+            "expected a whole number of at least " + std::to_string(min) + ", got " + v.dump());
+    }
+    return static_cast<int>(d);
+  }
+
+  // A finite number of at least `min`, or above it when `above`.
+  double number(const char* key, double fallback, double min, bool above = false) const {
+    if (!has(key)) return fallback;
+    const Json& v = r_.at(key);
+    const double d = v.is_number() ? v.get<double>() : std::nan("");
+    if (!(std::isfinite(d) && (above ? d > min : d >= min))) {
+      fail_(key, std::string("expected a number ") + (above ? "above " : "of at least ") +
+                     format_min(min) + ", got " + v.dump());
+    }
+    return d;
+  }
+
+ private:
+  static std::string format_min(double v) {
+    std::string t = std::to_string(v);
+    t.erase(t.find_last_not_of('0') + 1);
+    if (!t.empty() && t.back() == '.') t.pop_back();
+    return t;
+  }
+
+  const Json& r_;
+  Fail fail_;
+};
 
 std::string family_of(const std::string& id) {
   return id.substr(0, id.find('_'));
@@ -80,7 +138,10 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       const std::string pointer = json_pointer_index("", i);
       if (!runs[i].is_object()) throw_input_error(runs_source, pointer, "expected an object");
       Json r = runs[i];
-      const std::string id = get_or<std::string>(r, "id", "");
+      if (!is_null(r, "id") && !r.at("id").is_string()) {
+        throw_input_error(runs_source, pointer + "/id", "expected a string");
+      }
+      const std::string id = is_null(r, "id") ? "" : r.at("id").get<std::string>();
       if (id.empty()) throw_input_error(runs_source, pointer + "/id", "missing id");
       // Apply completions.
       std::vector<std::string> applied;
@@ -92,9 +153,15 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
         const std::string match = comp.string("match");
         const Json& fields = comp.at("fields");
         const std::string why = comp.string("why");
+        if (!fields.is_object()) comp.fail("fields", "expected an object of record fields");
         std::vector<std::string> override_keys;
-        if (const Json* o = comp.find("override"))
-          override_keys = o->get<std::vector<std::string>>();
+        if (const Json* o = comp.find("override")) {
+          if (!o->is_array()) comp.fail("override", "expected a list of field names");
+          for (const Json& key : *o) {
+            if (!key.is_string()) comp.fail("override", "expected field names, got " + key.dump());
+            override_keys.push_back(key.get<std::string>());
+          }
+        }
         comp.reject_unknown_keys();
         if (id.rfind(match, 0) != 0) continue;
         bool used = false;
@@ -117,12 +184,14 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
         throw_input_error(runs_source, pointer + "/" + key, what);
       };
 
+      const RecordFields f(r, fail_field);
+
       PublishedRun run;
       run.id = id;
       run.family = family_of(id);
-      run.source = get_or<std::string>(r, "source", "");
+      run.source = f.text("source", "");
       run.completions = applied;
-      run.per_layer = get_or<std::string>(r, "record_type", "") == "per_layer";
+      run.per_layer = f.text("record_type", "") == "per_layer";
       auto skip = [&](const std::string& why) { out.skipped.push_back({id, why}); };
       const char* required[] = {"num_layers", "hidden_size", "num_attention_heads",
                                 "vocab_size", "seq_length",  "tp",
@@ -138,17 +207,17 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
 
       // Model.
       ModelSpec& m = run.model;
-      m.name = get_or<std::string>(r, "model_name", id);
-      const bool moe = get_or<std::string>(r, "model_type", "dense") == "moe";
-      const bool gated = get_or<bool>(r, "gated_mlp", false);
-      m.hidden = r.at("hidden_size").get<int>();
-      m.layers = r.at("num_layers").get<int>();
-      m.heads = r.at("num_attention_heads").get<int>();
-      m.kv_heads = get_or<int>(r, "num_kv_heads", m.heads);
-      m.head_dim = get_or<int>(r, "head_dim", m.hidden / m.heads);
-      m.ffn_hidden = get_or<int>(r, "ffn_hidden_size", 4 * m.hidden);
-      m.vocab = r.at("vocab_size").get<int>();
-      m.max_positions = r.at("seq_length").get<int>();
+      m.name = f.text("model_name", id);
+      const bool moe = f.text("model_type", "dense") == "moe";
+      const bool gated = f.flag("gated_mlp", false);
+      m.hidden = f.integer("hidden_size", 0, 1);
+      m.layers = f.integer("num_layers", 0, 1);
+      m.heads = f.integer("num_attention_heads", 0, 1);
+      m.kv_heads = f.integer("num_kv_heads", m.heads, 1);
+      m.head_dim = f.integer("head_dim", std::max(1, m.hidden / m.heads), 1);
+      m.ffn_hidden = f.integer("ffn_hidden_size", 4 * m.hidden, 1);
+      m.vocab = f.integer("vocab_size", 0, 1);
+      m.max_positions = f.integer("seq_length", 0, 1);
       if (gated) {
         m.architecture = moe ? Architecture::mixtral : Architecture::llama;
         m.mlp = MlpKind::swiglu;
@@ -162,16 +231,16 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
         m.tied_embeddings = true;
         m.qkv_bias = m.linear_bias = m.attention_out_bias = m.mlp_bias = true;
       }
-      const std::string position = get_or<std::string>(r, "position", "");
+      const std::string position = f.text("position", "");
       if (position == "alibi") m.position = PositionKind::alibi;
-      m.dropout = get_or<bool>(r, "dropout", false);
+      m.dropout = f.flag("dropout", false);
       if (moe) {
-        m.moe.num_experts = get_or<int>(r, "moe_num_experts", 0);
-        m.moe.top_k = get_or<int>(r, "moe_top_k", 1);
-        m.moe.expert_ffn_hidden = get_or<int>(r, "moe_ffn_hidden_size", m.ffn_hidden);
-        m.moe.shared_experts = get_or<int>(r, "moe_shared_experts", 0);
+        m.moe.num_experts = f.integer("moe_num_experts", 0, 0);
+        m.moe.top_k = f.integer("moe_top_k", 1, 1);
+        m.moe.expert_ffn_hidden = f.integer("moe_ffn_hidden_size", m.ffn_hidden, 1);
+        m.moe.shared_experts = f.integer("moe_shared_experts", 0, 0);
         m.moe.shared_expert_ffn_hidden = m.moe.expert_ffn_hidden;
-        m.moe.first_dense_layers = get_or<int>(r, "moe_dense_layers", 0);
+        m.moe.first_dense_layers = f.integer("moe_dense_layers", 0, 0);
         if (m.moe.num_experts <= 0) {
           skip("MoE record without an expert count");
           continue;
@@ -180,28 +249,27 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
 
       // Training.
       TrainingConfig& t = run.training;
-      t.seq_len = r.at("seq_length").get<int>();
-      t.global_batch = get_or<int>(r, "global_batch_size", 0);
-      const std::string precision = get_or<std::string>(r, "precision", "bf16");
+      t.seq_len = m.max_positions;
+      t.global_batch = f.integer("global_batch_size", 0, 1);
+      const std::string precision = f.text("precision", "bf16");
       t.precision = precision.find("fp8") != std::string::npos ? Precision::fp8 : Precision::bf16;
-      t.attention = get_or<std::string>(r, "attention", "flash") == "unfused"
-                        ? AttentionImpl::unfused
-                        : AttentionImpl::flash;
-      t.moe_imbalance = get_or<double>(r, "moe_imbalance", 1.0);
-      t.moe_capacity_factor = get_or<double>(r, "moe_capacity_factor", 0.0);
+      t.attention =
+          f.text("attention", "flash") == "unfused" ? AttentionImpl::unfused : AttentionImpl::flash;
+      t.moe_imbalance = f.number("moe_imbalance", 1.0, 1.0);
+      t.moe_capacity_factor = f.number("moe_capacity_factor", 0.0, 0.0);
 
       // Layout.
       ParallelConfig& p = run.parallel;
-      p.tp = r.at("tp").get<int>();
-      p.pp = r.at("pp").get<int>();
-      p.dp = r.at("dp").get<int>();
-      p.cp = get_or<int>(r, "cp", 1);
-      p.ep = get_or<int>(r, "ep", 1);
-      p.etp = get_or<int>(r, "etp", 1);
-      p.vpp = get_or<int>(r, "vpp", 1);
-      p.micro_batch = get_or<int>(r, "micro_batch_size", 1);
-      p.sequence_parallel = p.tp > 1 && get_or<bool>(r, "sequence_parallel", false);
-      const std::string recompute = get_or<std::string>(r, "activation_recompute", "none");
+      p.tp = f.integer("tp", 1, 1);
+      p.pp = f.integer("pp", 1, 1);
+      p.dp = f.integer("dp", 1, 1);
+      p.cp = f.integer("cp", 1, 1);
+      p.ep = f.integer("ep", 1, 1);
+      p.etp = f.integer("etp", 1, 1);
+      p.vpp = f.integer("vpp", 1, 1);
+      p.micro_batch = f.integer("micro_batch_size", 1, 1);
+      p.sequence_parallel = p.tp > 1 && f.flag("sequence_parallel", false);
+      const std::string recompute = f.text("activation_recompute", "none");
       p.recompute = recompute.rfind("full", 0) == 0        ? Recompute::full
                     : recompute.rfind("selective", 0) == 0 ? Recompute::selective
                                                            : Recompute::none;
@@ -218,30 +286,29 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
                          "'; use core_attn, layernorm (norm), moe_act (act), mlp, moe");
         }
       }
-      p.zero_stage =
-          get_or<int>(r, "zero_stage", get_or<bool>(r, "distributed_optimizer", false) ? 1 : 0);
-      p.overlap_grad_reduce = get_or<bool>(r, "overlap_grad_reduce", true);
-      p.tp_comm_overlap = get_or<bool>(r, "tp_comm_overlap", false);
-      p.ep_a2a_overlap = get_or<bool>(r, "ep_a2a_overlap", false);
-      p.grad_reduce_fp32 = get_or<bool>(r, "grad_reduce_fp32", false);
-      p.overlap_p2p = get_or<bool>(r, "overlap_p2p_comm", true);
-      p.fp32_grad_copy = get_or<bool>(r, "fp32_grad_copy", false);
-      p.serial_p2p = get_or<bool>(r, "serial_p2p", false);
-      const std::string gather = get_or<std::string>(r, "zero3_gather", "prefetch");
+      p.zero_stage = f.integer("zero_stage", f.flag("distributed_optimizer", false) ? 1 : 0, 0);
+      p.overlap_grad_reduce = f.flag("overlap_grad_reduce", true);
+      p.tp_comm_overlap = f.flag("tp_comm_overlap", false);
+      p.ep_a2a_overlap = f.flag("ep_a2a_overlap", false);
+      p.grad_reduce_fp32 = f.flag("grad_reduce_fp32", false);
+      p.overlap_p2p = f.flag("overlap_p2p_comm", true);
+      p.fp32_grad_copy = f.flag("fp32_grad_copy", false);
+      p.serial_p2p = f.flag("serial_p2p", false);
+      const std::string gather = f.text("zero3_gather", "prefetch");
       if (gather == zero3_gather_name(Zero3Gather::on_demand)) {
         p.zero3_gather = Zero3Gather::on_demand;
       } else if (gather != zero3_gather_name(Zero3Gather::prefetch)) {
         fail_field("zero3_gather",
                    "unknown ZeRO-3 gathering '" + gather + "'; use prefetch or on-demand");
       }
-      const std::string dispatcher = get_or<std::string>(r, "moe_dispatcher", "alltoall");
+      const std::string dispatcher = f.text("moe_dispatcher", "alltoall");
       if (dispatcher == moe_dispatcher_name(MoeDispatcher::deepep)) {
         p.moe_dispatcher = MoeDispatcher::deepep;
       } else if (dispatcher != moe_dispatcher_name(MoeDispatcher::all_to_all)) {
         fail_field("moe_dispatcher",
                    "unknown dispatcher '" + dispatcher + "'; use alltoall or deepep");
       }
-      const std::string expert_gemm = get_or<std::string>(r, "expert_gemm", "multi-stream");
+      const std::string expert_gemm = f.text("expert_gemm", "multi-stream");
       if (expert_gemm == expert_gemm_name(ExpertGemm::grouped)) {
         p.expert_gemm = ExpertGemm::grouped;
       } else if (expert_gemm != expert_gemm_name(ExpertGemm::multi_stream)) {
@@ -281,7 +348,7 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
           }
         }
       }
-      run.framework_pipeline_zero_max = get_or<int>(r, "framework_pipeline_zero_max", -1);
+      run.framework_pipeline_zero_max = f.integer("framework_pipeline_zero_max", -1, -1);
       if (run.framework_pipeline_zero_max < -1 || run.framework_pipeline_zero_max > 3) {
         fail_field("framework_pipeline_zero_max", "expected a ZeRO stage 0 to 3");
       }
@@ -295,17 +362,17 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
         continue;
       }
       // Interleaving needs the micro-batches to be a multiple of pp.
-      if (p.vpp > 1 && (t.global_batch / (p.micro_batch * p.dp)) % p.pp != 0) {
+      if (p.vpp > 1 && micro_batches_per_step(t, p) % p.pp != 0) {
         p.vpp = 1;
         p.schedule = Schedule::one_f_one_b;
       }
-      run.gpus = r.at("num_gpus").get<int>();
+      run.gpus = f.integer("num_gpus", 1, 1);
 
       // Hardware.
-      const std::string gpu_type = get_or<std::string>(r, "gpu_type", "");
+      const std::string gpu_type = f.text("gpu_type", "");
       if (gpu_type.rfind("A100", 0) == 0) {
         run.cluster = "dgx-a100";
-        run.gpu = get_or<int>(r, "gpu_memory_gb", 80) == 40 ? "a100-40g" : "a100-80g";
+        run.gpu = f.integer("gpu_memory_gb", 80, 1) == 40 ? "a100-40g" : "a100-80g";
       } else if (gpu_type.rfind("H100", 0) == 0) {
         run.cluster = "dgx-h100";
         run.gpu = "h100-sxm";
@@ -313,8 +380,8 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
         skip("no cluster profile for GPU '" + gpu_type + "'");
         continue;
       }
-      run.gpu = get_or<std::string>(r, "gpu", run.gpu);
-      run.nic_bandwidth = get_or<std::string>(r, "nic_bandwidth", "");
+      run.gpu = f.text("gpu", run.gpu);
+      run.nic_bandwidth = f.text("nic_bandwidth", "");
 
       // Measurement.
       const double n = run.gpus;
@@ -324,17 +391,17 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
           skip("per-layer record without a time");
           continue;
         }
-        run.measured = r.at("step_time_s").get<double>();
+        run.measured = f.number("step_time_s", 0, 0, true);
         run.measured_from = "per-layer forward + backward time";
       } else if (!is_null(r, "step_time_s")) {
-        run.measured = tokens / r.at("step_time_s").get<double>() / n;
+        run.measured = tokens / f.number("step_time_s", 0, 0, true) / n;
         run.measured_from = "step_time_s";
       } else if (!is_null(r, "tokens_per_sec_per_gpu")) {
-        run.measured = r.at("tokens_per_sec_per_gpu").get<double>();
+        run.measured = f.number("tokens_per_sec_per_gpu", 0, 0, true);
         run.measured_from = "tokens_per_sec_per_gpu";
       } else if (!is_null(r, "tflops_per_gpu")) {
-        const double x = r.at("tflops_per_gpu").get<double>() * 1e12;
-        const std::string kind = get_or<std::string>(r, "tflops_kind", "");
+        const double x = f.number("tflops_per_gpu", 0, 0, true) * 1e12;
+        const std::string kind = f.text("tflops_kind", "");
         double flops = 0;
         if (kind.rfind("megatron_eq3", 0) == 0) {
           flops = megatron_eq3_flops(t.global_batch, t.seq_len, m.layers, m.hidden, m.vocab);

@@ -83,6 +83,38 @@ TEST(UnitPublishedRuns, AnUnknownRecomputeModuleIsAnInputErrorNamingTheField) {
   EXPECT_NE(line.find("attention_scores"), std::string::npos) << line;
 }
 
+// A field of the wrong type or out of range, in any record, is one input error naming the file,
+// the record and the field: never a JSON library exception, and never a zero size that a later
+// division would meet (a record with 0 heads used to stop validate with SIGFPE).
+TEST(UnitPublishedRuns, AMistypedOrOutOfRangeFieldIsAnInputErrorNamingIt) {
+  const std::vector<std::tuple<const char*, Json, const char*>> cases = {
+      {"tp", "eight", "expected a whole number of at least 1"},
+      {"num_attention_heads", 0, "expected a whole number of at least 1"},
+      {"hidden_size", 12288.5, "expected a whole number"},
+      {"micro_batch_size", Json::object(), "expected a whole number"},
+      {"sequence_parallel", "yes", "expected true or false"},
+      {"activation_recompute", 3, "expected a string"},
+      {"moe_imbalance", 0.5, "expected a number of at least 1"},
+      {"step_time_s", -14.2, "expected a number above 0"},
+  };
+  for (const auto& [field, value, message] : cases) {
+    SCOPED_TRACE(field);
+    Files f = shipped_files();
+    std::size_t index = 0;
+    while (f.runs[index].at("id") != "mlm21_t1_39.1B")
+      ++index;
+    f.runs[index][field] = value;
+    auto runs = load_published_runs(f.runs, "published_runs.json", f.completions, "c.json");
+    ASSERT_FALSE(runs.ok());
+    const std::string line = runs.error().one_line();
+    EXPECT_NE(line.find("published_runs.json"), std::string::npos) << line;
+    std::string pointer = "/";
+    pointer.append(std::to_string(index)).append("/").append(field);
+    EXPECT_NE(line.find(pointer), std::string::npos) << line;
+    EXPECT_NE(line.find(message), std::string::npos) << line;
+  }
+}
+
 // Megatron-Core's experts run Transformer Engine's per-expert GEMMs unless a record or a completion
 // says the run used one grouped kernel.
 TEST(UnitPublishedRuns, ExpertGemmsArePerExpertUnlessTheRecordSaysGrouped) {
