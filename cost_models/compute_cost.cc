@@ -40,6 +40,8 @@ double ComputeCostModel::quantisation_efficiency(const GemmKernel& k) const {
 
 double ComputeCostModel::one_kernel_gemm_s(const GemmKernel& k) const {
   const double flops = k.flops();
+  // An empty dimension: no tiles, no work (cuBLAS returns at once); only the launch is paid.
+  if (flops <= 0) return gpu_.efficiency.kernel_launch_s;
   const double peak = gpu_.peak(k.dtype);
   PTSIM_CHECK(peak > 0, "GEMM in a data type the GPU does not support");
   const double eff = gpu_.efficiency.gemm_curve(k.dtype).at(flops) * quantisation_efficiency(k);

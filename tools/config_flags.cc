@@ -158,12 +158,16 @@ Status positive(const std::optional<int>& v, const char* flag) {
 
 std::string flags_of_rule(std::string_view rule) {
   static const std::pair<std::string_view, std::string_view> kFlags[] = {
-      {"positive_sizes", "--tp/--pp/--dp/--cp/--ep/--etp/--vpp/--micro-batch"},
+      {"positive_sizes",
+       "--tp/--pp/--dp/--cp/--ep/--etp/--vpp/--micro-batch/--seq-len/--global-batch"},
+      {"model_sizes", "--model/--layers"},
       {"world_size", "--gpus/--tp/--pp/--dp/--cp"},
       {"zero_stage", "--zero"},
       {"tp_divides_heads", "--tp"},
       {"tp_divides_kv_heads", "--tp"},
       {"ep_needs_moe", "--ep/--etp"},
+      {"tp_divides_ffn", "--tp"},
+      {"etp_divides_expert_ffn", "--etp"},
       {"ep_divides_experts", "--ep"},
       {"expert_layout", "--ep/--etp"},
       {"expert_pipeline_groups", "--rank-order"},
@@ -183,7 +187,7 @@ std::string flags_of_rule(std::string_view rule) {
       {"serial_p2p_pairs", "--serial-p2p/--ep-a2a-overlap"},
       {"fp32_grad_copy_zero", "--fp32-grad-copy/--zero"},
       {"precision_supported", "--precision"},
-      {"graph_size", "--global-batch/--micro-batch/--dp"},
+      {"graph_size", "--global-batch/--micro-batch/--dp/--layers"},
   };
   for (const auto& [name, flags] : kFlags) {
     if (name == rule) return std::string(flags);

@@ -2,6 +2,8 @@
 
 #include "sim/workload/rank_layout.h"
 
+#include <cstdint>
+#include <cstdio>
 #include <string>
 
 namespace ptsim {
@@ -15,17 +17,20 @@ std::string s(int v) {
 }  // namespace
 
 int micro_batches_per_step(const TrainingConfig& t, const ParallelConfig& p) {
-  const int per_step = p.micro_batch * p.dp;
-  return per_step > 0 ? t.global_batch / per_step : 0;
+  const std::int64_t per_step = static_cast<std::int64_t>(p.micro_batch) * p.dp;
+  return per_step > 0 ? static_cast<int>(t.global_batch / per_step) : 0;
 }
 
 const std::vector<std::string>& config_rule_names() {
   static const std::vector<std::string> names = {"positive_sizes",
+                                                 "model_sizes",
                                                  "world_size",
                                                  "zero_stage",
                                                  "tp_divides_heads",
                                                  "tp_divides_kv_heads",
                                                  "ep_needs_moe",
+                                                 "tp_divides_ffn",
+                                                 "etp_divides_expert_ffn",
                                                  "ep_divides_experts",
                                                  "expert_layout",
                                                  "expert_pipeline_groups",
@@ -55,9 +60,36 @@ Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const Parallel
                          "every parallel size, the micro-batch, sequence length and global batch "
                          "must be at least 1");
   }
-  if (p.world_size() != gpus) {
-    return Verdict::fail("world_size", "tp x pp x dp x cp = " + s(p.world_size()) +
-                                           " but there are " + s(gpus) + " GPUs");
+  if (p.vpp > kMaxConfigSize || p.micro_batch > kMaxConfigSize || p.ep > kMaxConfigSize ||
+      p.etp > kMaxConfigSize || t.seq_len > kMaxConfigSize || t.global_batch > kMaxConfigSize) {
+    return Verdict::fail("positive_sizes",
+                         "virtual stages, ep, etp, the micro-batch, sequence length and global "
+                         "batch must be at most " +
+                             s(kMaxConfigSize));
+  }
+  // The model's own sizes, from a preset, a config.json or --layers: bounded like the layout's so
+  // that padded widths and per-layer tables stay in range (a vocabulary of 2^31 - 1 padded to a
+  // multiple of 128 x tp wrapped negative).
+  for (const int size :
+       {m.hidden, m.layers, m.heads, m.kv_heads, m.head_dim, m.ffn_hidden, m.vocab,
+        m.moe.num_experts, m.moe.top_k, m.moe.expert_ffn_hidden, m.moe.shared_experts,
+        m.moe.shared_expert_ffn_hidden, m.mla.q_lora_rank, m.mla.kv_lora_rank,
+        m.mla.qk_nope_head_dim, m.mla.qk_rope_head_dim, m.mla.v_head_dim}) {
+    if (size < 0 || size > kMaxConfigSize) {
+      return Verdict::fail("model_sizes",
+                           "the model's widths, layer, head and expert counts and "
+                           "vocabulary must be at most " +
+                               s(kMaxConfigSize) + ", got " + s(size));
+    }
+  }
+  // In double: the product of four ints can overflow any integer type, and a product this large
+  // is exact or else far from any GPU count. Once it equals the GPU count, products of tp, pp, dp
+  // and cp below fit in an int.
+  const double world = static_cast<double>(p.tp) * p.pp * p.dp * p.cp;
+  if (world != gpus) {
+    char text[160];
+    std::snprintf(text, sizeof text, "tp x pp x dp x cp = %.0f but there are %d GPUs", world, gpus);
+    return Verdict::fail("world_size", text);
   }
   if (p.zero_stage < 0 || p.zero_stage > 3) {
     return Verdict::fail("zero_stage", "ZeRO stage must be 0, 1, 2 or 3");
@@ -73,13 +105,30 @@ Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const Parallel
   if (!m.is_moe() && (p.ep > 1 || p.etp > 1)) {
     return Verdict::fail("ep_needs_moe", "expert parallelism needs a mixture-of-experts model");
   }
+  // Megatron's column- and row-parallel MLP weights split the FFN width evenly over tp (expert
+  // weights over etp); a remainder has no rank to go to.
+  const bool dense_mlp = !m.is_moe() || m.moe_layer_count() < m.layers;
+  if (dense_mlp && m.ffn_hidden % p.tp != 0) {
+    return Verdict::fail("tp_divides_ffn",
+                         "tp " + s(p.tp) + " does not divide the FFN width " + s(m.ffn_hidden));
+  }
+  if (m.is_moe() && m.moe.shared_experts > 0 && m.moe.shared_expert_ffn_hidden % p.tp != 0) {
+    return Verdict::fail("tp_divides_ffn", "tp " + s(p.tp) +
+                                               " does not divide the shared experts' FFN width " +
+                                               s(m.moe.shared_expert_ffn_hidden));
+  }
+  if (m.is_moe() && m.moe.expert_ffn_hidden % p.etp != 0) {
+    return Verdict::fail("etp_divides_expert_ffn", "etp " + s(p.etp) +
+                                                       " does not divide the experts' FFN width " +
+                                                       s(m.moe.expert_ffn_hidden));
+  }
   if (m.is_moe() && m.moe.num_experts % p.ep != 0) {
     return Verdict::fail("ep_divides_experts",
                          "ep " + s(p.ep) + " does not divide " + s(m.moe.num_experts) + " experts");
   }
-  if ((p.tp * p.cp * p.dp) % (p.etp * p.ep) != 0) {
+  if ((p.tp * p.cp * p.dp) % (static_cast<std::int64_t>(p.etp) * p.ep) != 0) {
     return Verdict::fail("expert_layout",
-                         "etp x ep = " + s(p.etp * p.ep) +
+                         "etp x ep = " + std::to_string(static_cast<std::int64_t>(p.etp) * p.ep) +
                              " does not divide tp x cp x dp = " + s(p.tp * p.cp * p.dp));
   }
   if (m.is_moe() && p.pp > 1) {
@@ -123,20 +172,22 @@ Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const Parallel
     return Verdict::fail("cp_needs_flash",
                          "context parallelism needs fused (flash) attention, not the unfused path");
   }
-  if (t.global_batch % (p.micro_batch * p.dp) != 0) {
+  const std::int64_t per_step = static_cast<std::int64_t>(p.micro_batch) * p.dp;
+  if (t.global_batch % per_step != 0) {
     return Verdict::fail("batch_divides",
                          "global batch " + s(t.global_batch) +
-                             " is not divisible by micro-batch x dp = " + s(p.micro_batch * p.dp));
+                             " is not divisible by micro-batch x dp = " + std::to_string(per_step));
   }
   // The first and last model stages also hold the embedding and the LM head, and may hold only
   // them (Megatron's --account-for-embedding/loss-in-pipeline-split); every other stage needs a
   // layer.
-  const int stages = p.pp * p.vpp;
-  const int layers_needed = stages > 2 ? stages - 2 : stages;
+  const std::int64_t stages = static_cast<std::int64_t>(p.pp) * p.vpp;
+  const std::int64_t layers_needed = stages > 2 ? stages - 2 : stages;
   if (m.layers < layers_needed) {
-    return Verdict::fail("pp_layers", s(m.layers) + " layers cannot fill pp x vpp = " + s(stages) +
-                                          " pipeline stages (" + s(layers_needed) +
-                                          " needed: only the first and last may hold no layer)");
+    return Verdict::fail("pp_layers",
+                         s(m.layers) + " layers cannot fill pp x vpp = " + std::to_string(stages) +
+                             " pipeline stages (" + std::to_string(layers_needed) +
+                             " needed: only the first and last may hold no layer)");
   }
   if (p.pp == 1 && p.schedule != Schedule::one_f_one_b) {
     return Verdict::fail("schedule_needs_pp",

@@ -16,6 +16,11 @@ namespace ptsim {
 // Micro-batches per pipeline per step: global_batch / (micro_batch * dp).
 int micro_batches_per_step(const TrainingConfig& t, const ParallelConfig& p);
 
+// The largest virtual-stage count, expert size, micro-batch, sequence length and global batch the
+// rules accept (positive_sizes): far above any real run, and low enough that the products the
+// rules and the step builder form of them cannot overflow.
+inline constexpr int kMaxConfigSize = 1 << 24;
+
 // Checks every rule; returns the first broken one (rules are checked in a fixed order).
 // `gpus` is the number of GPUs the configuration must fill exactly.
 Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const ParallelConfig& p,

@@ -979,22 +979,33 @@ int fewest_micro_batches(const ParallelConfig& p) {
 
 Verdict check_graph_size(const ModelSpec& model, const TrainingConfig& training,
                          const ParallelConfig& parallel, int gpus, GraphMode mode) {
-  // A step of no more micro-batches than fewest_micro_batches has nothing shorter to extend from,
-  // and is never refused.
-  if (step_graph_ops_ceiling(model, training, parallel, gpus, mode) <= kMaxStepGraphOps ||
-      micro_batches_per_step(training, parallel) <= fewest_micro_batches(parallel)) {
+  const int micro_batches = micro_batches_per_step(training, parallel);
+  auto refuse = [&](const char* about, double ops) {
+    char text[320];
+    std::snprintf(text, sizeof text,
+                  "the step graph would hold %s %.0f M ops (%d micro-batches of %d layers), more "
+                  "than the %.0f M one simulation holds in memory; fewer micro-batches per step "
+                  "(a larger micro-batch or data-parallel size, or a smaller global batch) or "
+                  "fewer layers shorten it",
+                  about, ops / 1e6, micro_batches, model.layers, kMaxStepGraphOps / 1e6);
+    return Verdict::fail("graph_size", text);
+  };
+  if (step_graph_ops_ceiling(model, training, parallel, gpus, mode) <= kMaxStepGraphOps) {
     return Verdict::pass();
   }
+  // Every layer's forward is at least one op per micro-batch on each rank of its stage: a floor
+  // that refuses, without building anything, steps no estimate is needed for (a depth override of
+  // a billion layers would not fit in memory even as the shortest step).
+  const double ranks_per_stage =
+      mode == GraphMode::full ? static_cast<double>(gpus) / parallel.pp : 1.0;
+  const double floor_ops = static_cast<double>(micro_batches) * model.layers * ranks_per_stage;
+  if (floor_ops > kMaxStepGraphOps) return refuse("at least", floor_ops);
+  // A step of no more micro-batches than fewest_micro_batches has nothing shorter to extend from,
+  // and is not refused.
+  if (micro_batches <= fewest_micro_batches(parallel)) return Verdict::pass();
   const double ops = estimated_step_graph_ops(model, training, parallel, gpus, mode);
   if (ops <= kMaxStepGraphOps) return Verdict::pass();
-  char text[320];
-  std::snprintf(text, sizeof text,
-                "the step graph would hold about %.0f M ops (%d micro-batches of %d layers), more "
-                "than the %.0f M one simulation holds in memory; fewer micro-batches per step (a "
-                "larger micro-batch or data-parallel size, or a smaller global batch) shorten it",
-                ops / 1e6, micro_batches_per_step(training, parallel), model.layers,
-                kMaxStepGraphOps / 1e6);
-  return Verdict::fail("graph_size", text);
+  return refuse("about", ops);
 }
 
 }  // namespace

@@ -57,20 +57,42 @@ TEST(UnitConfigRules, BaseConfigurationsAreValid) {
   EXPECT_TRUE(check_config(b.moe, b.t, b.p, 16).ok) << check_config(b.moe, b.t, b.p, 16).reason;
 }
 
+// Sizes past kMaxConfigSize are refused before any product of them is formed: a micro-batch of
+// 2^31 - 1 times dp 2 overflowed an int and reached the pipeline planner as no micro-batches.
+TEST(UnitConfigRules, HugeSizesAreRefusedNotOverflowed) {
+  Base b;
+  b.p.micro_batch = 2147483647;
+  EXPECT_EQ(check_config(b.m, b.t, b.p, 16).rule, "positive_sizes");
+  b = Base{};
+  b.t.global_batch = kMaxConfigSize + 1;
+  EXPECT_EQ(check_config(b.m, b.t, b.p, 16).rule, "positive_sizes");
+  b = Base{};
+  b.p.tp = 1 << 16;
+  b.p.pp = 1 << 16;  // tp x pp x dp x cp = 2^34, past any int
+  EXPECT_EQ(check_config(b.m, b.t, b.p, 16).rule, "world_size");
+  b = Base{};
+  b.p.micro_batch = kMaxConfigSize;  // 2^24 x dp 2 sequences per step: batch_divides, in 64 bits
+  EXPECT_EQ(check_config(b.m, b.t, b.p, 16).rule, "batch_divides");
+}
+
 TEST(UnitConfigRules, EveryRuleHasATestCase) {
   // The list below covers config_rule_names() entry for entry.
-  EXPECT_EQ(config_rule_names().size(), 24u);
+  EXPECT_EQ(config_rule_names().size(), 27u);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     UnitConfigRules, ConfigRule,
     ::testing::Values(
         RuleCase{"positive_sizes", [](Base& b, int&) { b.p.micro_batch = 0; }},
+        RuleCase{"model_sizes", [](Base& b, int&) { b.m.vocab = 2147483647; }},
         RuleCase{"world_size", [](Base&, int& gpus) { gpus = 24; }},
         RuleCase{"zero_stage", [](Base& b, int&) { b.p.zero_stage = 4; }},
         RuleCase{"tp_divides_heads", [](Base& b, int& gpus) { b.p.tp = 3; gpus = 24; }},
         RuleCase{"tp_divides_kv_heads", [](Base& b, int& gpus) { b.p.tp = 16; gpus = 128; }},
         RuleCase{"ep_needs_moe", [](Base& b, int&) { b.p.ep = 2; }},
+        RuleCase{"tp_divides_ffn", [](Base& b, int&) { b.m.ffn_hidden = 2049; }},
+        RuleCase{"etp_divides_expert_ffn",
+                 [](Base& b, int&) { b.moe.moe.expert_ffn_hidden = 1023; b.p.etp = 2; }, true},
         RuleCase{"ep_divides_experts", [](Base& b, int& gpus) { b.p.ep = 16; b.p.dp = 8; gpus = 64; },
                  true},
         RuleCase{"expert_layout", [](Base& b, int&) { b.p.ep = 8; b.p.etp = 2; }, true},
