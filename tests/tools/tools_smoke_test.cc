@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/json_reader.h"
+#include "common/rng.h"
 #include "hardware_profiles/catalogue.h"
 #include "hardware_profiles/profile_loader.h"
 #include "sim/workload/config_rules.h"
@@ -197,6 +198,69 @@ TEST(UnitSimulateBadInput, OneAtATimeSendsWithInterleavingNameBothFlags) {
   expect_one_line_error(with({"--gpus", "8", "--pp", "2", "--vpp", "2", "--schedule", "interleaved",
                               "--serial-p2p", "on"}),
                         {"--serial-p2p/--schedule", "serial_p2p_schedule", "interleaved"});
+}
+
+// Random layouts, valid or not, with extreme sizes mixed in: simulate either simulates (exit 0)
+// or refuses in one line (exit 2), never crashes. This is how four crashes were found (an FFN
+// width tp does not divide, micro-batch x dp overflowing an int, a padded vocabulary wrapping
+// negative, a billion-layer depth override); each now has its own rule test as well.
+TEST(UnitSimulateBadInput, RandomLayoutsSimulateOrAreRefusedInOneLine) {
+  Rng rng(20261207);
+  const std::vector<std::string> models = {"8b",        "mixtral-8x7b",    "deepseek-v3",
+                                           "llama2-7b", "qwen3-235b-a22b", "175b"};
+  const std::vector<std::string> extremes = {"0", "3", "2147483647", "1073741824", "16777217"};
+  int simulated = 0;
+  for (int i = 0; i < 60; ++i) {
+    const int tp = static_cast<int>(rng.pick(std::vector<int>{1, 2, 4, 8}));
+    const int pp = static_cast<int>(rng.pick(std::vector<int>{1, 2, 4}));
+    const int dp = static_cast<int>(rng.pick(std::vector<int>{1, 2, 4}));
+    const int mb = static_cast<int>(rng.pick(std::vector<int>{1, 2}));
+    std::vector<std::string> args = {
+        "--model",        rng.pick(models),
+        "--layers",       std::to_string(rng.uniform_int(1, 8)),
+        "--seq-len",      rng.pick(std::vector<std::string>{"512", "1024", "4096"}),
+        "--gpus",         std::to_string(tp * pp * dp),
+        "--tp",           std::to_string(tp),
+        "--pp",           std::to_string(pp),
+        "--dp",           std::to_string(dp),
+        "--micro-batch",  std::to_string(mb),
+        "--global-batch", std::to_string(dp * mb * 4)};
+    const std::vector<std::vector<std::string>> optional = {{"--ep", "2"},
+                                                            {"--ep", "4"},
+                                                            {"--etp", "2"},
+                                                            {"--vpp", "2"},
+                                                            {"--zero", "3"},
+                                                            {"--recompute", "full"},
+                                                            {"--schedule", "interleaved"},
+                                                            {"--schedule", "dualpipe"},
+                                                            {"--cp", "2"},
+                                                            {"--sequence-parallel", "on"},
+                                                            {"--precision", "fp8"},
+                                                            {"--serial-p2p", "on"},
+                                                            {"--fp32-grad-copy", "on"},
+                                                            {"--tp-comm-overlap", "on"},
+                                                            {"--ep-a2a-overlap", "on"}};
+    for (const auto& flag : optional) {
+      if (rng.uniform01() < 0.2) args.insert(args.end(), flag.begin(), flag.end());
+    }
+    if (rng.uniform01() < 0.25) {
+      const std::string size = rng.pick(std::vector<std::string>{
+          "--micro-batch", "--global-batch", "--seq-len", "--layers", "--vpp", "--ep"});
+      args.insert(args.end(), {size, rng.pick(extremes)});
+    }
+    const ToolRun r = run_tool("simulate", args);
+    std::string cmd = "simulate";
+    for (const std::string& a : args)
+      cmd += " " + a;
+    ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 2)
+        << cmd << "\nexit " << r.exit_code << ": " << r.err;
+    if (r.exit_code == 2) {
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << cmd << "\n" << r.err;
+    } else {
+      ++simulated;
+    }
+  }
+  EXPECT_GT(simulated, 8);  // the generator reaches valid layouts, not only refusals
 }
 
 TEST(UnitSimulateBadInput, UnknownScheduleIsExitTwoNamingTheFlag) {
