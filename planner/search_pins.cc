@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/words.h"
+#include "sim/workload/rank_layout.h"
 
 namespace ptsim {
 
@@ -85,7 +86,12 @@ Result<SearchPins> make_search_pins(const PinFlags& f) {
     if (!v) return v.error();
     pins.cp_algorithm = *v;
   }
-  if (f.rank_order) pins.rank_order = *f.rank_order;
+  if (f.rank_order) {
+    if (auto words = check_rank_order_words(*f.rank_order, "--rank-order"); !words) {
+      return words.error();
+    }
+    pins.rank_order = *f.rank_order;
+  }
   if (f.zero3_gather) {
     auto g = parse_enum(*f.zero3_gather, "--zero3-gather",
                         {Zero3Gather::prefetch, Zero3Gather::on_demand}, zero3_gather_name);

@@ -6,6 +6,7 @@
 #include "hardware_profiles/catalogue.h"
 #include "hardware_profiles/whatif.h"
 #include "sim/workload/presets.h"
+#include "sim/workload/rank_layout.h"
 
 namespace ptsim::cli {
 
@@ -342,7 +343,12 @@ Result<ParallelConfig> resolve_fixed_parallel(const ConfigFlags& f, const Resolv
     if (!a) return a.error();
     p.cp_algorithm = *a;
   }
-  if (f.rank_order) p.rank_order = *f.rank_order;
+  if (f.rank_order) {
+    if (auto words = check_rank_order_words(*f.rank_order, "--rank-order"); !words) {
+      return words.error();
+    }
+    p.rank_order = *f.rank_order;
+  }
   if (f.ep_dispatcher) {
     auto d = parse_moe_dispatcher(*f.ep_dispatcher);
     if (!d) return d.error();

@@ -91,6 +91,14 @@ Result<std::array<Dim, kDimCount>> parse_rank_order(std::string_view order, std:
   return out;
 }
 
+Status check_rank_order_words(std::string_view order, std::string_view flag) {
+  std::array<int, kDimCount> ones{};
+  ones.fill(1);  // every dimension may then be left out: only the words can be wrong
+  auto parsed = parse_rank_order(order, flag, ones);
+  if (!parsed) return parsed.error();
+  return ok_status();
+}
+
 std::vector<std::vector<int>> rank_groups(const OrderedSizes& sizes,
                                           const std::vector<Dim>& group_dims) {
   const int world = world_of(sizes);

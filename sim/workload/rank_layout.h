@@ -41,6 +41,10 @@ Result<std::array<Dim, kDimCount>> parse_rank_order(std::string_view order, std:
 // The pure function: all groups formed by varying `group_dims` while the other coordinates stay
 // fixed. Groups are listed in increasing order of their smallest member; members inside a group in
 // increasing coordinate order (innermost varying fastest), which is also their ring order.
+// The order string's own errors (an unknown or repeated dimension), found before any layout's
+// sizes are known: what a flag can be checked for when it is read.
+Status check_rank_order_words(std::string_view order, std::string_view flag);
+
 std::vector<std::vector<int>> rank_groups(const OrderedSizes& sizes,
                                           const std::vector<Dim>& group_dims);
 

@@ -188,6 +188,9 @@ INSTANTIATE_TEST_SUITE_P(
             "--global-batch: nothing could be simulated: the 1 candidate had a step graph over "
             "100 M ops"},
         BadInput{"--model 8b --gpus 8 --schedule zigzag", "--schedule: unknown value 'zigzag'"},
+        // Checked when read, not as "no configuration can run" after listing every layout.
+        BadInput{"--model 8b --gpus 8 --rank-order tp-dp-tp",
+                 "planner: --rank-order: dimension 'tp' appears twice in 'tp-dp-tp'"},
         BadInput{"--model 8b --gpus 8 --schedule 1f1b,zigzag",
                  "--schedule: unknown value 'zigzag'"},
         BadInput{"--model 8b --gpus 8 --schedule ,", "--schedule: names no schedule"},
