@@ -39,4 +39,22 @@ Status write_file_atomically(const std::string& path, std::string_view content, 
   return ok_status();
 }
 
+Status check_output_path(const std::string& path, std::string_view flag) {
+  if (path.empty() || path == "-") return ok_status();
+  const std::string source = flag.empty() ? path : std::string(flag) + " " + path;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return InputError{source, "", "is a directory, not a file"};
+  }
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? "." : parent.string();
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return InputError{source, "", "directory '" + dir + "' does not exist"};
+  }
+  if (::access(dir.c_str(), W_OK) != 0) {
+    return InputError{source, "", "directory '" + dir + "' is not writable"};
+  }
+  return ok_status();
+}
+
 }  // namespace ptsim

@@ -16,4 +16,9 @@ enum class Overwrite { allow, refuse };
 Status write_file_atomically(const std::string& path, std::string_view content,
                              Overwrite overwrite = Overwrite::allow, std::string_view flag = "");
 
+// Whether `path` could be written: its directory exists and is writable ("-", stdout, always can).
+// Tools check every output path before their work starts, so that a typo in a directory fails
+// at once rather than after a long search or a GPU run, with nothing half-done.
+Status check_output_path(const std::string& path, std::string_view flag);
+
 }  // namespace ptsim

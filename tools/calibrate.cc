@@ -12,6 +12,7 @@
 
 #include "calibration/calibrate.h"
 #include "calibration/size_units.h"
+#include "common/atomic_file.h"
 
 namespace {
 
@@ -102,6 +103,10 @@ int main(int argc, char** argv) {
     std::cerr << "calibrate: " << e.one_line() << "\n";
     return 2;
   };
+  for (const auto& [path, flag] :
+       {std::pair{&o.out, "--out"}, {&o.results, "--results"}, {&o.json, "--json"}}) {
+    if (auto s = ptsim::check_output_path(*path, flag); !s.ok()) return fail(s.error());
+  }
   auto areas = ptsim::parse_areas(what, "--what");
   if (!areas.ok()) return fail(areas.error());
   o.settings.what = *areas;

@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "execute: %s\n", e.what());
     return 2;
   }
+  if (auto s = check_output_path(json_path, "--json"); !s) return fail(s.error());
   if (!flags.gpus) flags.gpus = 1;
   auto w = resolve_workload(flags);
   if (!w) return fail(w.error());

@@ -85,6 +85,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "planner: %s\n", e.what());
     return 2;
   }
+  for (const auto& [path, flag] : {std::pair{&json_path, "--json"}, {&trace_path, "--trace"}}) {
+    if (auto s = check_output_path(*path, flag); !s) return fail(s.error());
+  }
   if (top < 1) return fail(InputError{"--top", "", "must be at least 1"});
   if (threads < 0) return fail(InputError{"--threads", "", "must be 0 (all) or more"});
   auto w = resolve_workload(flags);

@@ -148,6 +148,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "simulate: %s\n", e.what());
     return 2;
   }
+  for (const auto& [path, flag] : {std::pair{&json_path, "--json"}, {&trace_path, "--trace"}}) {
+    if (auto s = check_output_path(*path, flag); !s) return fail(s.error());
+  }
   auto w = resolve_workload(flags);
   if (!w) return fail(w.error());
   auto p = resolve_fixed_parallel(flags, *w);

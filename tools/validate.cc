@@ -122,6 +122,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "validate: %s\n", e.what());
     return 2;
   }
+  if (auto s = check_output_path(json_path, "--json"); !s) return fail(s.error());
   auto runs_json = load(runs_path, "published_runs.json");
   if (!runs_json) return fail(runs_json.error());
   auto comp_json = load(completions_path, "run_completions.json");

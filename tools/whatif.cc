@@ -157,6 +157,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "whatif: %s\n", e.what());
     return 2;
   }
+  for (const auto& [path, flag] :
+       {std::pair{&csv_path, "--csv"}, {&svg_path, "--svg"}, {&json_path, "--json"}}) {
+    if (auto s = check_output_path(*path, flag); !s) return fail(s.error());
+  }
   if (auto s = mpi.launch_status(); !s) return fail(s.error());
   if (!(tokens > 0)) return fail(InputError{"--tokens", "", "must be a positive token count"});
   if (threads < 0) return fail(InputError{"--threads", "", "must be 0 (all) or more"});

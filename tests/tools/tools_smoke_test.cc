@@ -263,6 +263,11 @@ TEST(UnitSimulateBadInput, RandomLayoutsSimulateOrAreRefusedInOneLine) {
   EXPECT_GT(simulated, 8);  // the generator reaches valid layouts, not only refusals
 }
 
+TEST(UnitSimulateBadInput, AnOutputInAMissingDirectoryIsRefusedBeforeSimulating) {
+  expect_one_line_error(with({"--gpus", "8", "--json", "/nonexistent-ptsim-dir/r.json"}),
+                        {"--json", "/nonexistent-ptsim-dir", "does not exist"});
+}
+
 TEST(UnitSimulateBadInput, UnknownScheduleIsExitTwoNamingTheFlag) {
   expect_one_line_error(with({"--gpus", "8", "--pp", "2", "--schedule", "zigzag"}),
                         {"--schedule", "zigzag"});
