@@ -214,6 +214,11 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       m.layers = f.integer("num_layers", 0, 1);
       m.heads = f.integer("num_attention_heads", 0, 1);
       m.kv_heads = f.integer("num_kv_heads", m.heads, 1);
+      if (m.heads % m.kv_heads != 0) {
+        fail_field("num_kv_heads", "the " + std::to_string(m.heads) +
+                                       " attention heads do not divide into " +
+                                       std::to_string(m.kv_heads) + " key/value groups");
+      }
       m.head_dim = f.integer("head_dim", std::max(1, m.hidden / m.heads), 1);
       m.ffn_hidden = f.integer("ffn_hidden_size", 4 * m.hidden, 1);
       m.vocab = f.integer("vocab_size", 0, 1);
@@ -241,6 +246,14 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
         m.moe.shared_experts = f.integer("moe_shared_experts", 0, 0);
         m.moe.shared_expert_ffn_hidden = m.moe.expert_ffn_hidden;
         m.moe.first_dense_layers = f.integer("moe_dense_layers", 0, 0);
+        if (m.moe.top_k > m.moe.num_experts && m.moe.num_experts > 0) {
+          fail_field("moe_top_k", "routes each token to more experts than the " +
+                                      std::to_string(m.moe.num_experts) + " there are");
+        }
+        if (m.moe.first_dense_layers > m.layers) {
+          fail_field("moe_dense_layers",
+                     "more dense layers than the model's " + std::to_string(m.layers));
+        }
         if (m.moe.num_experts <= 0) {
           skip("MoE record without an expert count");
           continue;

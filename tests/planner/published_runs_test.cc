@@ -96,6 +96,7 @@ TEST(UnitPublishedRuns, AMistypedOrOutOfRangeFieldIsAnInputErrorNamingIt) {
       {"activation_recompute", 3, "expected a string"},
       {"moe_imbalance", 0.5, "expected a number of at least 1"},
       {"step_time_s", -14.2, "expected a number above 0"},
+      {"num_kv_heads", 48, "do not divide into 48 key/value groups"},
   };
   for (const auto& [field, value, message] : cases) {
     SCOPED_TRACE(field);
