@@ -82,6 +82,10 @@ Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const Parallel
                                s(kMaxConfigSize) + ", got " + s(size));
     }
   }
+  if (m.layers > kMaxLayers) {
+    return Verdict::fail(
+        "model_sizes", "a model may have at most " + s(kMaxLayers) + " layers, got " + s(m.layers));
+  }
   // In double: the product of four ints can overflow any integer type, and a product this large
   // is exact or else far from any GPU count. Once it equals the GPU count, products of tp, pp, dp
   // and cp below fit in an int.

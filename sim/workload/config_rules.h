@@ -20,6 +20,9 @@ int micro_batches_per_step(const TrainingConfig& t, const ParallelConfig& p);
 // rules accept (positive_sizes): far above any real run, and low enough that the products the
 // rules and the step builder form of them cannot overflow.
 inline constexpr int kMaxConfigSize = 1 << 24;
+// The most layers a model may have (model_sizes): far above any trained model, and low enough that
+// the shortest step graph the size estimate builds stays within memory.
+inline constexpr int kMaxLayers = 1 << 16;
 
 // Checks every rule; returns the first broken one (rules are checked in a fixed order).
 // `gpus` is the number of GPUs the configuration must fill exactly.

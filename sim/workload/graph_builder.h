@@ -77,6 +77,12 @@ inline constexpr double kMaxStepGraphOps = 100e6;
 double step_graph_ops_ceiling(const ModelSpec& model, const TrainingConfig& training,
                               const ParallelConfig& parallel, int gpus, GraphMode mode);
 
+// A floor under the same count: 4 ops per layer and micro-batch on each rank (tp 1 without
+// recomputation, the fewest: each block's forward and backward one compute sequence). A step over
+// kMaxStepGraphOps by this floor is refused without building anything.
+double step_graph_ops_floor(const ModelSpec& model, const TrainingConfig& training,
+                            const ParallelConfig& parallel, int gpus, GraphMode mode);
+
 // The ops of a valid configuration's step graph without building it whole: two short steps are
 // built (the fewest micro-batches the schedule allows, pp for ZB-H1, and twice that) and their
 // difference extends the count to the whole step. Exact while the ops grow linearly with the

@@ -993,12 +993,9 @@ Verdict check_graph_size(const ModelSpec& model, const TrainingConfig& training,
   if (step_graph_ops_ceiling(model, training, parallel, gpus, mode) <= kMaxStepGraphOps) {
     return Verdict::pass();
   }
-  // Every layer's forward is at least one op per micro-batch on each rank of its stage: a floor
-  // that refuses, without building anything, steps no estimate is needed for (a depth override of
-  // a billion layers would not fit in memory even as the shortest step).
-  const double ranks_per_stage =
-      mode == GraphMode::full ? static_cast<double>(gpus) / parallel.pp : 1.0;
-  const double floor_ops = static_cast<double>(micro_batches) * model.layers * ranks_per_stage;
+  // Refused without building anything when even the floor is over (a very deep model would not fit
+  // in memory even as the shortest step the estimate builds).
+  const double floor_ops = step_graph_ops_floor(model, training, parallel, gpus, mode);
   if (floor_ops > kMaxStepGraphOps) return refuse("at least", floor_ops);
   // A step of no more micro-batches than fewest_micro_batches has nothing shorter to extend from,
   // and is not refused.
@@ -1010,17 +1007,30 @@ Verdict check_graph_size(const ModelSpec& model, const TrainingConfig& training,
 
 }  // namespace
 
+namespace {
+
+double ranks_per_stage(const ParallelConfig& parallel, int gpus, GraphMode mode) {
+  return mode == GraphMode::full ? static_cast<double>(gpus) / parallel.pp : 1.0;
+}
+
+}  // namespace
+
+double step_graph_ops_floor(const ModelSpec& model, const TrainingConfig& training,
+                            const ParallelConfig& parallel, int gpus, GraphMode mode) {
+  return 4.0 * micro_batches_per_step(training, parallel) * model.layers *
+         ranks_per_stage(parallel, gpus, mode);
+}
+
 double step_graph_ops_ceiling(const ModelSpec& model, const TrainingConfig& training,
                               const ParallelConfig& parallel, int gpus, GraphMode mode) {
   // About 30 ops per layer and micro-batch on one rank (norms, GEMM sequences, TP and EP
   // collectives, memory events), plus a few per context-parallel ring step; tests hold it above
   // the builder's counts.
   const double ops_per_layer = 64.0 + 8.0 * parallel.cp;
-  const double ranks_per_stage =
-      mode == GraphMode::full ? static_cast<double>(gpus) / parallel.pp : 1.0;
-  return static_cast<double>(micro_batches_per_step(training, parallel)) * model.layers *
-             ranks_per_stage * ops_per_layer +
-         1000.0 * ranks_per_stage * parallel.pp;
+  const double ranks = ranks_per_stage(parallel, gpus, mode);
+  return static_cast<double>(micro_batches_per_step(training, parallel)) * model.layers * ranks *
+             ops_per_layer +
+         1000.0 * ranks * parallel.pp;
 }
 
 // Past fewest_micro_batches, ops grow linearly with the micro-batches of a step: each adds the

@@ -35,6 +35,7 @@ TEST(PropertyGraphSize, TheEstimateIsTheOpCountAndTheCeilingIsAbove) {
         EXPECT_DOUBLE_EQ(estimate, ops) << c.describe();
       }
       EXPECT_GE(step_graph_ops_ceiling(c.model, t, c.parallel, c.gpus, mode), ops) << c.describe();
+      EXPECT_LE(step_graph_ops_floor(c.model, t, c.parallel, c.gpus, mode), ops) << c.describe();
     }
     ++compared;
   }

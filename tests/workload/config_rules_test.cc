@@ -71,6 +71,9 @@ TEST(UnitConfigRules, HugeSizesAreRefusedNotOverflowed) {
   b.p.pp = 1 << 16;  // tp x pp x dp x cp = 2^34, past any int
   EXPECT_EQ(check_config(b.m, b.t, b.p, 16).rule, "world_size");
   b = Base{};
+  b.m.layers = kMaxLayers + 1;  // a depth override no step graph could hold
+  EXPECT_EQ(check_config(b.m, b.t, b.p, 16).rule, "model_sizes");
+  b = Base{};
   b.p.micro_batch = kMaxConfigSize;  // 2^24 x dp 2 sequences per step: batch_divides, in 64 bits
   EXPECT_EQ(check_config(b.m, b.t, b.p, 16).rule, "batch_divides");
 }
