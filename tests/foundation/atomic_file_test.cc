@@ -3,6 +3,7 @@
 #include "common/atomic_file.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -18,9 +19,10 @@ namespace fs = std::filesystem;
 class AtomicFile : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The process id keeps two builds' test runs on one machine out of each other's way.
     dir_ = fs::temp_directory_path() /
-           ("ptsim_atomic_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("ptsim_atomic_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
