@@ -26,6 +26,14 @@ Files shipped_files() {
   return {*runs, *completions};
 }
 
+// The position of record `id` in the runs file; runs.size() when there is none.
+std::size_t record_index(const Json& runs, const std::string& id) {
+  std::size_t i = 0;
+  while (i < runs.size() && runs[i].at("id") != id)
+    ++i;
+  return i;
+}
+
 const PublishedRun* find(const PublishedRuns& runs, const std::string& id) {
   for (const PublishedRun& r : runs.runs) {
     if (r.id == id) return &r;
@@ -101,9 +109,8 @@ TEST(UnitPublishedRuns, AMistypedOrOutOfRangeFieldIsAnInputErrorNamingIt) {
   for (const auto& [field, value, message] : cases) {
     SCOPED_TRACE(field);
     Files f = shipped_files();
-    std::size_t index = 0;
-    while (f.runs[index].at("id") != "mlm21_t1_39.1B")
-      ++index;
+    const std::size_t index = record_index(f.runs, "mlm21_t1_39.1B");
+    ASSERT_LT(index, f.runs.size());
     f.runs[index][field] = value;
     auto runs = load_published_runs(f.runs, "published_runs.json", f.completions, "c.json");
     ASSERT_FALSE(runs.ok());
