@@ -53,29 +53,14 @@ std::optional<SimulatedCandidate> fastest_agreeing(const PublishedRun& run, cons
   return variants->ranked.front();
 }
 
-}  // namespace
-
-Result<PublishedRanking> rank_published(const PublishedRun& run, const ClusterProfile& cluster,
-                                        const Topology& topology, const RankingOptions& options) {
-  PublishedRanking out;
-  out.id = run.id;
-  const Evaluation published =
-      evaluate(run.model, run.training, run.parallel, cluster, topology, run.gpus);
-  if (!published.verdict.ok) {
-    return InputError{"", run.id,
-                      "the published layout breaks rule " + published.verdict.rule + ": " +
-                          published.verdict.reason};
-  }
-  out.published = *published.result;
-  const double published_s = out.published.step_time_s;
-
-  // Same job and software, the layout searched. The run's software is what its framework offered
-  // and the authors turned on: the framework's behaviours, the rank order, the context-parallel
-  // algorithm, the ZeRO stage, the recomputation mode, the pipeline schedules it had (and no
-  // pipeline at all where it could not pipeline that ZeRO stage) and, when off, sequence
-  // parallelism (2021 Megatron-LM had neither selective recomputation nor a
-  // distributed optimizer, no Megatron-LM has ZB-H1 or DualPipe; ranking its layouts against
-  // features it lacked would test the software's progress, not the planner).
+// The run's job and software with the layout searched. The run's software is what its framework
+// offered and the authors turned on: the framework's behaviours, the rank order, the
+// context-parallel algorithm, the ZeRO stage, the recomputation mode, the pipeline schedules it had
+// (and no pipeline at all where it could not pipeline that ZeRO stage) and, when off, sequence
+// parallelism (2021 Megatron-LM had neither selective recomputation nor a distributed optimizer,
+// no Megatron-LM has ZB-H1 or DualPipe; ranking its layouts against features it lacked would test
+// the software's progress, not the planner).
+PlannerInputs software_inputs(const PublishedRun& run, const ClusterProfile& cluster) {
   PlannerInputs in{run.model, run.training, cluster, run.gpus, {}};
   in.pins.framework = run.parallel;
   in.pins.rank_order = run.parallel.rank_order;
@@ -88,6 +73,53 @@ Result<PublishedRanking> rank_published(const PublishedRun& run, const ClusterPr
       run.parallel.zero_stage > run.framework_pipeline_zero_max) {
     in.pins.pp = 1;
   }
+  return in;
+}
+
+}  // namespace
+
+Result<SimulatedCandidate> plan_published_layout(const PublishedRun& run,
+                                                 const ClusterProfile& cluster,
+                                                 const Topology& topology, int threads) {
+  if (!run.ranking_searches.layout) {
+    return InputError{"", run.id, "states its layout; simulate that instead of planning one"};
+  }
+  PlannerInputs in = software_inputs(run, cluster);
+  const ParallelConfig& p = run.parallel;
+  // What the record states of the layout holds; tp, pp and dp where stated (0: unstated).
+  if (p.tp > 0) in.pins.tp = p.tp;
+  if (p.pp > 0) in.pins.pp = p.pp;
+  if (p.dp > 0) in.pins.dp = p.dp;
+  in.pins.cp = p.cp;
+  in.pins.ep = p.ep;
+  in.pins.etp = p.etp;
+  SearchOptions options;
+  options.top_k = 1;
+  options.threads = threads;
+  auto searched = search(in, topology, options);
+  if (!searched) return searched.error();
+  return std::move(searched->ranked.front());
+}
+
+Result<PublishedRanking> rank_published(const PublishedRun& run, const ClusterProfile& cluster,
+                                        const Topology& topology, const RankingOptions& options) {
+  if (run.ranking_searches.layout) {
+    return InputError{"", run.id, "states no layout to rank (its layout is planned)"};
+  }
+  PublishedRanking out;
+  out.id = run.id;
+  const Evaluation published =
+      evaluate(run.model, run.training, run.parallel, cluster, topology, run.gpus);
+  if (!published.verdict.ok) {
+    return InputError{"", run.id,
+                      "the published layout breaks rule " + published.verdict.rule + ": " +
+                          published.verdict.reason};
+  }
+  out.published = *published.result;
+  const double published_s = out.published.step_time_s;
+
+  // Same job and software, the layout searched (software_inputs).
+  PlannerInputs in = software_inputs(run, cluster);
   SearchOptions search_options;
   search_options.top_k = 1;
   search_options.threads = options.threads;

@@ -71,9 +71,20 @@ struct RankingOptions {
   int threads = 0;            // 0 = one per hardware thread
 };
 
+// For a run that gives a measured throughput but not the layout that reached it
+// (PublishedRun::ConventionalLayout::layout): the planner's fastest layout for the same job with
+// the run's software (the pins rank_published holds), what the record states of the layout
+// pinned (tp, pp or dp where given; cp, ep, etp). `validate` compares the measurement with it: a
+// claim that the authors' tuned layout performs as the planner's best does, which holds where
+// both the simulator and the authors' tuning are right. Errors: the run states its layout, or
+// the search's (nothing fits, nothing passes the rules). threads: 0 = one per hardware thread.
+Result<SimulatedCandidate> plan_published_layout(const PublishedRun& run,
+                                                 const ClusterProfile& cluster,
+                                                 const Topology& topology, int threads = 0);
+
 // The run's cluster (with its GPU and network overrides) must be `cluster`, `topology` built for
-// it and run.gpus. Errors: the search's (nothing fits, nothing passes the rules), or the published
-// layout not runnable (a rule it breaks).
+// it and run.gpus. Errors: the search's (nothing fits, nothing passes the rules), the published
+// layout not runnable (a rule it breaks), or no published layout (ConventionalLayout::layout).
 Result<PublishedRanking> rank_published(const PublishedRun& run, const ClusterProfile& cluster,
                                         const Topology& topology, const RankingOptions& options);
 

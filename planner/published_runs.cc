@@ -17,14 +17,17 @@ double megatron_eq3_flops(double B, double s, double l, double h, double V) {
   return 96 * B * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h));
 }
 
-double megatron_core_causal_flops(const ModelSpec& m, int seq_len, int global_batch) {
+double megatron_core_flops(const ModelSpec& m, int seq_len, int global_batch,
+                           AttentionCoreCount attention_core) {
   const double h = m.hidden;
   const double s = seq_len;
   const double q = static_cast<double>(m.head_dim) * m.heads;
   const double kv = static_cast<double>(m.head_dim) * m.kv_heads;
   const double ffn_expansion = m.mlp == MlpKind::swiglu ? 3 : 2;
-  // Per token and layer, forward + backward (3) x multiply-add (2).
-  const double attention = 6 * (h * (q + 2 * kv) + q * s / 2 * 2 + q * h);
+  // Per token and layer, forward + backward (3) x multiply-add (2); the core is Q K^T and
+  // scores x V, q s multiply-adds each over the whole sequence.
+  const double core_share = attention_core == AttentionCoreCount::causal ? 0.5 : 1.0;
+  const double attention = 6 * (h * (q + 2 * kv) + 2 * q * s * core_share + q * h);
   const double dense_mlp = 6 * ffn_expansion * h * m.ffn_hidden;
   double moe_mlp = 0;
   if (m.is_moe()) {
@@ -193,9 +196,9 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       run.completions = applied;
       run.per_layer = f.text("record_type", "") == "per_layer";
       auto skip = [&](const std::string& why) { out.skipped.push_back({id, why}); };
+      // tp, pp and dp are checked with the layout: a completion may leave them to the planner.
       const char* required[] = {"num_layers", "hidden_size", "num_attention_heads",
-                                "vocab_size", "seq_length",  "tp",
-                                "pp",         "dp",          "num_gpus"};
+                                "vocab_size", "seq_length",  "num_gpus"};
       std::string missing;
       for (const char* key : required) {
         if (is_null(r, key)) missing += std::string(missing.empty() ? "" : ", ") + key;
@@ -271,17 +274,23 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       t.moe_imbalance = f.number("moe_imbalance", 1.0, 1.0);
       t.moe_capacity_factor = f.number("moe_capacity_factor", 0.0, 0.0);
 
-      // Layout.
+      // Layout. An unstated tp, pp or dp is 0: the planner chooses it (ConventionalLayout::layout)
+      // or the record is skipped below.
       ParallelConfig& p = run.parallel;
-      p.tp = f.integer("tp", 1, 1);
-      p.pp = f.integer("pp", 1, 1);
-      p.dp = f.integer("dp", 1, 1);
+      std::string layout_missing;
+      for (const char* key : {"tp", "pp", "dp"}) {
+        if (!f.has(key)) layout_missing += std::string(layout_missing.empty() ? "" : ", ") + key;
+      }
+      p.tp = f.integer("tp", 0, 1);
+      p.pp = f.integer("pp", 0, 1);
+      p.dp = f.integer("dp", 0, 1);
       p.cp = f.integer("cp", 1, 1);
       p.ep = f.integer("ep", 1, 1);
       p.etp = f.integer("etp", 1, 1);
       p.vpp = f.integer("vpp", 1, 1);
       p.micro_batch = f.integer("micro_batch_size", 1, 1);
-      p.sequence_parallel = p.tp > 1 && f.flag("sequence_parallel", false);
+      // With tp left to the planner, the flag is the software's choice for whatever tp it takes.
+      p.sequence_parallel = p.tp != 1 && f.flag("sequence_parallel", false);
       const std::string recompute = f.text("activation_recompute", "none");
       p.recompute = recompute.rfind("full", 0) == 0        ? Recompute::full
                     : recompute.rfind("selective", 0) == 0 ? Recompute::selective
@@ -355,11 +364,28 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
             run.ranking_searches.vpp = true;
           } else if (name == "tp_pp_split") {
             run.ranking_searches.tp_pp_split = true;
+          } else if (name == "layout") {
+            run.ranking_searches.layout = true;
           } else {
-            fail_field("ranking_searches", "the ranking cannot search '" + name +
-                                               "'; use micro_batch_size, vpp or tp_pp_split");
+            fail_field("ranking_searches",
+                       "the ranking cannot search '" + name +
+                           "'; use micro_batch_size, vpp, tp_pp_split or layout");
           }
         }
+      }
+      if (run.ranking_searches.layout && layout_missing.empty()) {
+        fail_field("ranking_searches",
+                   "'layout' leaves an unstated layout to the planner, but the record states tp, "
+                   "pp and dp");
+      }
+      if (run.ranking_searches.layout && run.per_layer) {
+        fail_field("ranking_searches",
+                   "a per-layer record times one layer of its own layout; 'layout' cannot leave "
+                   "that layout to the planner");
+      }
+      if (!run.ranking_searches.layout && !layout_missing.empty()) {
+        skip("not stated: " + layout_missing);
+        continue;
       }
       run.framework_pipeline_zero_max = f.integer("framework_pipeline_zero_max", -1, -1);
       if (run.framework_pipeline_zero_max < -1 || run.framework_pipeline_zero_max > 3) {
@@ -375,7 +401,7 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
         continue;
       }
       // Interleaving needs the micro-batches to be a multiple of pp.
-      if (p.vpp > 1 && micro_batches_per_step(t, p) % p.pp != 0) {
+      if (!run.ranking_searches.layout && p.vpp > 1 && micro_batches_per_step(t, p) % p.pp != 0) {
         p.vpp = 1;
         p.schedule = Schedule::one_f_one_b;
       }
@@ -412,16 +438,27 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       } else if (!is_null(r, "tokens_per_sec_per_gpu")) {
         run.measured = f.number("tokens_per_sec_per_gpu", 0, 0, true);
         run.measured_from = "tokens_per_sec_per_gpu";
-      } else if (!is_null(r, "tflops_per_gpu")) {
-        const double x = f.number("tflops_per_gpu", 0, 0, true) * 1e12;
-        const std::string kind = f.text("tflops_kind", "");
+      } else if (!is_null(r, "tflops_per_gpu") ||
+                 (!is_null(r, "mfu") && !is_null(r, "peak_tflops_per_gpu_used"))) {
+        // A model FLOP utilisation is model FLOP/s over the peak the source divided by.
+        const bool from_mfu = is_null(r, "tflops_per_gpu");
+        const double x = from_mfu ? f.number("mfu", 0, 0, true) *
+                                        f.number("peak_tflops_per_gpu_used", 0, 0, true) * 1e12
+                                  : f.number("tflops_per_gpu", 0, 0, true) * 1e12;
+        const std::string field = from_mfu ? "mfu" : "tflops_per_gpu";
+        const std::string kind = from_mfu ? "model" : f.text("tflops_kind", "");
         double flops = 0;
         if (kind.rfind("megatron_eq3", 0) == 0) {
           flops = megatron_eq3_flops(t.global_batch, t.seq_len, m.layers, m.hidden, m.vocab);
-          run.measured_from = "tflops_per_gpu via Megatron eq. 3";
+          run.measured_from = field + " via Megatron eq. 3";
         } else if (kind == "model" && run.family == "mzoo") {
-          flops = megatron_core_causal_flops(m, t.seq_len, t.global_batch);
-          run.measured_from = "tflops_per_gpu via Megatron-Core model FLOPs (causal)";
+          flops = megatron_core_flops(m, t.seq_len, t.global_batch, AttentionCoreCount::causal);
+          run.measured_from = field + " via Megatron-Core model FLOPs (causal)";
+        } else if (kind == "model" && (run.family == "mcore08" || run.family == "k22")) {
+          // Megatron-Core r0.8's count; for GPT shapes (4h FFN, no key/value groups) it is
+          // Korthikanti et al.'s Appendix A, 72 B s l h^2 (1 + s/(6h) + V/(12 l h)).
+          flops = megatron_core_flops(m, t.seq_len, t.global_batch, AttentionCoreCount::full);
+          run.measured_from = field + " via model FLOPs (attention core in full)";
         } else {
           skip("no FLOP formula to invert for tflops_kind '" + kind + "'");
           continue;

@@ -43,11 +43,17 @@ struct PublishedRun {
   // `ranking_searches`: micro_batch_size, vpp, tp_pp_split). The planner's ranking does not hold
   // the published layout to the convention: it stands for the fastest layout that agrees with
   // everything the source states, these fields searched (published_ranking.h).
+  //
+  // `layout`: the source gives a measured throughput for a job but not the layout that reached
+  // it (completion value "layout"). Its unstated tp, pp and dp are 0 in `parallel`, so that no
+  // caller can simulate them by mistake; the planner's fastest layout with the run's software
+  // stands for it (plan_published_layout, published_ranking.h), and there is nothing to rank.
   struct ConventionalLayout {
     bool micro_batch = false;
     bool vpp = false;          // the chunk count, and with it whether the schedule interleaves
     bool tp_pp_split = false;  // only tp x pp (the model-parallel size) stated
-    bool any() const { return micro_batch || vpp || tp_pp_split; }
+    bool layout = false;       // tp, pp and dp not all stated: the planner chooses the layout
+    bool any() const { return micro_batch || vpp || tp_pp_split || layout; }
   };
   ConventionalLayout ranking_searches;
   // The highest ZeRO stage the run's framework could pipeline (completion field
@@ -78,8 +84,11 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
 Result<ClusterProfile> published_run_cluster(const PublishedRun& run);
 
 // Megatron-Core's model FLOPs per step (megatron/training/training.py,
-// num_floating_point_operations) with the causal attention core counted as half.
-double megatron_core_causal_flops(const ModelSpec& m, int seq_len, int global_batch);
+// num_floating_point_operations). Megatron-Core r0.8 counts the attention core in full; later
+// versions (the 2025 Megatron-MoE model zoo) count the causal half.
+enum class AttentionCoreCount { full, causal };
+double megatron_core_flops(const ModelSpec& m, int seq_len, int global_batch,
+                           AttentionCoreCount attention_core);
 
 // Narayanan et al. 2021 eq. 3: 96 B s l h^2 (1 + s/(6h) + V/(16 l h)).
 double megatron_eq3_flops(double batch, double seq, double layers, double hidden, double vocab);

@@ -1,10 +1,12 @@
 // validate: re-simulates published measured training runs and reports the error. Thin main:
-// load records (planner/published_runs.h) -> evaluate() each -> table, MAPE per source family and
-// overall; exits 1 when the MAPE or the worst error passes the given bound.
+// load records (planner/published_runs.h) -> evaluate() each (a record that states no layout: the
+// planner's fastest, plan_published_layout) -> table, MAPE per source family and overall; exits 1
+// when the MAPE or the worst error passes the given bound.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 
@@ -12,6 +14,7 @@
 #include "hardware_profiles/catalogue.h"
 #include "hardware_profiles/whatif.h"
 #include "planner/evaluate.h"
+#include "planner/published_ranking.h"
 #include "planner/published_runs.h"
 #include "planner/result_json.h"
 
@@ -156,27 +159,44 @@ int main(int argc, char** argv) {
     if (!c) return fail(c.error());
     auto topology = Topology::build(*c, run.gpus);
     if (!topology) return fail(topology.error());
-    EvaluationOptions options;
-    options.keep_graph = run.per_layer;
-    Evaluation e =
-        evaluate(run.model, run.training, run.parallel, *c, *topology, run.gpus, options);
+    // The layout simulated: the record's, or for a record that states none the planner's fastest
+    // with the run's software (marked * in the table).
+    ParallelConfig config = run.parallel;
+    std::optional<StepResult> result;
+    double predicted = 0;
+    std::string not_runnable;
+    if (run.ranking_searches.layout) {
+      auto planned = plan_published_layout(run, *c, *topology);
+      if (planned) {
+        config = planned->config;
+        result = std::move(planned->result);
+      } else {
+        not_runnable = "no layout planned: " + planned.error().one_line();
+      }
+    } else {
+      EvaluationOptions options;
+      options.keep_graph = run.per_layer;
+      Evaluation e =
+          evaluate(run.model, run.training, run.parallel, *c, *topology, run.gpus, options);
+      if (e.verdict.ok) {
+        result = std::move(e.result);
+        if (run.per_layer) predicted = layer_busy_s(e.graph->graph, *e.timeline, 0);
+      } else {
+        not_runnable = "not runnable: " + e.verdict.reason;
+      }
+    }
     char layout[64];
-    std::snprintf(layout, sizeof layout, "%d %d %d %d %d %d %d", run.parallel.tp, run.parallel.pp,
-                  run.parallel.dp, run.parallel.cp, run.parallel.ep, run.parallel.vpp,
-                  run.parallel.micro_batch);
-    if (!e.verdict.ok) {
-      std::printf("  %-52s %6d  %-30s %12s  not runnable: %s\n", run.id.c_str(), run.gpus, layout,
-                  "", e.verdict.reason.c_str());
+    std::snprintf(layout, sizeof layout, "%d %d %d %d %d %d %d%s", config.tp, config.pp, config.dp,
+                  config.cp, config.ep, config.vpp, config.micro_batch,
+                  run.ranking_searches.layout ? " *" : "");
+    if (!result) {
+      std::printf("  %-52s %6d  %-30s %12s  %s\n", run.id.c_str(), run.gpus, layout, "",
+                  not_runnable.c_str());
       all_errors.push_back(1.0);
       errors_by_family[run.family].push_back(1.0);
       continue;
     }
-    double predicted;
-    if (run.per_layer) {
-      predicted = layer_busy_s(e.graph->graph, *e.timeline, 0);
-    } else {
-      predicted = e.result->tokens_per_s / run.gpus;
-    }
+    if (!run.per_layer) predicted = result->tokens_per_s / run.gpus;
     const double error = (predicted - run.measured) / run.measured;
     errors_by_family[run.family].push_back(std::abs(error));
     all_errors.push_back(std::abs(error));
@@ -193,7 +213,7 @@ int main(int argc, char** argv) {
           static_cast<double>(run.training.global_batch) * run.training.seq_len;
       std::printf("  %-52s %6d  %-30s %12.1f %12.1f %+7.1f %10.3f %10.3f\n", run.id.c_str(),
                   run.gpus, layout, run.measured, predicted, error * 100,
-                  tokens_per_step / (run.measured * run.gpus), e.result->step_time_s);
+                  tokens_per_step / (run.measured * run.gpus), result->step_time_s);
     }
     Json j = {{"id", run.id},
               {"family", run.family},
@@ -204,16 +224,16 @@ int main(int argc, char** argv) {
               {"per_layer", run.per_layer},
               {"gpu", gpu},
               {"gpu_profile", run.gpu},
-              {"completions", run.completions}};
-    j["step_time_s"] = e.result->step_time_s;
-    j["mfu"] = e.result->mfu;
-    j["memory_peak_bytes"] = e.result->memory.peak_bytes;
-    j["memory_fits"] = e.result->memory.fits;
+              {"completions", run.completions},
+              {"layout_planned", run.ranking_searches.layout}};
+    j["step_time_s"] = result->step_time_s;
+    j["mfu"] = result->mfu;
+    j["memory_peak_bytes"] = result->memory.peak_bytes;
+    j["memory_fits"] = result->memory.fits;
     // The whole simulated result, resolved configuration included, so that a run far off can be
     // looked into (where its time goes, which kernels) and re-run with simulate.
     const ClusterProfile& cluster = *c;
-    j["result"] =
-        step_result_json(*e.result, {run.model, run.training, run.parallel, cluster, run.gpus});
+    j["result"] = step_result_json(*result, {run.model, run.training, config, cluster, run.gpus});
     results.push_back(j);
   }
   auto mean = [](const std::vector<double>& v) {
@@ -231,6 +251,10 @@ int main(int argc, char** argv) {
   const double mape = mean(all_errors);
   std::printf("  %-12s %6zu %10.1f %10.1f   (worst: %s)\n", "overall", all_errors.size(),
               mape * 100, worst * 100, worst_id.c_str());
+  if (std::any_of(runs->runs.begin(), runs->runs.end(),
+                  [](const PublishedRun& r) { return r.ranking_searches.layout; })) {
+    std::printf("# * the record states no layout: the planner's fastest with the run's software\n");
+  }
   for (const auto& s : runs->skipped)
     std::printf("# skipped %s: %s\n", s.id.c_str(), s.reason.c_str());
   if (!json_path.empty()) {

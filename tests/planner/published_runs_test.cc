@@ -220,6 +220,111 @@ TEST(UnitPublishedRuns, ARankingSearchOfAnotherFieldIsAnInputErrorNamingTheField
   EXPECT_NE(line.find("'tp'"), std::string::npos) << line;
 }
 
+// A record that gives a throughput but not the layout that reached it is planned (validate
+// compares it with the planner's fastest layout) only where a completion says `layout`, with the
+// reason; the layout fields it and its completions do not state are 0 so that nothing simulates
+// them by mistake. Without the completion the record is skipped, naming what it lacks.
+TEST(UnitPublishedRuns, ARecordWithoutItsLayoutIsPlannedOnlyWhereACompletionSaysSo) {
+  Files f = shipped_files();
+  auto runs = load_published_runs(f.runs, "published_runs.json", f.completions, "c.json");
+  ASSERT_TRUE(runs.ok()) << runs.error().one_line();
+  EXPECT_TRUE(runs->skipped.empty());
+  using Layout = std::tuple<int, int, int>;
+  const std::vector<std::pair<std::string, Layout>> planned = {
+      {"mlm21_gpt3_175b_1024gpu", {8, 0, 0}},  // tp 8 as in every Table 1 row from 18.4B
+      {"mcore08_strong_177B_96gpu", {8, 6, 0}},
+      {"mcore08_strong_177B_4608gpu", {8, 6, 0}},
+  };
+  for (const PublishedRun& r : runs->runs) {
+    const auto it = std::find_if(planned.begin(), planned.end(),
+                                 [&](const auto& p) { return p.first == r.id; });
+    EXPECT_EQ(r.ranking_searches.layout, it != planned.end()) << r.id;
+    if (it == planned.end()) {
+      EXPECT_GT(r.parallel.tp * r.parallel.pp * r.parallel.dp, 0) << r.id;
+      continue;
+    }
+    EXPECT_EQ(Layout(r.parallel.tp, r.parallel.pp, r.parallel.dp), it->second) << r.id;
+  }
+  // Without the completion, the GPT-3 estimate of Narayanan et al. names what it lacks.
+  Json completions = f.completions;
+  Json& list = completions["completions"];
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (list[i].at("match") == "mlm21_gpt3_175b_1024gpu") list.erase(i);
+  }
+  auto without = load_published_runs(f.runs, "published_runs.json", completions, "c.json");
+  ASSERT_TRUE(without.ok()) << without.error().one_line();
+  ASSERT_EQ(without->skipped.size(), 1u);
+  EXPECT_EQ(without->skipped[0].id, "mlm21_gpt3_175b_1024gpu");
+  EXPECT_EQ(without->skipped[0].reason, "not stated: tp, pp, dp");
+}
+
+TEST(UnitPublishedRuns, PlanningTheLayoutOfARecordThatStatesItIsAnInputError) {
+  for (const char* id : {"k22_t5_175B_selective_sp", "k22_t4_22B_layer_full_recompute"}) {
+    SCOPED_TRACE(id);
+    Files f = shipped_files();
+    const std::size_t index = record_index(f.runs, id);
+    ASSERT_LT(index, f.runs.size());
+    // The per-layer record loses its dp: it still cannot be planned, as it times its own layout.
+    if (std::string(id).find("layer") != std::string::npos) f.runs[index].erase("dp");
+    f.runs[index]["ranking_searches"] = Json::array({"layout"});
+    auto runs = load_published_runs(f.runs, "published_runs.json", f.completions, "c.json");
+    ASSERT_FALSE(runs.ok());
+    const std::string line = runs.error().one_line();
+    std::string pointer = "/";
+    pointer.append(std::to_string(index)).append("/ranking_searches");
+    EXPECT_NE(line.find(pointer), std::string::npos) << line;
+  }
+}
+
+// A record that gives only a model FLOP utilisation is measured through the FLOP formula its
+// source divided by. Korthikanti et al. 2022 Appendix A and the Megatron-Core r0.8 README (for
+// these GPT shapes: 4h FFN, no key/value groups) both count 72 B s l h^2 (1 + s/(6h) + V/(12 l h))
+// model FLOPs per step, the attention core in full; the expected values are that formula.
+TEST(UnitPublishedRuns, AnMfuIsMeasuredThroughTheSourcesFlopFormula) {
+  const Files f = shipped_files();
+  auto runs = load_published_runs(f.runs, "published_runs.json", f.completions, "c.json");
+  ASSERT_TRUE(runs.ok()) << runs.error().one_line();
+  struct Case {
+    const char* id;
+    double mfu, peak_tflops, batch, seq, layers, hidden, vocab, gpus;
+  };
+  for (const Case& c : {
+           Case{"k22_530B_2240gpu_full_recompute", 0.421, 312, 2240, 2048, 105, 20480, 51200, 2240},
+           Case{"k22_appC_175B_microbatch_level_recompute", 0.523, 312, 64, 2048, 96, 12288, 51200,
+                64},
+           Case{"mcore08_strong_177B_4608gpu", 0.42, 989, 1152, 4096, 96, 12288, 131072, 4608},
+       }) {
+    const PublishedRun* r = find(*runs, c.id);
+    ASSERT_NE(r, nullptr) << c.id;
+    const double h = c.hidden, s = c.seq, l = c.layers;
+    const double flops = 72 * c.batch * s * l * h * h * (1 + s / (6 * h) + c.vocab / (12 * l * h));
+    const double step_s = flops / (c.gpus * c.mfu * c.peak_tflops * 1e12);
+    const double tokens_per_s_per_gpu = c.batch * s / step_s / c.gpus;
+    EXPECT_NEAR(r->measured, tokens_per_s_per_gpu, 1e-9 * tokens_per_s_per_gpu) << c.id;
+    EXPECT_NE(r->measured_from.find("mfu"), std::string::npos) << c.id;
+  }
+}
+
+// Megatron-Core r0.8 counted the attention core (Q K^T and scores x V, 2 q s multiply-adds per
+// token and layer, times 3 for the backward) over the whole sequence; the model zoo counts the
+// causal half: the two differ by 6 q s per token and layer.
+TEST(UnitPublishedRuns, TheCausalCountHalvesOnlyTheAttentionCore) {
+  ModelSpec m;
+  m.hidden = 4096;
+  m.layers = 94;
+  m.heads = 64;
+  m.kv_heads = 4;
+  m.head_dim = 128;
+  m.ffn_hidden = 12288;
+  m.vocab = 151936;
+  m.mlp = MlpKind::swiglu;
+  const int seq = 4096, batch = 3;
+  const double full = megatron_core_flops(m, seq, batch, AttentionCoreCount::full);
+  const double causal = megatron_core_flops(m, seq, batch, AttentionCoreCount::causal);
+  const double q = 64.0 * 128;
+  EXPECT_NEAR(full - causal, 6 * q * seq * m.layers * double(seq) * batch, 1e-9 * full);
+}
+
 // A bad value that a completion supplied is the completions file's error, at the completion's
 // field, not the record's (which never stated it).
 TEST(UnitPublishedRuns, ABadCompletedValueNamesTheCompletionThatSuppliedIt) {
