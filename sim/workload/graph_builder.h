@@ -87,9 +87,13 @@ double step_graph_ops_floor(const ModelSpec& model, const TrainingConfig& traini
 // built (the fewest micro-batches the schedule allows, pp for ZB-H1, and twice that) and their
 // difference extends the count to the whole step. Exact while the ops grow linearly with the
 // micro-batches (every schedule but ZB-H1, which it overestimates by a few percent). A step no
-// longer than the first short one is built and counted.
+// longer than the first short one is built and counted. Where the shortest step's ceiling is over
+// `build_limit_ops` (a model too deep to build even that), the short steps are built at one and
+// two layers per model chunk and extended linearly in layers too, within a few percent (gradient
+// buckets are whole; uneven layer splits and expert-layer patterns do not repeat exactly).
 double estimated_step_graph_ops(const ModelSpec& model, const TrainingConfig& training,
-                                const ParallelConfig& parallel, int gpus, GraphMode mode);
+                                const ParallelConfig& parallel, int gpus, GraphMode mode,
+                                double build_limit_ops = kMaxStepGraphOps);
 
 // Fails with the rules of check_config (config_rules.h), "rank_order", or "graph_size" (over
 // kMaxStepGraphOps by estimated_step_graph_ops, asked only when the ceiling is over it and the step

@@ -977,6 +977,24 @@ int fewest_micro_batches(const ParallelConfig& p) {
   return 1;
 }
 
+// Layers that give every model chunk of the layout one layer: the depth from which each such
+// round of layers adds the same ops.
+int depth_unit(const ParallelConfig& p) {
+  return p.pp * p.vpp;
+}
+
+// Whether the shortest step of the model at full depth could itself be too large to build: the
+// size estimate then counts cut-down depths too (estimated_step_graph_ops).
+bool shortest_step_may_be_too_large(const ModelSpec& model, const TrainingConfig& training,
+                                    const ParallelConfig& parallel, int gpus, GraphMode mode,
+                                    double build_limit_ops = kMaxStepGraphOps) {
+  TrainingConfig shortest = training;
+  shortest.global_batch =
+      std::min(micro_batches_per_step(training, parallel), fewest_micro_batches(parallel)) *
+      parallel.micro_batch * parallel.dp;
+  return step_graph_ops_ceiling(model, shortest, parallel, gpus, mode) > build_limit_ops;
+}
+
 Verdict check_graph_size(const ModelSpec& model, const TrainingConfig& training,
                          const ParallelConfig& parallel, int gpus, GraphMode mode) {
   const int micro_batches = micro_batches_per_step(training, parallel);
@@ -993,13 +1011,15 @@ Verdict check_graph_size(const ModelSpec& model, const TrainingConfig& training,
   if (step_graph_ops_ceiling(model, training, parallel, gpus, mode) <= kMaxStepGraphOps) {
     return Verdict::pass();
   }
-  // Refused without building anything when even the floor is over (a very deep model would not fit
-  // in memory even as the shortest step the estimate builds).
+  // Refused without building anything when even the floor is over.
   const double floor_ops = step_graph_ops_floor(model, training, parallel, gpus, mode);
   if (floor_ops > kMaxStepGraphOps) return refuse("at least", floor_ops);
-  // A step of no more micro-batches than fewest_micro_batches has nothing shorter to extend from,
-  // and is not refused.
-  if (micro_batches <= fewest_micro_batches(parallel)) return Verdict::pass();
+  // A step of no more micro-batches than fewest_micro_batches has nothing shorter to extend from:
+  // it is built whole, unless it is so deep that building it could itself exhaust the memory.
+  if (micro_batches <= fewest_micro_batches(parallel) &&
+      !shortest_step_may_be_too_large(model, training, parallel, gpus, mode)) {
+    return Verdict::pass();
+  }
   const double ops = estimated_step_graph_ops(model, training, parallel, gpus, mode);
   if (ops <= kMaxStepGraphOps) return Verdict::pass();
   return refuse("about", ops);
@@ -1036,16 +1056,34 @@ double step_graph_ops_ceiling(const ModelSpec& model, const TrainingConfig& trai
 // Past fewest_micro_batches, ops grow linearly with the micro-batches of a step: each adds the
 // same passes on every rank. Two short steps (that many micro-batches and twice that) are built
 // and the difference of their op counts extends the count to the whole step, before any large
-// graph exists.
+// graph exists. A model so deep that even those short steps could be too large to build is cut
+// to one and two layers per model chunk, and the difference extends the count to its depth in
+// the same way, within a few percent: data-parallel gradient buckets are whole, and uneven layer
+// splits and mixture-of-experts layer patterns do not repeat exactly at a cut-down depth.
 double estimated_step_graph_ops(const ModelSpec& model, const TrainingConfig& training,
-                                const ParallelConfig& parallel, int gpus, GraphMode mode) {
+                                const ParallelConfig& parallel, int gpus, GraphMode mode,
+                                double build_limit_ops) {
   const int m = micro_batches_per_step(training, parallel);
   const int fewest = fewest_micro_batches(parallel);
-  const auto ops_with = [&](int micro_batches) {
+  const int unit = depth_unit(parallel);
+  const bool cut_depth =
+      model.layers > 2 * unit &&
+      shortest_step_may_be_too_large(model, training, parallel, gpus, mode, build_limit_ops);
+  const auto ops_at_depth = [&](int micro_batches, int layers) {
+    ModelSpec cut = model;
+    cut.layers = layers;
+    cut.moe.first_dense_layers = std::min(cut.moe.first_dense_layers, layers);
+    std::erase_if(cut.moe.dense_layers, [&](int layer) { return layer >= layers; });
     TrainingConfig t = training;
     t.global_batch = micro_batches * parallel.micro_batch * parallel.dp;
-    builder::StepBuilder b(model, t, parallel, mode);
+    builder::StepBuilder b(cut, t, parallel, mode);
     return static_cast<double>(b.build().graph.op_count());
+  };
+  const auto ops_with = [&](int micro_batches) {
+    if (!cut_depth) return ops_at_depth(micro_batches, model.layers);
+    const double one = ops_at_depth(micro_batches, unit);
+    const double two = ops_at_depth(micro_batches, 2 * unit);
+    return one + (two - one) * (model.layers - unit) / unit;
   };
   if (m <= fewest) return ops_with(m);
   const double first = ops_with(fewest);

@@ -180,6 +180,16 @@ TEST(UnitSimulateBadInput, AStepGraphTooLargeToHoldIsExitTwoNamingTheBatchFlags)
                         {"--global-batch", "graph_size", "386 M ops", "15360 micro-batches"});
 }
 
+// 64 micro-batches, the fewest the interleaved schedule allows on 64 stages, of 65,536 layers
+// with a 64-step context-parallel ring: the shortest step is itself about 1,100 M ops, so its size
+// is counted on cut-down depths instead of building it (that ran out of memory).
+TEST(UnitSimulateBadInput, AModelTooDeepForEvenItsShortestStepIsExitTwoNamingTheLayers) {
+  expect_one_line_error({"--model", "8b", "--layers", "65536", "--gpus", "4096", "--tp", "1",
+                         "--pp", "64", "--vpp", "2", "--cp", "64", "--dp", "1", "--seq-len",
+                         "65536", "--global-batch", "64"},
+                        {"--layers", "graph_size", "64 micro-batches of 65536 layers"});
+}
+
 TEST(UnitSimulateBadInput, TpNotDividingHeadsIsExitTwoNamingTheFlagAndTheRule) {
   // Llama 3 8B has 32 heads; 24 GPUs (3 nodes) with tp 3 leave dp = 8.
   expect_one_line_error(with({"--gpus", "24", "--tp", "3"}), {"--tp", "tp_divides_heads", "tp 3"});
