@@ -184,10 +184,11 @@ TEST(UnitSimulateBadInput, AStepGraphTooLargeToHoldIsExitTwoNamingTheBatchFlags)
 // with a 64-step context-parallel ring: the shortest step is itself about 1,100 M ops, so its size
 // is counted on cut-down depths instead of building it (that ran out of memory).
 TEST(UnitSimulateBadInput, AModelTooDeepForEvenItsShortestStepIsExitTwoNamingTheLayers) {
-  expect_one_line_error({"--model", "8b", "--layers", "65536", "--gpus", "4096", "--tp", "1",
-                         "--pp", "64", "--vpp", "2", "--cp", "64", "--dp", "1", "--seq-len",
-                         "65536", "--global-batch", "64"},
-                        {"--layers", "graph_size", "64 micro-batches of 65536 layers"});
+  expect_one_line_error(
+      {"--model",   "8b",    "--layers",       "65536", "--gpus", "4096", "--tp", "1",
+       "--pp",      "64",    "--vpp",          "2",     "--cp",   "64",   "--dp", "1",
+       "--seq-len", "65536", "--global-batch", "64"},
+      {"--layers", "graph_size", "64 micro-batches of 65536 layers"});
 }
 
 TEST(UnitSimulateBadInput, TpNotDividingHeadsIsExitTwoNamingTheFlagAndTheRule) {
