@@ -1,6 +1,7 @@
 #include "planner/thread_pool.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace ptsim {
 
@@ -36,6 +37,7 @@ void ThreadPool::submit(std::function<void()> task) {
 void ThreadPool::wait_idle() {
   std::unique_lock<std::mutex> lock(mutex_);
   idle_.wait(lock, [this] { return queue_.empty() && running_ == 0; });
+  if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
 }
 
 void ThreadPool::run() {
@@ -49,9 +51,15 @@ void ThreadPool::run() {
       queue_.pop_front();
       ++running_;
     }
-    task();
+    std::exception_ptr thrown;
+    try {
+      task();
+    } catch (...) {
+      thrown = std::current_exception();
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      if (thrown && !failure_) failure_ = thrown;
       --running_;
       if (queue_.empty() && running_ == 0) idle_.notify_all();
     }

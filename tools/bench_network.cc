@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/rng.h"
+#include "common/tool_main.h"
 #include "hardware_profiles/cluster_profile.h"
 #include "sim/engine/engine.h"
 #include "sim/network/link_sharing.h"
@@ -283,7 +284,9 @@ void print_topology(std::uint64_t seed) {
 }  // namespace
 }  // namespace ptsim
 
-int main(int argc, char** argv) {
+namespace {
+
+int tool_main(int argc, char** argv) {
   constexpr std::uint64_t kDefaultEvents = 20000000;
   CLI::App app{
       "Prints speed figures for ptsim's discrete-event engine (events per second), max-min "
@@ -313,4 +316,10 @@ int main(int argc, char** argv) {
   if (only == "all" || only == "topology") ptsim::print_topology(seed);
   if (only == "all" || only == "sharing") ptsim::print_sharing(seed);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return ptsim::run_guarded("bench_network", [&] { return tool_main(argc, argv); });
 }

@@ -13,6 +13,7 @@
 #include "calibration/calibrate.h"
 #include "calibration/size_units.h"
 #include "common/atomic_file.h"
+#include "common/tool_main.h"
 
 namespace {
 
@@ -39,7 +40,9 @@ constexpr const char* kExamples =
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int tool_main(int argc, char** argv) {
   ptsim::CalibrateOptions o;
   for (int i = 0; i < argc; ++i)
     o.command_line.emplace_back(argv[i]);
@@ -126,4 +129,10 @@ int main(int argc, char** argv) {
   auto outcome = ptsim::run_calibrate(o, std::cout);
   if (!outcome.ok()) return fail(outcome.error());
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return ptsim::run_guarded("calibrate", [&] { return tool_main(argc, argv); });
 }

@@ -9,6 +9,7 @@
 
 #include "calibration/executor/execute.h"
 #include "common/atomic_file.h"
+#include "common/tool_main.h"
 #include "planner/evaluate.h"
 #include "planner/result_json.h"
 #include "tools/config_flags.h"
@@ -56,7 +57,9 @@ void print_report(const ResolvedWorkload& w, const ParallelConfig& p, const Exec
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int tool_main(int argc, char** argv) {
   CLI::App app{
       "execute runs the step graph of one configuration on this machine's GPU - cuBLASLt GEMMs of "
       "the graph's shapes, fused attention, the memory-bound kernels, on streams as the graph "
@@ -118,4 +121,10 @@ int main(int argc, char** argv) {
     }
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return ptsim::run_guarded("execute", [&] { return tool_main(argc, argv); });
 }

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/atomic_file.h"
+#include "common/tool_main.h"
 #include "planner/launch_flags.h"
 #include "planner/planner_json.h"
 #include "planner/report.h"
@@ -48,7 +49,9 @@ void show_progress(const SearchProgress& p) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int tool_main(int argc, char** argv) {
   CLI::App app{
       "planner: finds the fastest 5D-parallel layout (data parallelism with ZeRO/FSDP, tensor, "
       "pipeline with its schedule, context and expert parallelism, micro-batch, recomputation) "
@@ -134,4 +137,10 @@ int main(int argc, char** argv) {
       return fail(s.error());
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return ptsim::run_guarded("planner", [&] { return tool_main(argc, argv); });
 }

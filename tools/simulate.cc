@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/atomic_file.h"
+#include "common/tool_main.h"
 #include "planner/evaluate.h"
 #include "planner/result_json.h"
 #include "sim/trace.h"
@@ -122,7 +123,9 @@ void print_summary(const ResolvedWorkload& w, const ParallelConfig& p, const Ste
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int tool_main(int argc, char** argv) {
   CLI::App app{
       "simulate: times one training step of a 5D-parallel configuration (data, tensor, pipeline, "
       "context and expert parallelism) on a cluster, with a discrete-event simulator whose compute "
@@ -187,4 +190,10 @@ int main(int argc, char** argv) {
     }
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return ptsim::run_guarded("simulate", [&] { return tool_main(argc, argv); });
 }

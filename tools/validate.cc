@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/atomic_file.h"
+#include "common/tool_main.h"
 #include "hardware_profiles/catalogue.h"
 #include "hardware_profiles/whatif.h"
 #include "planner/evaluate.h"
@@ -94,7 +95,9 @@ Result<std::map<std::string, std::string>> gpu_profile_files(
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int tool_main(int argc, char** argv) {
   CLI::App app{
       "validate: re-simulates every published measured training run that states enough to be "
       "re-run (the copy of the team's published_runs.json built into this tool, or --runs) with "
@@ -274,4 +277,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return ptsim::run_guarded("validate", [&] { return tool_main(argc, argv); });
 }

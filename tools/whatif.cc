@@ -8,6 +8,7 @@
 
 #include "common/atomic_file.h"
 #include "common/json_reader.h"
+#include "common/tool_main.h"
 #include "planner/mpi_points.h"
 #include "planner/search.h"
 #include "planner/search_pins.h"
@@ -109,7 +110,9 @@ WhatIfRow plan_point(const ConfigFlags& f, const SearchPins& pins, const SweepPo
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int tool_main(int argc, char** argv) {
   MpiSession mpi(argc, argv);
   CLI::App app{
       "whatif: what-if studies for a training run. Sweeps any of --gpus, --gpu, --nic-bandwidth, "
@@ -236,4 +239,10 @@ int main(int argc, char** argv) {
       return fail(s.error());
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return ptsim::run_guarded("whatif", [&] { return tool_main(argc, argv); });
 }

@@ -5,9 +5,12 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "common/tool_main.h"
 #include "tools/bench/sections.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int tool_main(int argc, char** argv) {
   CLI::App app{
       "bench: performance figures of ptsim: graph build (bench graph) and one simulated step "
       "(bench simulate) of llama3-70b on 512 GPUs and llama3-405b on 16,384 GPUs, on one core."};
@@ -36,4 +39,10 @@ int main(int argc, char** argv) {
   if (*graph) return ptsim::bench::graph(graph_huge);
   if (*sim) return ptsim::bench::simulate(sim_huge, reduced_only, repetitions, only);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return ptsim::run_guarded("bench", [&] { return tool_main(argc, argv); });
 }
