@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <exception>
+#include <exception>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -101,6 +103,9 @@ struct Slot {
   bool probed_out = false;
   // Its step graph would exceed kMaxStepGraphOps (graph_builder.h): no result.
   bool too_large = false;
+  // What its simulation threw (out of memory holding the graph): rethrown by the search once the
+  // simulations in flight, which share the search's state, have finished.
+  std::exception_ptr failure;
 };
 
 // The k-th smallest step time among fitting results (infinity while fewer than k).
@@ -204,6 +209,7 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
   std::int64_t finished = 0;
   int in_flight = 0;
   bool exhausted = false;
+  std::exception_ptr failure;                                // the first simulation that threw
   std::optional<std::pair<std::size_t, double>> stopped_at;  // the first candidate not dispatched
   while (true) {
     while (!exhausted && in_flight < pool.size()) {
@@ -225,13 +231,21 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
       ++in_flight;
       const ParallelConfig config = list.candidates[raw->index].config;
       pool.submit([&, raw, id, config] {
-        std::optional<StepResult> r = probe_memory(in, topology, config);
-        const bool probed_out = r && !r->memory.fits;
-        if (!probed_out) r = simulate(in, topology, config);
+        std::optional<StepResult> r;
+        bool probed_out = false;
+        std::exception_ptr failure;
+        try {
+          r = probe_memory(in, topology, config);
+          probed_out = r && !r->memory.fits;
+          if (!probed_out) r = simulate(in, topology, config);
+        } catch (...) {
+          failure = std::current_exception();
+        }
         std::lock_guard<std::mutex> lock(mutex);
-        raw->too_large = !r;
+        raw->too_large = !r && !failure;
         raw->result = std::move(r);
         raw->probed_out = probed_out;
+        raw->failure = failure;
         finished_slots.push_back(id);
         done.notify_one();
       });
@@ -240,6 +254,10 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
     std::unique_lock<std::mutex> lock(mutex);
     done.wait(lock, [&] { return !finished_slots.empty(); });
     for (std::size_t id : finished_slots) {
+      if (slots[id]->failure && !failure) {
+        failure = slots[id]->failure;
+        exhausted = true;  // dispatch nothing more; let the simulations in flight finish
+      }
       if (const auto& r = slots[id]->result) {
         if (r->memory.fits) running.add(r->step_time_s);
         st.simulation_s += r->simulation_wall_s;
@@ -260,6 +278,7 @@ Result<SearchResult> search(const PlannerInputs& in, const Topology& topology,
     }
   }
   pool.wait_idle();
+  if (failure) std::rethrow_exception(failure);
 
   // What a one-thread run decides: walk the order, each candidate judged against the results
   // before it.
