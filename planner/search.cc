@@ -5,7 +5,6 @@
 #include <cmath>
 #include <condition_variable>
 #include <exception>
-#include <exception>
 #include <limits>
 #include <memory>
 #include <mutex>
