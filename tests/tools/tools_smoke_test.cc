@@ -435,6 +435,40 @@ TEST(UnitValidateGpuProfile, ReplacesTheGpuOfItsRunsOnly) {
   EXPECT_EQ(predicted_of(a100_json, id), base);
 }
 
+// Megatron-Core's strong-scaling run on 96 GPUs states no layout (its completion holds tp 8 pp 6):
+// validate compares it with the planner's fastest layout, marks its row and says so in --json;
+// a run that states its layout is not marked.
+TEST(UnitValidatePlannedLayout, ARunWithoutItsLayoutIsPlannedAndMarked) {
+  const std::string json = temp_path("validate_planned.json");
+  const ToolRun r = run_tool("validate", {"--only", "mcore08_", "--json", json});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("# * the record states no layout"), std::string::npos) << r.out;
+  auto result = read_json_file(json);
+  ASSERT_TRUE(result.ok()) << result.error().one_line();
+  int planned = 0, stated = 0;
+  for (const Json& run : result->at("runs")) {
+    const std::string id = run.at("id").get<std::string>();
+    const bool strong = id.rfind("mcore08_strong_", 0) == 0;
+    EXPECT_EQ(run.at("layout_planned").get<bool>(), strong) << id;
+    const std::size_t row = r.out.find("  " + id + " ");
+    ASSERT_NE(row, std::string::npos) << id;
+    const std::string line = r.out.substr(row, r.out.find('\n', row) - row);
+    if (!strong) {
+      EXPECT_EQ(line.find(" * "), std::string::npos) << line;
+      ++stated;
+      continue;
+    }
+    ++planned;
+    EXPECT_NE(line.find(" * "), std::string::npos) << line;
+    const Json& config = run.at("result").at("config");
+    EXPECT_EQ(config.at("tp").get<int>(), 8) << id;
+    EXPECT_EQ(config.at("pp").get<int>(), 6) << id;
+    EXPECT_EQ(config.at("gpus").get<int>(), 8 * 6 * config.at("dp").get<int>()) << id;
+  }
+  EXPECT_EQ(planned, 2);
+  EXPECT_EQ(stated, 9);
+}
+
 void expect_validate_error(const std::vector<std::string>& args, const std::string& needle) {
   const ToolRun r = run_tool("validate", args);
   EXPECT_EQ(r.exit_code, 2) << r.err;
