@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <initializer_list>
 #include <limits>
 #include <map>
 
@@ -56,6 +57,15 @@ std::string with_module_names(const std::string& list) {
 
 bool is_null(const Json& r, const char* key) {
   return !r.contains(key) || r.at(key).is_null();
+}
+
+// The keys the record leaves unstated, as "a, b" (empty when it states them all).
+std::string unstated(const Json& r, std::initializer_list<const char*> keys) {
+  std::string out;
+  for (const char* key : keys) {
+    if (is_null(r, key)) out += std::string(out.empty() ? "" : ", ") + key;
+  }
+  return out;
 }
 
 // Typed reading of one record's fields, completions applied: a field of the wrong type or out of
@@ -197,12 +207,8 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       run.per_layer = f.text("record_type", "") == "per_layer";
       auto skip = [&](const std::string& why) { out.skipped.push_back({id, why}); };
       // tp, pp and dp are checked with the layout: a completion may leave them to the planner.
-      const char* required[] = {"num_layers", "hidden_size", "num_attention_heads",
-                                "vocab_size", "seq_length",  "num_gpus"};
-      std::string missing;
-      for (const char* key : required) {
-        if (is_null(r, key)) missing += std::string(missing.empty() ? "" : ", ") + key;
-      }
+      const std::string missing = unstated(r, {"num_layers", "hidden_size", "num_attention_heads",
+                                               "vocab_size", "seq_length", "num_gpus"});
       if (!missing.empty()) {
         skip("not stated: " + missing);
         continue;
@@ -277,10 +283,7 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
       // Layout. An unstated tp, pp or dp is 0: the planner chooses it (ConventionalLayout::layout)
       // or the record is skipped below.
       ParallelConfig& p = run.parallel;
-      std::string layout_missing;
-      for (const char* key : {"tp", "pp", "dp"}) {
-        if (!f.has(key)) layout_missing += std::string(layout_missing.empty() ? "" : ", ") + key;
-      }
+      const std::string layout_missing = unstated(r, {"tp", "pp", "dp"});
       p.tp = f.integer("tp", 0, 1);
       p.pp = f.integer("pp", 0, 1);
       p.dp = f.integer("dp", 0, 1);
