@@ -29,13 +29,13 @@ CommBounds::CommBounds(const ClusterProfile& cluster, const Topology& topology)
     : topology_(topology), cost_(cluster), flows_(topology, cost_) {}
 
 double CommBounds::collective_s(CollectiveKind kind, const std::vector<int>& members, double bytes,
-                                double rate_cap_bytes_per_s) const {
+                                double rate_cap_bytes_per_s, DomainDedup dedup) const {
   if (members.size() < 2 || bytes <= 0) return 0.0;
-  ShapeKey key{kind, bytes, rate_cap_bytes_per_s,
-               group_signature(topology_, members, members.front())};
+  ShapeKey key{kind,         bytes,       rate_cap_bytes_per_s,
+               dedup.copies, dedup.slots, group_signature(topology_, members, members.front())};
   if (auto it = collective_by_shape_.find(key); it != collective_by_shape_.end()) return it->second;
-  const double t =
-      contention_free_s(flows_.plan(kind, members, {}, bytes, {}, rate_cap_bytes_per_s), topology_);
+  const double t = contention_free_s(
+      flows_.plan(kind, members, {}, bytes, dedup, rate_cap_bytes_per_s), topology_);
   collective_by_shape_.emplace(std::move(key), t);
   return t;
 }
@@ -157,7 +157,15 @@ BlockingCommTimes CommBounds::blocking(const ModelSpec& m, const TrainingConfig&
         c.cp_a2a_out = collective_s(CollectiveKind::all_to_all, g, out_bytes);
       }
     }
-    if (!ep_group.empty()) c.ep_a2a = collective_s(CollectiveKind::all_to_all, ep_group, a2a_bytes);
+    if (!ep_group.empty()) {
+      // DeepEP sends a token once to each node holding one of its experts (StepBuilder::
+      // expert_dedup): timed as a plain all-to-all, the bound would be above the simulation.
+      const DomainDedup dedup = p.moe_dispatcher == MoeDispatcher::deepep
+                                    ? DomainDedup{static_cast<std::uint32_t>(m.moe.top_k),
+                                                  static_cast<std::uint32_t>(m.moe.num_experts)}
+                                    : DomainDedup{};
+      c.ep_a2a = collective_s(CollectiveKind::all_to_all, ep_group, a2a_bytes, 0.0, dedup);
+    }
     if (!etp_group.empty()) {
       const auto& g = etp_group;
       c.etp_gather = collective_s(CollectiveKind::all_gather, g, etp_bytes);

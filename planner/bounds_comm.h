@@ -28,10 +28,12 @@ class CommBounds {
   CommBounds& operator=(const CommBounds&) = delete;
 
   // `rate_cap_bytes_per_s`: the issuing software's cap on the bytes each rank moves per second
-  // (Collective::rate_cap_bytes_per_s); 0 = none. Timed once per group shape (group_signature
-  // from its first member) and size: the many layouts the planner bounds share a few shapes.
+  // (Collective::rate_cap_bytes_per_s); 0 = none. `dedup`: an all-to-all whose items travel once
+  // per destination domain (DeepEP's dispatch and combine; Collective::dedup), as the builder
+  // issues it. Timed once per group shape (group_signature from its first member) and size: the
+  // many layouts the planner bounds share a few shapes.
   double collective_s(CollectiveKind kind, const std::vector<int>& members, double bytes,
-                      double rate_cap_bytes_per_s = 0) const;
+                      double rate_cap_bytes_per_s = 0, DomainDedup dedup = {}) const;
   double transfer_s(int src, int dst, double bytes) const;
 
   // The blocking communication of a configuration's layers, the minimum over the pipeline ranks'
@@ -57,7 +59,8 @@ class CommBounds {
   const Topology& topology_;
   CollectiveCostModel cost_;
   CollectiveFlows flows_;
-  using ShapeKey = std::tuple<CollectiveKind, double, double, std::vector<int>>;
+  using ShapeKey =
+      std::tuple<CollectiveKind, double, double, std::uint32_t, std::uint32_t, std::vector<int>>;
   mutable std::map<ShapeKey, double> collective_by_shape_;
 };
 

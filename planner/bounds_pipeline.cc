@@ -5,6 +5,7 @@
 #include <deque>
 
 #include "common/check.h"
+#include "sim/workload/overlap_pairing.h"
 
 namespace ptsim {
 
@@ -96,18 +97,9 @@ std::shared_ptr<const PreparedPlan> prepare_plan(Schedule schedule, int pp, int 
   out->plan = make_pipeline_plan(schedule, pp, vpp, micro_batches);
   out->micro_batches = micro_batches;
   PipelinePlan& plan = out->plan;
-  if (ep_a2a_overlap) {
-    // As the builder does: steady-state forward + backward pairs run together.
-    for (auto& work : plan.work) {
-      for (std::size_t i = 0; i + 1 < work.size(); ++i) {
-        if (work[i].pass == Pass::forward && is_backward(work[i + 1].pass) &&
-            !work[i].overlap_with_next) {
-          work[i].overlap_with_next = true;
-          ++i;
-        }
-      }
-    }
-  }
+  // The builder's pairs exactly (a pair it does not form, or one it forms that this plan
+  // lacked, would move the walk's passes and the activations held away from the simulation's).
+  if (ep_a2a_overlap) pair_forward_backward_passes(plan);
   out->position_of.resize(plan.directions.size());
   for (std::size_t d = 0; d < plan.directions.size(); ++d) {
     out->position_of[d].assign(
@@ -290,10 +282,13 @@ PipelineBound walk(const PipelineBoundInputs& in, const std::vector<double>& win
         if (dep_b < 0) break;
         note_input(r, dep_a);
         note_input(r, dep_b);
+        if (i == 0) first_input[static_cast<std::size_t>(r)] = std::min(dep_a, dep_b);
         // Ops of the two passes interleave on one stream: each keeps its own chain, and the
-        // stream runs both passes' kernels.
-        const double start = std::max(free, dep_a + ca.lead_s);
-        const double a_end = start + pass_span(ca, start, window, slow);
+        // stream runs both passes' kernels. Either may put the first kernel on the stream (the
+        // builder lets a backward lead its forward), so the pair starts once either input is in.
+        const double start = std::max(free, std::min(dep_a + ca.lead_s, dep_b + cb.lead_s));
+        const double a_start = std::max(start, dep_a + ca.lead_s);
+        const double a_end = a_start + pass_span(ca, a_start, window, slow);
         const double b_start = std::max(start, dep_b + cb.lead_s);
         const double b_end = b_start + pass_span(cb, b_start, window, slow);
         const double both = slowed_finish(start, ca.compute_s + cb.compute_s, window, slow);

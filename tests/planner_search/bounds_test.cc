@@ -41,7 +41,22 @@ struct Scenario {
   // DeepSpeed's engine: serial pipeline sends (no receive posted ahead, so no receive window)
   // and the bf16 optimizer's fp32 gradient copy.
   bool deepspeed = false;
+  // Megatron-Core's combined 1F1B (--ep-a2a-overlap): forward and backward passes run in pairs.
+  bool ep_a2a_overlap = false;
+  MoeDispatcher dispatcher = MoeDispatcher::all_to_all;
 };
+
+// Qwen3-style routing (top-8 of 32 experts) on 32 GPUs: expert-parallel groups span nodes, where
+// DeepEP sends a token once per node.
+ModelSpec wide_moe() {
+  ModelSpec m = testing::small_moe();
+  m.name = "wide-moe";
+  m.moe.num_experts = 32;
+  m.moe.top_k = 8;
+  m.moe.shared_experts = 0;
+  m.moe.shared_expert_ffn_hidden = 0;
+  return m;
+}
 
 std::vector<Scenario> scenarios() {
   std::vector<Scenario> out;
@@ -84,6 +99,15 @@ std::vector<Scenario> scenarios() {
   out.push_back({"llama deepspeed engine slowdown 0.6 16 GPUs", testing::small_llama(), t, 16,
                  "dgx-h100", 60, 0.6, kRecomputeCoreAttn, Zero3Gather::prefetch, std::nullopt,
                  true});
+  out.push_back({"moe ep-a2a-overlap 16 GPUs", testing::small_moe(), moe, 16, "dgx-h100", 60, -1,
+                 kRecomputeCoreAttn, Zero3Gather::prefetch, std::nullopt, false, true});
+  TrainingConfig wide = t;
+  wide.global_batch = 64;
+  for (bool pairs : {false, true}) {
+    out.push_back({pairs ? "wide moe deepep ep-a2a-overlap 32 GPUs" : "wide moe deepep 32 GPUs",
+                   wide_moe(), wide, 32, "dgx-h100", 60, -1, kRecomputeCoreAttn,
+                   Zero3Gather::prefetch, std::nullopt, false, pairs, MoeDispatcher::deepep});
+  }
   return out;
 }
 
@@ -97,6 +121,8 @@ std::vector<ParallelConfig> sample_space(const Scenario& s, const ClusterProfile
   pins.recompute = s.recompute;
   pins.framework.serial_p2p = s.deepspeed;
   pins.framework.fp32_grad_copy = s.deepspeed;
+  pins.framework.ep_a2a_overlap = s.ep_a2a_overlap;
+  pins.framework.moe_dispatcher = s.dispatcher;
   const bool zero3_only = s.zero3_gather == Zero3Gather::on_demand;
   enumerate_configs(s.model, s.training, cluster, s.gpus, pins, [&](const ParallelConfig& p) {
     const bool moves_parameters = p.dp * p.cp > 1 || p.expert_dp() > 1;
