@@ -219,17 +219,41 @@ void StepBuilder::layer_forward_attention(RankState& rs, PassState& ps, int laye
   compute(rs, ps, k.residual_fwd, lbl(labels_, kResidualFwd, layer, mb));
 }
 
+int StepBuilder::mlp_parts(int layer) const {
+  return m_.is_moe_layer(layer) && (p_.ep > 1 || p_.etp > 1) ? 3 : 1;
+}
+
+double StepBuilder::moe_a2a_bytes() const {
+  return shapes_.routed_tokens_sent * m_.hidden * 2.0 *
+         (t_.moe_capacity_factor > 0 ? t_.moe_capacity_factor : std::max(1.0, t_.moe_imbalance));
+}
+
+double StepBuilder::etp_bytes() const {
+  return shapes_.routed_tokens_sent * p_.etp * m_.hidden * 2.0;
+}
+
 void StepBuilder::layer_forward_mlp(RankState& rs, PassState& ps, int layer, bool recompute) {
-  const bool moe_layer = m_.is_moe_layer(layer);
-  const LayerKernels& k = moe_layer ? moe_ : dense_;
+  for (int part = 0; part < mlp_parts(layer); ++part)
+    layer_forward_mlp_part(rs, ps, layer, recompute, part);
+}
+
+void StepBuilder::layer_forward_mlp_part(RankState& rs, PassState& ps, int layer, bool recompute,
+                                         int part) {
+  const LayerKernels& k = m_.is_moe_layer(layer) ? moe_ : dense_;
   const int mb = ps.micro_batch;
-  compute(rs, ps, k.norm_fwd, lbl(labels_, kNorm2Fwd, layer, mb));
-  mlp_block_forward(rs, ps, layer);
+  if (part == 0) compute(rs, ps, k.norm_fwd, lbl(labels_, kNorm2Fwd, layer, mb));
+  mlp_block_forward_part(rs, ps, layer, part);
+  if (part + 1 < mlp_parts(layer)) return;
   compute(rs, ps, k.residual_fwd, lbl(labels_, kResidualFwd, layer, mb));
   if (!recompute) zero3_after_layer(rs, ps, layer, false);
 }
 
 void StepBuilder::mlp_block_forward(RankState& rs, PassState& ps, int layer) {
+  for (int part = 0; part < mlp_parts(layer); ++part)
+    mlp_block_forward_part(rs, ps, layer, part);
+}
+
+void StepBuilder::mlp_block_forward_part(RankState& rs, PassState& ps, int layer, int part) {
   const bool moe_layer = m_.is_moe_layer(layer);
   const LayerKernels& k = moe_layer ? moe_ : dense_;
   const int mb = ps.micro_batch;
@@ -239,36 +263,38 @@ void StepBuilder::mlp_block_forward(RankState& rs, PassState& ps, int layer) {
     compute(rs, ps, k.act_fwd, lbl(labels_, kActFwd, layer, mb));
     compute(rs, ps, k.fc2.fwd, lbl(labels_, kFc2Fwd, layer, mb));
     tp_leave(rs, ps, layer, false);
-  } else {
-    // Router on this rank's tokens, permutation, dispatch all-to-all; shared experts compute while
-    // the dispatch is in flight (Megatron-Core --moe-shared-expert-overlap).
-    const double a2a_bytes =
-        shapes_.routed_tokens_sent * m_.hidden * 2.0 *
-        (t_.moe_capacity_factor > 0 ? t_.moe_capacity_factor : std::max(1.0, t_.moe_imbalance));
+    return;
+  }
+  const bool whole = mlp_parts(layer) == 1;
+  if (part == 0) {
+    // Router on this rank's tokens, permutation, dispatch all-to-all; shared experts compute
+    // while the dispatch is in flight (Megatron-Core --moe-shared-expert-overlap).
     compute(rs, ps, k.router.fwd, lbl(labels_, kRouterFwd, layer, mb));
     compute(rs, ps, k.route_fwd, lbl(labels_, kRouteFwd, layer, mb));
     compute(rs, ps, k.permute, lbl(labels_, kPermute, layer, mb));
     OpId dispatched = front(rs, ps);
     if (p_.ep > 1) {
       dispatched = collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all,
-                              rs.groups.ep, p_.ep, a2a_bytes, lbl(labels_, kDispatch, layer, mb),
-                              {front(rs, ps)}, expert_dedup());
+                              rs.groups.ep, p_.ep, moe_a2a_bytes(),
+                              lbl(labels_, kDispatch, layer, mb), {front(rs, ps)}, expert_dedup());
     }
-    OpId shared_done = dispatched;
+    ps.moe_shared_done = dispatched;
     if (k.shared_experts) {
       tp_enter(rs, ps, layer, false);
       compute(rs, ps, k.shared_fc1.fwd, lbl(labels_, kSharedFc1Fwd, layer, mb));
       compute(rs, ps, k.shared_act_fwd, lbl(labels_, kSharedFc1Fwd, layer, mb));
       compute(rs, ps, k.shared_fc2.fwd, lbl(labels_, kSharedFc2Fwd, layer, mb));
       tp_leave(rs, ps, layer, false);
-      shared_done = front(rs, ps);
+      ps.moe_shared_done = front(rs, ps);
     }
     ps.frontier = dispatched;  // the routed path continues from the dispatched tokens
-    const double etp_bytes = shapes_.routed_tokens_sent * p_.etp * m_.hidden * 2.0;
+    if (!whole) return;
+  }
+  if (part == 1 || whole) {
     if (p_.etp > 1) {
       after(rs, ps,
             collective(rs, streams_.ep, Category::ep, CollectiveKind::all_gather, rs.groups.etp,
-                       p_.etp, etp_bytes, lbl(labels_, kEtpGather, layer, mb), {front(rs, ps)}));
+                       p_.etp, etp_bytes(), lbl(labels_, kEtpGather, layer, mb), {front(rs, ps)}));
     }
     compute(rs, ps, k.expert_fc1.fwd, lbl(labels_, kExpFc1Fwd, layer, mb));
     compute(rs, ps, k.expert_act_fwd, lbl(labels_, kExpActFwd, layer, mb));
@@ -276,43 +302,52 @@ void StepBuilder::mlp_block_forward(RankState& rs, PassState& ps, int layer) {
     if (p_.etp > 1) {
       after(rs, ps,
             collective(rs, streams_.ep, Category::ep, CollectiveKind::reduce_scatter, rs.groups.etp,
-                       p_.etp, etp_bytes, lbl(labels_, kEtpReduce, layer, mb), {front(rs, ps)}));
+                       p_.etp, etp_bytes(), lbl(labels_, kEtpReduce, layer, mb), {front(rs, ps)}));
     }
     if (p_.ep > 1) {
       after(rs, ps,
             collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep,
-                       p_.ep, a2a_bytes, lbl(labels_, kCombine, layer, mb), {front(rs, ps)},
+                       p_.ep, moe_a2a_bytes(), lbl(labels_, kCombine, layer, mb), {front(rs, ps)},
                        expert_dedup()));
     }
-    // Unpermute and add the shared experts' output.
-    ps.extra_dep = shared_done;
-    ps.has_extra_dep = true;
-    compute(rs, ps, k.unpermute, lbl(labels_, kUnpermute, layer, mb));
+    if (!whole) return;
   }
+  // Unpermute and add the shared experts' output.
+  ps.extra_dep = ps.moe_shared_done;
+  ps.has_extra_dep = true;
+  compute(rs, ps, k.unpermute, lbl(labels_, kUnpermute, layer, mb));
 }
 
 void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
+  for (int part = 0; part < mlp_parts(layer); ++part)
+    layer_backward_mlp_part(rs, ps, layer, part);
+}
+
+void StepBuilder::layer_backward_mlp_part(RankState& rs, PassState& ps, int layer, int part) {
   const bool moe_layer = m_.is_moe_layer(layer);
   const LayerKernels& k = moe_layer ? moe_ : dense_;
   const int mb = ps.micro_batch;
   const bool weights_now = ps.pass == Pass::backward;
-  zero3_before_layer(rs, ps, layer, true);
-  if (p_.recompute == Recompute::full) {
-    // Re-materialise the layer from its stored input, tensor-parallel collectives included.
-    after(rs, ps,
-          g_.add_memory(rs.rank, streams_.compute, true, MemoryTag::activations,
-                        moe_layer ? act_moe_full_ : act_dense_full_,
-                        OpLabel{labels_.mem_act, layer, mb}, front_deps(rs, ps)));
-    layer_forward_attention(rs, ps, layer, true);
-    layer_forward_mlp(rs, ps, layer, true);
-    zero3_after_recompute(rs, ps, layer);
-  }
-  // The norm output is the block's input, which its recomputation and its first weight gradient
-  // read.
-  if (p_.recomputes(kRecomputeLayernorm))
-    compute(rs, ps, k.norm_fwd, lbl(labels_, kNorm2Fwd, layer, mb));
+  const bool whole = mlp_parts(layer) == 1;
   const bool block_recomputed = p_.recomputes(moe_layer ? kRecomputeMoe : kRecomputeMlp);
-  if (block_recomputed) mlp_block_forward(rs, ps, layer);
+  if (part == 0) {
+    zero3_before_layer(rs, ps, layer, true);
+    if (p_.recompute == Recompute::full) {
+      // Re-materialise the layer from its stored input, tensor-parallel collectives included.
+      after(rs, ps,
+            g_.add_memory(rs.rank, streams_.compute, true, MemoryTag::activations,
+                          moe_layer ? act_moe_full_ : act_dense_full_,
+                          OpLabel{labels_.mem_act, layer, mb}, front_deps(rs, ps)));
+      layer_forward_attention(rs, ps, layer, true);
+      layer_forward_mlp(rs, ps, layer, true);
+      zero3_after_recompute(rs, ps, layer);
+    }
+    // The norm output is the block's input, which its recomputation and its first weight
+    // gradient read.
+    if (p_.recomputes(kRecomputeLayernorm))
+      compute(rs, ps, k.norm_fwd, lbl(labels_, kNorm2Fwd, layer, mb));
+    if (block_recomputed) mlp_block_forward(rs, ps, layer);
+  }
   if (!moe_layer) {
     tp_enter(rs, ps, layer, true);
     if (p_.sequence_parallel && weights_now) {
@@ -328,52 +363,56 @@ void StepBuilder::layer_backward_mlp(RankState& rs, PassState& ps, int layer) {
                     weights_now);
     tp_leave(rs, ps, layer, true);
   } else {
-    const double a2a_bytes =
-        shapes_.routed_tokens_sent * m_.hidden * 2.0 *
-        (t_.moe_capacity_factor > 0 ? t_.moe_capacity_factor : std::max(1.0, t_.moe_imbalance));
-    compute(rs, ps, k.unpermute, lbl(labels_, kUnpermute, layer, mb));
-    OpId combined = front(rs, ps);
-    if (p_.ep > 1) {
-      combined = collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep,
-                            p_.ep, a2a_bytes, lbl(labels_, kCombineBwd, layer, mb), {front(rs, ps)},
-                            expert_dedup());
+    if (part == 0) {
+      compute(rs, ps, k.unpermute, lbl(labels_, kUnpermute, layer, mb));
+      OpId combined = front(rs, ps);
+      if (p_.ep > 1) {
+        combined = collective(
+            rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep, p_.ep,
+            moe_a2a_bytes(), lbl(labels_, kCombineBwd, layer, mb), {front(rs, ps)}, expert_dedup());
+      }
+      if (k.shared_experts) {
+        tp_enter(rs, ps, layer, true);
+        linear_backward(rs, ps, k.shared_fc2, layer, labels_.layer_op[kSharedFc2Dgrad],
+                        labels_.layer_op[kSharedFc2Wgrad], weights_now);
+        compute(rs, ps, k.shared_act_bwd, lbl(labels_, kSharedFc1Dgrad, layer, mb));
+        linear_backward(rs, ps, k.shared_fc1, layer, labels_.layer_op[kSharedFc1Dgrad],
+                        labels_.layer_op[kSharedFc1Wgrad], weights_now);
+        tp_leave(rs, ps, layer, true);
+      }
+      ps.moe_shared_done = front(rs, ps);
+      ps.frontier = combined;  // the routed path continues from the combined gradients
+      if (!whole) return;
     }
-    if (k.shared_experts) {
-      tp_enter(rs, ps, layer, true);
-      linear_backward(rs, ps, k.shared_fc2, layer, labels_.layer_op[kSharedFc2Dgrad],
-                      labels_.layer_op[kSharedFc2Wgrad], weights_now);
-      compute(rs, ps, k.shared_act_bwd, lbl(labels_, kSharedFc1Dgrad, layer, mb));
-      linear_backward(rs, ps, k.shared_fc1, layer, labels_.layer_op[kSharedFc1Dgrad],
-                      labels_.layer_op[kSharedFc1Wgrad], weights_now);
-      tp_leave(rs, ps, layer, true);
-    }
-    const OpId shared_done = front(rs, ps);
-    ps.frontier = combined;  // the routed path continues from the combined gradients
-    const double etp_bytes = shapes_.routed_tokens_sent * p_.etp * m_.hidden * 2.0;
-    if (p_.etp > 1) {
-      after(rs, ps,
+    if (part == 1 || whole) {
+      if (p_.etp > 1) {
+        after(
+            rs, ps,
             collective(rs, streams_.ep, Category::ep, CollectiveKind::all_gather, rs.groups.etp,
-                       p_.etp, etp_bytes, lbl(labels_, kEtpGather, layer, mb), {front(rs, ps)}));
-    }
-    linear_backward(rs, ps, k.expert_fc2, layer, labels_.layer_op[kExpFc2Dgrad],
-                    labels_.layer_op[kExpFc2Wgrad], weights_now);
-    if (p_.recomputes(kRecomputeMoeAct) && !block_recomputed)
-      compute(rs, ps, k.expert_act_fwd, lbl(labels_, kExpActFwd, layer, mb));
-    compute(rs, ps, k.expert_act_bwd, lbl(labels_, kExpActBwd, layer, mb));
-    linear_backward(rs, ps, k.expert_fc1, layer, labels_.layer_op[kExpFc1Dgrad],
-                    labels_.layer_op[kExpFc1Wgrad], weights_now);
-    if (p_.etp > 1) {
-      after(rs, ps,
+                       p_.etp, etp_bytes(), lbl(labels_, kEtpGather, layer, mb), {front(rs, ps)}));
+      }
+      linear_backward(rs, ps, k.expert_fc2, layer, labels_.layer_op[kExpFc2Dgrad],
+                      labels_.layer_op[kExpFc2Wgrad], weights_now);
+      if (p_.recomputes(kRecomputeMoeAct) && !block_recomputed)
+        compute(rs, ps, k.expert_act_fwd, lbl(labels_, kExpActFwd, layer, mb));
+      compute(rs, ps, k.expert_act_bwd, lbl(labels_, kExpActBwd, layer, mb));
+      linear_backward(rs, ps, k.expert_fc1, layer, labels_.layer_op[kExpFc1Dgrad],
+                      labels_.layer_op[kExpFc1Wgrad], weights_now);
+      if (p_.etp > 1) {
+        after(
+            rs, ps,
             collective(rs, streams_.ep, Category::ep, CollectiveKind::reduce_scatter, rs.groups.etp,
-                       p_.etp, etp_bytes, lbl(labels_, kEtpReduce, layer, mb), {front(rs, ps)}));
+                       p_.etp, etp_bytes(), lbl(labels_, kEtpReduce, layer, mb), {front(rs, ps)}));
+      }
+      if (p_.ep > 1) {
+        after(rs, ps,
+              collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep,
+                         p_.ep, moe_a2a_bytes(), lbl(labels_, kDispatchBwd, layer, mb),
+                         {front(rs, ps)}, expert_dedup()));
+      }
+      if (!whole) return;
     }
-    if (p_.ep > 1) {
-      after(rs, ps,
-            collective(rs, streams_.ep, Category::ep, CollectiveKind::all_to_all, rs.groups.ep,
-                       p_.ep, a2a_bytes, lbl(labels_, kDispatchBwd, layer, mb), {front(rs, ps)},
-                       expert_dedup()));
-    }
-    ps.extra_dep = shared_done;
+    ps.extra_dep = ps.moe_shared_done;
     ps.has_extra_dep = true;
     compute(rs, ps, k.permute, lbl(labels_, kPermute, layer, mb));
     compute(rs, ps, k.route_bwd, lbl(labels_, kRouteBwd, layer, mb));

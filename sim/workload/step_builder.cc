@@ -646,23 +646,46 @@ void StepBuilder::emit_pass_epilogue(RankState& rs, PassState& ps) {
 
 bool StepBuilder::emit_pass_segment(RankState& rs, PassState& ps) {
   if (ps.next_step >= ps.step_count) return false;
-  const int i = ps.next_step++;
+  const int i = ps.next_step;
   const int half = i % 2;
+  // A layer whose MLP comes in parts (mlp_parts) is cut where its all-to-alls are issued, as
+  // DeepSeek-V3's DualPipe cuts it (arXiv:2412.19437, figure 4): forward, attention with the
+  // router up to the dispatch | the experts up to the combine | the rest; backward, up to the
+  // combine's gradient | the experts up to the dispatch's gradient | the rest with the attention.
+  // Run beside another pass, each all-to-all then has the other's next segment to hide behind.
   if (ps.pass == Pass::forward) {
     const int layer = ps.first_layer + i / 2;
+    const int parts = mlp_parts(layer);
     if (half == 0) {
       layer_forward_attention(rs, ps, layer, false);
+      if (parts > 1) layer_forward_mlp_part(rs, ps, layer, false, ps.mlp_part++);
+      ++ps.next_step;
     } else {
-      layer_forward_mlp(rs, ps, layer, false);
+      layer_forward_mlp_part(rs, ps, layer, false, ps.mlp_part++);
+      if (ps.mlp_part >= parts) {
+        ps.mlp_part = 0;
+        ++ps.next_step;
+      }
     }
   } else if (ps.pass == Pass::backward_weight) {
     if (half == 0) layer_weight_grads(rs, ps, ps.first_layer + ps.layer_count - 1 - i / 2);
+    ++ps.next_step;
   } else {
     const int layer = ps.first_layer + ps.layer_count - 1 - i / 2;
+    const int parts = mlp_parts(layer);
     if (half == 0) {
-      layer_backward_mlp(rs, ps, layer);
+      layer_backward_mlp_part(rs, ps, layer, ps.mlp_part++);
+      if (ps.mlp_part >= parts) {
+        ps.mlp_part = 0;
+        ++ps.next_step;
+        if (parts > 1) {
+          layer_backward_attention(rs, ps, layer);
+          ++ps.next_step;
+        }
+      }
     } else {
       layer_backward_attention(rs, ps, layer);
+      ++ps.next_step;
     }
   }
   return ps.next_step < ps.step_count;
@@ -832,11 +855,26 @@ void StepBuilder::emit_rank(RankState& rs) {
           p_.zero_stage >= 2 || last_weight_pass[static_cast<std::size_t>(b.chunk)] == i + 1;
       emit_pass_prologue(rs, a);
       emit_pass_prologue(rs, b);
-      bool more_a = true;
-      bool more_b = true;
-      while (more_a || more_b) {
-        if (more_a) more_a = emit_pass_segment(rs, a);
-        if (more_b) more_b = emit_pass_segment(rs, b);
+      // The backward leads (DeepSeek-V3's order, arXiv:2412.19437 figure 4): its combine
+      // gradient runs beside the forward's attention, the forward's dispatch beside the backward's
+      // experts, the backward's dispatch gradient beside the forward's experts, and the forward's
+      // combine beside the backward's attention. Each segment's kernels go on the stream before
+      // the other pass's next segment (a pass alone may keep a kernel run open across segments;
+      // a pair must not, or the run would land behind the other's segment and wait for its
+      // communication).
+      PassState& lead = a.pass == Pass::forward && b.pass != Pass::forward ? b : a;
+      PassState& follow = &lead == &a ? b : a;
+      bool more_lead = true;
+      bool more_follow = true;
+      while (more_lead || more_follow) {
+        if (more_lead) {
+          more_lead = emit_pass_segment(rs, lead);
+          flush(rs, lead);
+        }
+        if (more_follow) {
+          more_follow = emit_pass_segment(rs, follow);
+          flush(rs, follow);
+        }
       }
       emit_pass_epilogue(rs, a);
       emit_pass_epilogue(rs, b);
@@ -969,10 +1007,11 @@ namespace ptsim {
 namespace {
 
 // The micro-batches from which each more adds the same ops: the fewest the shape rules of
-// config_rules.h accept (DualPipe 2 pp, interleaved pp, others 1), and for ZB-H1 pp, below which
-// its deferred weight-gradient passes are placed differently.
+// config_rules.h accept (DualPipe 2 pp, interleaved pp, others 1), for ZB-H1 pp, below which
+// its deferred weight-gradient passes are placed differently, and with --ep-a2a-overlap 2 pp,
+// below which fewer of the passes run in pairs (whose segments are separate ops).
 int fewest_micro_batches(const ParallelConfig& p) {
-  if (p.schedule == Schedule::dualpipe) return 2 * p.pp;
+  if (p.schedule == Schedule::dualpipe || p.ep_a2a_overlap) return 2 * p.pp;
   if (p.schedule == Schedule::interleaved || p.schedule == Schedule::zb_h1) return p.pp;
   return 1;
 }
@@ -1085,9 +1124,9 @@ double estimated_step_graph_ops(const ModelSpec& model, const TrainingConfig& tr
     const double two = ops_at_depth(micro_batches, 2 * unit);
     return one + (two - one) * (model.layers - unit) / unit;
   };
-  if (m <= fewest) return ops_with(m);
+  // Below twice the fewest, the step is no larger than the second short step would be.
+  if (m <= 2 * fewest) return ops_with(m);
   const double first = ops_with(fewest);
-  if (m < 2 * fewest) return first * m / fewest;
   return first + (ops_with(2 * fewest) - first) * (m - fewest) / fewest;
 }
 

@@ -162,6 +162,9 @@ struct PassState {
   std::size_t run_dep_count = 0;
   int next_step = 0;  // interleaving cursor (segments emitted so far)
   int step_count = 0;
+  int mlp_part = 0;  // the next part of a segment emitted in parts (StepBuilder::mlp_parts)
+  // The shared experts' last op, which the MoE block's output waits for, across its parts.
+  OpId moe_shared_done = 0;
 };
 
 class StepBuilder {
@@ -207,13 +210,25 @@ class StepBuilder {
   void intern_kernels();
   LinearKernels linear(double rows, double in, double out);
 
-  // layer_emitter.cc: one layer's forward or backward, in two segments each.
+  // layer_emitter.cc: one layer's forward or backward, in two segments each: attention and MLP.
+  // The MLP of a mixture-of-experts layer with expert-parallel collectives comes in mlp_parts()
+  // parts, cut after the dispatch and after the combine are issued, and the layer in three
+  // segments (emit_pass_segment), so that a pass running beside another (DualPipe,
+  // --ep-a2a-overlap) puts the other's compute on the stream while its all-to-alls are in flight,
+  // as DeepSeek-V3's DualPipe and Megatron-Core's combined 1F1B schedule them. A pass emitted
+  // alone runs its segments back to back: the same ops in the same order either way.
+  int mlp_parts(int layer) const;
   void layer_forward_attention(RankState& rs, PassState& ps, int layer, bool recompute);
   void layer_forward_mlp(RankState& rs, PassState& ps, int layer, bool recompute);
+  void layer_forward_mlp_part(RankState& rs, PassState& ps, int layer, bool recompute, int part);
   // The MLP (or MoE block) between its norm and the residual add: the forward, and what selective
   // recomputation of the `mlp` / `moe` modules re-runs.
   void mlp_block_forward(RankState& rs, PassState& ps, int layer);
+  void mlp_block_forward_part(RankState& rs, PassState& ps, int layer, int part);
   void layer_backward_mlp(RankState& rs, PassState& ps, int layer);
+  void layer_backward_mlp_part(RankState& rs, PassState& ps, int layer, int part);
+  double moe_a2a_bytes() const;  // one dispatch or combine all-to-all of a micro-batch
+  double etp_bytes() const;      // one expert-TP all-gather or reduce-scatter
   void layer_backward_attention(RankState& rs, PassState& ps, int layer);
   void layer_weight_grads(RankState& rs, PassState& ps, int layer);
   void attention_core_forward(RankState& rs, PassState& ps, int layer, bool recompute);
