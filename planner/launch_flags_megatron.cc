@@ -174,6 +174,26 @@ void add_moe(const ModelSpec& m, const TrainingConfig& t, const ParallelConfig& 
   } else if (p.ep > 1) {
     f.add("--moe-token-dispatcher-type", "alltoall");
   }
+  if (p.ep_a2a_overlap) {
+    // Megatron-Core 0.14's batch-level EP overlap (combined 1F1B). Its TransformerConfig asserts
+    // expert parallelism, and virtual pipeline stages when pp > 1 (the combined schedule exists
+    // for no pipeline and for the interleaved one), and refuses full recomputation.
+    std::string missing;
+    if (p.ep < 2) missing = "expert parallelism (ep > 1)";
+    if (p.pp > 1 && p.schedule != Schedule::interleaved) {
+      missing = "virtual pipeline stages when pp > 1 (the interleaved schedule)";
+    }
+    if (p.recompute == Recompute::full) missing = "no full recomputation";
+    if (missing.empty()) {
+      f.add("--overlap-moe-expert-parallel-comm");
+    } else {
+      out.expressible = false;
+      out.notes.push_back(
+          "the expert all-to-all overlap (--overlap-moe-expert-parallel-comm, "
+          "Megatron-Core 0.14+) needs " +
+          missing + "; these flags run without it");
+    }
+  }
   if (m.moe.num_experts / p.ep > 1) {
     f.add("--moe-grouped-gemm");
     if (p.expert_gemm == ExpertGemm::grouped) {
@@ -315,6 +335,9 @@ LaunchFlags megatron_flags(const ModelSpec& m, const TrainingConfig& t, const Pa
     f.add("--expert-tensor-parallel-size", p.etp);
   }
   if (p.sequence_parallel) f.add("--sequence-parallel");
+  // Userbuffers pipelining of the TP all-gather and reduce-scatter with their GEMMs (Transformer
+  // Engine); the simulator applies it only with sequence parallelism, as Megatron-LM requires.
+  if (p.tp_comm_overlap && p.sequence_parallel && p.tp > 1) f.add("--tp-comm-overlap");
   if (!launch::same_rank_order(p, kDefaultRankOrder)) {
     if (launch::same_rank_order(p, launch::kTpPpDpOrder)) {
       f.add("--use-tp-pp-dp-mapping");

@@ -181,6 +181,42 @@ TEST(UnitLaunchFlagsNotes, DeepSpeedNeedsModelCodeForExpertParallelism) {
   EXPECT_TRUE(b.has("--moe-enable-deepep"));
 }
 
+TEST(UnitLaunchFlagsNotes, ExpertAllToAllOverlapIsMegatronsCombinedScheduleWhereItsConditionsHold) {
+  // Megatron-Core runs the batch-level EP overlap without a pipeline or with virtual stages, with
+  // expert parallelism, and without full recomputation.
+  Plan plan = mixtral_plan(8);
+  EXPECT_FALSE(
+      testing::parse_megatron(megatron(plan).text).has("--overlap-moe-expert-parallel-comm"));
+  plan.parallel.ep_a2a_overlap = true;
+  const LaunchFlags alone = megatron(plan);
+  EXPECT_TRUE(alone.expressible);
+  EXPECT_TRUE(testing::parse_megatron(alone.text).has("--overlap-moe-expert-parallel-comm"));
+
+  plan.parallel.dp = 16;
+  plan.parallel.pp = 2;
+  const LaunchFlags piped = megatron(plan);  // 1F1B over 2 stages: no combined schedule
+  EXPECT_FALSE(piped.expressible);
+  EXPECT_TRUE(any_note_has(piped, "virtual pipeline stages"));
+  EXPECT_FALSE(testing::parse_megatron(piped.text).has("--overlap-moe-expert-parallel-comm"));
+  plan.parallel.schedule = Schedule::interleaved;
+  plan.parallel.vpp = 2;
+  const LaunchFlags interleaved = megatron(plan);
+  EXPECT_TRUE(interleaved.expressible);
+  EXPECT_TRUE(testing::parse_megatron(interleaved.text).has("--overlap-moe-expert-parallel-comm"));
+
+  plan.parallel.recompute = Recompute::full;
+  const LaunchFlags full = megatron(plan);
+  EXPECT_FALSE(full.expressible);
+  EXPECT_TRUE(any_note_has(full, "no full recomputation"));
+}
+
+TEST(UnitLaunchFlagsNotes, TensorParallelCommOverlapIsAMegatronFlagWithSequenceParallelism) {
+  Plan plan = llama_plan();
+  EXPECT_FALSE(testing::parse_megatron(megatron(plan).text).has("--tp-comm-overlap"));
+  plan.parallel.tp_comm_overlap = true;
+  EXPECT_TRUE(testing::parse_megatron(megatron(plan).text).has("--tp-comm-overlap"));
+}
+
 TEST(UnitLaunchFlagsNotes, OneGroupedExpertGemmNeedsTransformerEnginesCutlassPath) {
   // Transformer Engine runs one cuBLAS GEMM per expert (the default plan); torchtitan runs one
   // grouped kernel. Each framework's notes say where it departs from the plan.
