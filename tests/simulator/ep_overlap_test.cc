@@ -57,7 +57,6 @@ double overlap(const std::vector<Interval>& covered, const std::vector<Interval>
 struct A2aExposure {
   double in_flight_s = 0;  // expert all-to-all time of the rank (union)
   double exposed_s = 0;    // ... of it with no compute op of the rank running
-  double step_s = 0;
 };
 
 // Mixtral style (every layer MoE, top-2 of 8 experts, no shared experts) on nodes of 2 GPUs with a
@@ -101,7 +100,6 @@ A2aExposure run(Schedule schedule, bool ep_a2a_overlap, int global_batch = 32) {
   const SimulationResult sim = simulate_graph(g, cluster, topology);
   EXPECT_TRUE(sim.completed) << sim.stuck;
   A2aExposure out;
-  out.step_s = sim.step_time_s;
   // The stage that starts the pipeline: most of its passes run in pairs when overlapping.
   const GraphRank rank = 0;
   std::vector<Interval> compute, a2a;
