@@ -254,6 +254,10 @@ LaunchFlags torchtitan_toml(const ModelSpec& m, const TrainingConfig& t, const P
     // "allgather" gathers all of them at once.
     s += "context_parallel_rotate_method = \"alltoall\"\n";
   }
+  // TP communication pipelined with its GEMMs: torchtitan's async TP, which needs the model
+  // compiled (torchtitan/distributed/tensor_parallel.py raises otherwise).
+  const bool async_tp = p.tp_comm_overlap && p.sequence_parallel && p.tp > 1;
+  if (async_tp) s += "enable_async_tensor_parallel = true\n";
   if (m.is_moe()) {
     s += fmt::format("expert_parallel_degree = {}\n", p.ep);
     s += fmt::format("expert_tensor_parallel_degree = {}\n", p.etp);
@@ -280,12 +284,16 @@ LaunchFlags torchtitan_toml(const ModelSpec& m, const TrainingConfig& t, const P
     s += "\n[quantize.linear.float8]\n";
     s += "recipe_name = \"tensorwise\"\n";
     s += "filter_fqns = [\"output\"]\n";
-    s += "\n[compile]\nenable = true\ncomponents = [\"model\", \"loss\"]\n";
     if (m.is_moe()) {
       out.notes.push_back(
           "float8 covers the dense linear layers; expert GEMMs stay bf16 unless "
           "[quantize.grouped_mm.float8] (a prototype) is set");
     }
+  }
+
+  // float8 linears and async TP both run under torch.compile.
+  if (t.precision == Precision::fp8 || async_tp) {
+    s += "\n[compile]\nenable = true\ncomponents = [\"model\", \"loss\"]\n";
   }
 
   if (!nodes.exact) {

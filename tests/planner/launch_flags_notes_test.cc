@@ -210,11 +210,18 @@ TEST(UnitLaunchFlagsNotes, ExpertAllToAllOverlapIsMegatronsCombinedScheduleWhere
   EXPECT_TRUE(any_note_has(full, "no full recomputation"));
 }
 
-TEST(UnitLaunchFlagsNotes, TensorParallelCommOverlapIsAMegatronFlagWithSequenceParallelism) {
+TEST(UnitLaunchFlagsNotes, TensorParallelCommOverlapIsMegatronsFlagAndTorchtitansAsyncTp) {
   Plan plan = llama_plan();
   EXPECT_FALSE(testing::parse_megatron(megatron(plan).text).has("--tp-comm-overlap"));
+  EXPECT_FALSE(
+      testing::parse_toml(titan(plan).text).has("parallelism.enable_async_tensor_parallel"));
+  EXPECT_FALSE(testing::parse_toml(titan(plan).text).has("compile.enable"));
   plan.parallel.tp_comm_overlap = true;
   EXPECT_TRUE(testing::parse_megatron(megatron(plan).text).has("--tp-comm-overlap"));
+  // torchtitan's async TP runs only under torch.compile.
+  const auto t = testing::parse_toml(titan(plan).text);
+  EXPECT_EQ(t.values.at("parallelism.enable_async_tensor_parallel"), "true");
+  EXPECT_EQ(t.values.at("compile.enable"), "true");
 }
 
 TEST(UnitLaunchFlagsNotes, OneGroupedExpertGemmNeedsTransformerEnginesCutlassPath) {
