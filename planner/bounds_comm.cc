@@ -5,6 +5,7 @@
 #include <set>
 
 #include "sim/workload/parallel_config.h"
+#include "sim/workload/rank_shapes.h"
 
 namespace ptsim {
 
@@ -158,13 +159,8 @@ BlockingCommTimes CommBounds::blocking(const ModelSpec& m, const TrainingConfig&
       }
     }
     if (!ep_group.empty()) {
-      // DeepEP sends a token once to each node holding one of its experts (StepBuilder::
-      // expert_dedup): timed as a plain all-to-all, the bound would be above the simulation.
-      const DomainDedup dedup = p.moe_dispatcher == MoeDispatcher::deepep
-                                    ? DomainDedup{static_cast<std::uint32_t>(m.moe.top_k),
-                                                  static_cast<std::uint32_t>(m.moe.num_experts)}
-                                    : DomainDedup{};
-      c.ep_a2a = collective_s(CollectiveKind::all_to_all, ep_group, a2a_bytes, 0.0, dedup);
+      c.ep_a2a = collective_s(CollectiveKind::all_to_all, ep_group, a2a_bytes, 0.0,
+                              expert_a2a_dedup(m, p));
     }
     if (!etp_group.empty()) {
       const auto& g = etp_group;

@@ -273,7 +273,6 @@ PipelineBound walk(const PipelineBoundInputs& in, const std::vector<double>& win
       const PassCost& ca = cost_of(costs[static_cast<std::size_t>(a.chunk)], a.pass);
       const double dep_a = dependency(a, r);
       if (dep_a < 0) break;
-      if (i == 0) first_input[static_cast<std::size_t>(r)] = dep_a;
       const double window = window_end_s[static_cast<std::size_t>(r)];
       if (a.overlap_with_next && i + 1 < work.size()) {
         const PipelineWork& b = work[i + 1];
@@ -299,6 +298,7 @@ PipelineBound walk(const PipelineBoundInputs& in, const std::vector<double>& win
         continue;
       }
       note_input(r, dep_a);
+      if (i == 0) first_input[static_cast<std::size_t>(r)] = dep_a;
       if (in.zero3) {
         const double done =
             run_layered(layered_of(costs[static_cast<std::size_t>(a.chunk)], a.pass), ca, dep_a,

@@ -96,4 +96,10 @@ RankShapes rank_shapes(const ModelSpec& m, const TrainingConfig& t, const Parall
   return s;
 }
 
+DomainDedup expert_a2a_dedup(const ModelSpec& m, const ParallelConfig& p) {
+  if (p.moe_dispatcher != MoeDispatcher::deepep || !m.is_moe()) return {};
+  return DomainDedup{static_cast<std::uint32_t>(m.moe.top_k),
+                     static_cast<std::uint32_t>(m.moe.num_experts)};
+}
+
 }  // namespace ptsim

@@ -3,6 +3,7 @@
 // Everything the graph builder, the activation-memory model and the planner's bounds share.
 #pragma once
 
+#include "cost_models/collective_kind.h"
 #include "sim/workload/model_spec.h"
 #include "sim/workload/parallel_config.h"
 #include "sim/workload/training_config.h"
@@ -57,6 +58,11 @@ struct RankShapes {
 };
 
 RankShapes rank_shapes(const ModelSpec& m, const TrainingConfig& t, const ParallelConfig& p);
+
+// How an expert all-to-all (dispatch or combine) travels: with DeepEP once per node holding one of
+// a token's top-k experts, otherwise as a plain all-to-all. The builder issues it so and the
+// planner's bounds time it so.
+DomainDedup expert_a2a_dedup(const ModelSpec& m, const ParallelConfig& p);
 
 // Bytes per element of GEMM operands for a precision (activations stay 16-bit when stored).
 double gemm_operand_bytes(Precision precision);

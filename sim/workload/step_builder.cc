@@ -187,9 +187,7 @@ OpId StepBuilder::collective(RankState& rs, std::uint8_t stream, Category c, Col
 }
 
 DomainDedup StepBuilder::expert_dedup() const {
-  if (p_.moe_dispatcher != MoeDispatcher::deepep || !m_.is_moe()) return {};
-  return DomainDedup{static_cast<std::uint32_t>(m_.moe.top_k),
-                     static_cast<std::uint32_t>(m_.moe.num_experts)};
+  return expert_a2a_dedup(m_, p_);
 }
 
 OpId StepBuilder::after(RankState& rs, PassState& ps, OpId op) {
