@@ -431,6 +431,11 @@ class LayerChains {
     if (p_.recomputes(kRecomputeLayernorm)) ch.k(k_.norm_fwd);
     tp_gather(ch);
     linear_backward(ch, k_.out, weights_now);
+    if (k_.mla && p_.recomputes(kRecomputeMlaUpProj)) {
+      ch.k(k_.mla_q_lora ? k_.q_up.fwd : k_.q_direct.fwd);
+      ch.k(k_.kv_up.fwd);
+      if (m_.position == PositionKind::rope) ch.k(k_.rope_fwd);
+    }
     attention_core_backward(ch);
     if (m_.position == PositionKind::rope) ch.k(k_.rope_bwd);
     if (weights_now) ch.side(gather_raw_, CommStream::tp);  // the input again, for the wgrads

@@ -306,9 +306,10 @@ Result<PublishedRuns> load_published_runs(const Json& runs, const std::string& r
         const std::string list = with_module_names(recompute.substr(
             open + 1, close == std::string::npos ? std::string::npos : close - open - 1));
         if (!parse_recompute_modules(list, p.recompute_modules)) {
-          fail_field("activation_recompute",
-                     "unknown recompute modules in '" + recompute +
-                         "'; use core_attn, layernorm (norm), moe_act (act), mlp, moe");
+          fail_field(
+              "activation_recompute",
+              "unknown recompute modules in '" + recompute +
+                  "'; use core_attn, layernorm (norm), moe_act (act), mlp, moe, mla_up_proj");
         }
       }
       p.zero_stage = f.integer("zero_stage", f.flag("distributed_optimizer", false) ? 1 : 0, 0);

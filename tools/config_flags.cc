@@ -55,9 +55,10 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
   app.add_option("--sequence-parallel", f.sequence_parallel, "on or off");
   app.add_option("--zero", f.zero, "ZeRO stage 0, 1, 2 or 3 (3 = fully sharded, FSDP)");
   app.add_option("--recompute", f.recompute, "activation recomputation: none, selective, full");
-  app.add_option("--recompute-modules", f.recompute_modules,
-                 "expert: what --recompute selective re-runs, Megatron-Core's module names: "
-                 "core_attn, layernorm, moe_act, mlp, moe (comma list) [default: core_attn]");
+  app.add_option(
+      "--recompute-modules", f.recompute_modules,
+      "expert: what --recompute selective re-runs, Megatron-Core's module names: "
+      "core_attn, layernorm, moe_act, mlp, moe, mla_up_proj (comma list) [default: core_attn]");
   app.add_option(
       "--schedule", f.schedule,
       "pipeline schedule: gpipe, 1f1b, interleaved, zb-h1, dualpipe (planner and whatif: "

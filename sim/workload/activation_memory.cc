@@ -25,7 +25,8 @@ LayerActivationBytes layer_activation_bytes(const ModelSpec& m, const TrainingCo
   // ---- attention block ----
   // Selective recomputation drops what its modules re-run: the norm outputs (layernorm), the
   // attention core's own tensors (core_attn), the routed experts' activation outputs (moe_act),
-  // everything inside the MLP or MoE block but its input (mlp, moe).
+  // everything inside the MLP or MoE block but its input (mlp, moe), MLA's up-projected query, key
+  // and value heads (mla_up_proj).
   const bool norm_recomputed = p.recomputes(kRecomputeLayernorm);
   double attn = 0;
   attn += kAct * sb_sp * h;                        // norm input
@@ -39,7 +40,11 @@ LayerActivationBytes layer_activation_bytes(const ModelSpec& m, const TrainingCo
   const double q = kAct * sb_tp * s.heads_local * s.head_dim_qk;
   const double k = kAct * sb_tp * s.kv_heads_local * s.head_dim_qk;
   const double v = kAct * sb_tp * s.kv_heads_local * s.head_dim_v;
-  attn += q + k + v;
+  // mla_up_proj discards the up-projected (and rotated) heads once the attention core has read
+  // them and rebuilds them from the stored latents in the backward.
+  const bool heads_recomputed =
+      m.attention == AttentionKind::mla && p.recomputes(kRecomputeMlaUpProj);
+  if (!heads_recomputed) attn += q + k + v;
   const double heads_b = static_cast<double>(s.heads_local) * p.micro_batch;
   if (t.attention == AttentionImpl::unfused) {
     const double scores = heads_b * static_cast<double>(s.seq_local) * s.seq_local;

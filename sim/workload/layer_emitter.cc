@@ -433,6 +433,14 @@ void StepBuilder::layer_backward_attention(RankState& rs, PassState& ps, int lay
   tp_enter(rs, ps, layer, true);
   linear_backward(rs, ps, k.out, layer, labels_.layer_op[kOutDgrad], labels_.layer_op[kOutWgrad],
                   weights_now);
+  if (k.mla && p_.recomputes(kRecomputeMlaUpProj)) {
+    // The heads the forward discarded, rebuilt from the stored latents before the core needs them.
+    compute(rs, ps, k.mla_q_lora ? k.q_up.fwd : k.q_direct.fwd,
+            lbl(labels_, kMlaUpRecompute, layer, mb));
+    compute(rs, ps, k.kv_up.fwd, lbl(labels_, kMlaUpRecompute, layer, mb));
+    if (m_.position == PositionKind::rope)
+      compute(rs, ps, k.rope_fwd, lbl(labels_, kMlaUpRecompute, layer, mb));
+  }
   attention_core_backward(rs, ps, layer);
   if (m_.position == PositionKind::rope)
     compute(rs, ps, k.rope_bwd, lbl(labels_, kRopeBwd, layer, mb));

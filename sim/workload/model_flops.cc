@@ -12,6 +12,17 @@ double mlp_forward_flops(const ModelSpec& m, double tokens, double ffn) {
   return 2 * tokens * matrices * m.hidden * ffn;
 }
 
+// MLA's query projection from its latent (q_b), or from the hidden state without one (q_proj),
+// and the key/value up-projection (kv_b): what mla_up_proj recomputation runs again.
+double mla_up_projection_flops(const ModelSpec& m, double tokens) {
+  if (m.attention != AttentionKind::mla) return 0;
+  const double heads = m.heads;
+  const double q_in = m.mla.q_lora_rank > 0 ? m.mla.q_lora_rank : m.hidden;
+  const double q = q_in * heads * (m.mla.qk_nope_head_dim + m.mla.qk_rope_head_dim);
+  const double kv = m.mla.kv_lora_rank * heads * (m.mla.qk_nope_head_dim + m.mla.v_head_dim);
+  return 2 * tokens * (q + kv);
+}
+
 double attention_projection_flops(const ModelSpec& m, double tokens) {
   const double h = m.hidden;
   const double heads = m.heads;
@@ -41,6 +52,7 @@ LayerFlops layer_forward_flops(const ModelSpec& m, int layer, int seq_len) {
   const double s = seq_len;
   LayerFlops f;
   f.attention_projections_flops = attention_projection_flops(m, s);
+  f.mla_up_projection_flops = mla_up_projection_flops(m, s);
   // QK^T: s x s scores per head over qk_head_dim; scores x V: over v_head_dim.
   f.attention_core_flops =
       2 * s * s * m.heads * (static_cast<double>(m.qk_head_dim()) + m.v_head_dim());
@@ -70,6 +82,7 @@ StepFlops step_flops(const ModelSpec& m, int seq_len, int global_batch, Recomput
   double core_fwd_causal = 0;
   double dense_mlp_fwd = 0;  // the dense layers' MLPs
   double moe_block_fwd = 0;  // the MoE layers' routers and experts
+  double mla_up_fwd = 0;     // MLA's up-projections
   const int moe_layers = m.moe_layer_count();
   const int dense_layers = m.layers - moe_layers;
   auto add = [&](int layer, int count) {
@@ -81,6 +94,7 @@ StepFlops step_flops(const ModelSpec& m, int seq_len, int global_batch, Recomput
     core_fwd_causal += count * f.attention_core_causal_flops;
     (m.is_moe_layer(layer) ? moe_block_fwd : dense_mlp_fwd) +=
         count * (f.mlp_flops + f.router_flops);
+    mla_up_fwd += count * f.mla_up_projection_flops;
   };
   int first_dense = -1;
   int first_moe = -1;
@@ -105,6 +119,7 @@ StepFlops step_flops(const ModelSpec& m, int seq_len, int global_batch, Recomput
         if (recompute_modules & kRecomputeCoreAttn) out += core;
         if (recompute_modules & kRecomputeMlp) out += dense_mlp_fwd;
         if (recompute_modules & kRecomputeMoe) out += moe_block_fwd;
+        if (recompute_modules & kRecomputeMlaUpProj) out += mla_up_fwd;
         return out;
       }
       case Recompute::full:

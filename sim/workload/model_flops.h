@@ -40,6 +40,7 @@ namespace ptsim {
 // Forward FLOPs of one decoder layer for one sequence of `seq_len` tokens (per token: / seq_len).
 struct LayerFlops {
   double attention_projections_flops = 0;  // q, k, v, o (MLA: q_a, q_b, kv_a, kv_b, o)
+  double mla_up_projection_flops = 0;      // MLA's q_b (or q_proj) and kv_b: part of the above
   double attention_core_flops = 0;         // QK^T + scores x V over the full s x s
   double attention_core_causal_flops = 0;  // the same with the causal mask: half the s^2 terms
   double mlp_flops = 0;                    // dense MLP, or top_k routed + shared experts
@@ -74,9 +75,9 @@ struct StepFlops {
 };
 
 // Recompute::selective re-runs the forward of its modules (RecomputeModule): the attention core
-// of every layer (core_attn), the dense MLPs (mlp), the MoE blocks' router and experts (moe); norms
-// and activations add no matmul FLOPs. Recompute::full re-runs every layer's forward (not the LM
-// head). seq_len and global_batch must be positive.
+// of every layer (core_attn), the dense MLPs (mlp), the MoE blocks' router and experts (moe), MLA's
+// up-projections (mla_up_proj); norms and activations add no matmul FLOPs. Recompute::full re-runs
+// every layer's forward (not the LM head). seq_len and global_batch must be positive.
 StepFlops step_flops(const ModelSpec& m, int seq_len, int global_batch, Recompute recompute,
                      std::uint8_t recompute_modules = kRecomputeCoreAttn);
 

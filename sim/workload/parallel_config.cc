@@ -49,6 +49,7 @@ constexpr std::pair<RecomputeModule, const char*> kRecomputeModuleNames[] = {
     {kRecomputeMoeAct, "moe_act"},
     {kRecomputeMlp, "mlp"},
     {kRecomputeMoe, "moe"},
+    {kRecomputeMlaUpProj, "mla_up_proj"},
 };
 }  // namespace
 
@@ -66,9 +67,10 @@ Result<std::uint8_t> recompute_modules_flag(const std::string& text,
                                             std::optional<Recompute> recompute) {
   std::uint8_t modules = 0;
   if (!parse_recompute_modules(text, modules)) {
-    return InputError{"--recompute-modules", "",
-                      "unknown module list '" + text +
-                          "'; use a comma list of core_attn, layernorm, moe_act, mlp, moe"};
+    return InputError{
+        "--recompute-modules", "",
+        "unknown module list '" + text +
+            "'; use a comma list of core_attn, layernorm, moe_act, mlp, moe, mla_up_proj"};
   }
   if (recompute && *recompute != Recompute::selective) {
     return InputError{"--recompute-modules", "",

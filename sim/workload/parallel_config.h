@@ -21,16 +21,18 @@ inline constexpr std::array<Schedule, 5> kSchedules = {Schedule::gpipe, Schedule
 enum class Recompute : std::uint8_t { none, selective, full };
 // What selective recomputation re-runs in the backward, as Megatron-Core's --recompute-modules
 // names it (a bit set): the attention core (the default, Korthikanti et al. 2022), the two norms,
-// the routed experts' activation function, the dense MLP, or the whole MoE block (router,
-// dispatch, experts, combine).
+// the routed experts' activation function, the dense MLP, the whole MoE block (router,
+// dispatch, experts, combine), or multi-head latent attention's up-projections and RoPE (the
+// query, key and value heads rebuilt from their latents; a no-op without MLA).
 enum RecomputeModule : std::uint8_t {
   kRecomputeCoreAttn = 1,
   kRecomputeLayernorm = 2,
   kRecomputeMoeAct = 4,
   kRecomputeMlp = 8,
   kRecomputeMoe = 16,
+  kRecomputeMlaUpProj = 32,
 };
-inline constexpr std::uint8_t kRecomputeModuleAll = 31;
+inline constexpr std::uint8_t kRecomputeModuleAll = 63;
 enum class CpAlgorithm : std::uint8_t { ring, ulysses };
 // How routed tokens reach their experts: one all-to-all over the expert-parallel group
 // (Megatron-Core's alltoall dispatcher), or DeepEP's node-deduplicated dispatch, which sends a

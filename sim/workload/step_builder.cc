@@ -921,7 +921,8 @@ StepGraph StepBuilder::build() {
       "L{0}.shared_fc1.fwd mb{1}",   "L{0}.shared_fc1.dgrad mb{1}", "L{0}.shared_fc1.wgrad mb{1}",
       "L{0}.shared_fc2.fwd mb{1}",   "L{0}.shared_fc2.dgrad mb{1}", "L{0}.shared_fc2.wgrad mb{1}",
       "L{0}.recompute mb{1}",        "L{0}.mla_down.fwd mb{1}",     "L{0}.mla_up.fwd mb{1}",
-      "L{0}.mla.bwd mb{1}",          "L{0}.residual.fwd mb{1}",     "L{0}.residual.bwd mb{1}"};
+      "L{0}.mla.bwd mb{1}",          "L{0}.mla_up.recompute mb{1}", "L{0}.residual.fwd mb{1}",
+      "L{0}.residual.bwd mb{1}"};
   for (int i = 0; i < kLayerOpLabelCount; ++i)
     labels_.layer_op[i] = g_.intern_label(kLayerLabels[i]);
   labels_.embed_fwd = g_.intern_label("embed.fwd mb{1}");

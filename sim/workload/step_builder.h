@@ -346,6 +346,7 @@ enum LayerOpLabel : int {
   kMlaDownFwd,
   kMlaUpFwd,
   kMlaBwd,
+  kMlaUpRecompute,
   kResidualFwd,
   kResidualBwd,
   kLayerOpLabelCount

@@ -121,6 +121,27 @@ TEST(UnitModelFlops, MlaCountsItsLowRankProjectionsAndSplitHeadDims) {
   const LayerFlops dense = layer_forward_flops(m, 0, 4096);
   EXPECT_EQ(dense.mlp_flops, 2 * s * 3 * 7168 * 18432);
   EXPECT_EQ(dense.router_flops, 0);
+  // The up-projections alone (q_b and kv_b), what mla_up_proj recomputation runs again.
+  EXPECT_EQ(f.mla_up_projection_flops, 2 * s * (1536.0 * 128 * 192 + 512.0 * 128 * 256));
+  EXPECT_EQ(layer_forward_flops(preset("llama3-8b"), 0, 4096).mla_up_projection_flops, 0);
+}
+
+// Selective recomputation of mla_up_proj adds one more forward of every layer's q_b and kv_b to
+// the hardware FLOPs (61 layers of DeepSeek-V3, all MLA), and nothing to the model FLOPs.
+TEST(UnitModelFlops, MlaUpProjectionRecomputeAddsTheUpProjectionsOnce) {
+  const ModelSpec m = preset("deepseek-v3");
+  const double s = 4096;
+  const int batch = 3;
+  const StepFlops none = step_flops(m, 4096, batch, Recompute::none);
+  const StepFlops up = step_flops(m, 4096, batch, Recompute::selective, kRecomputeMlaUpProj);
+  EXPECT_EQ(up.model_flops, none.model_flops);
+  expect_rel(up.hardware_flops - none.hardware_flops,
+             batch * 61 * 2 * s * (1536.0 * 128 * 192 + 512.0 * 128 * 256), kClosedFormTolerance);
+  // Without MLA the module re-runs nothing.
+  const ModelSpec llama = preset("llama3-8b");
+  EXPECT_EQ(
+      step_flops(llama, 4096, batch, Recompute::selective, kRecomputeMlaUpProj).hardware_flops,
+      step_flops(llama, 4096, batch, Recompute::none).hardware_flops);
 }
 
 // Forward matmul FLOPs per token are 2 x the matmul weights a token uses: the active parameters

@@ -84,6 +84,10 @@ std::vector<Scenario> scenarios() {
                  kRecomputeMoeAct});
   out.push_back({"llama recompute core_attn,layernorm,mlp 16 GPUs", testing::small_llama(), t, 16,
                  "dgx-h100", 40, -1, kRecomputeCoreAttn | kRecomputeLayernorm | kRecomputeMlp});
+  out.push_back({"mla moe 16 GPUs", testing::small_mla_moe(), moe, 16, "dgx-h100", 40});
+  out.push_back({"mla moe recompute mla_up_proj,layernorm,moe_act 16 GPUs",
+                 testing::small_mla_moe(), moe, 16, "dgx-h100", 40, -1,
+                 kRecomputeMlaUpProj | kRecomputeLayernorm | kRecomputeMoeAct});
   // DeepSpeed's early ZeRO-3: each layer's gathers on the compute stream, rate-capped.
   out.push_back({"gpt unfused zero-3 on demand 16 GPUs", testing::small_gpt(), gpt, 16, "dgx-a100",
                  40, -1, kRecomputeCoreAttn, Zero3Gather::on_demand});

@@ -1,6 +1,6 @@
 // Small hand-written models for planner tests: fast to simulate, yet with every feature the bounds
 // must follow (GQA, SwiGLU, RoPE; GPT-style biases, dropout, learned positions and unfused
-// attention; MoE with shared experts and a leading dense layer).
+// attention; MoE with shared experts and a leading dense layer; multi-head latent attention).
 #pragma once
 
 #include "sim/workload/model_spec.h"
@@ -55,6 +55,22 @@ inline ModelSpec small_moe() {
   m.moe.shared_experts = 1;
   m.moe.shared_expert_ffn_hidden = 1408;
   m.moe.first_dense_layers = 1;
+  return m;
+}
+
+// The same with DeepSeek's multi-head latent attention: q and kv low-rank latents (q 256, kv 128
+// wide), heads of 64 + 32 rotary query/key dimensions and 64 value dimensions.
+inline ModelSpec small_mla_moe() {
+  ModelSpec m = small_moe();
+  m.name = "small-mla-moe";
+  m.architecture = Architecture::deepseek_v3;
+  m.attention = AttentionKind::mla;
+  m.kv_heads = m.heads;
+  m.mla.q_lora_rank = 256;
+  m.mla.kv_lora_rank = 128;
+  m.mla.qk_nope_head_dim = 64;
+  m.mla.qk_rope_head_dim = 32;
+  m.mla.v_head_dim = 64;
   return m;
 }
 

@@ -117,14 +117,18 @@ TEST(PropertyGraphFlops, OtherModelsEqualSixNTPlusCausalAttention) {
 // its modules. By hand, per sequence of s tokens: core_attn adds the causal attention core forward
 // of every layer, 2 s^2 heads (d_qk + d_v) / 2; moe adds each MoE layer's router and routed
 // experts, 2 s h E + top_k 3 (2 s h f); mlp adds each dense layer's SwiGLU MLP, 3 (2 s h f);
-// layernorm and moe_act re-run memory-bound kernels only, no matmul.
+// mla_up_proj adds MLA's q and kv up-projections, 2 s heads (q_lora (128 + 64) + kv_lora (128 +
+// 128)); layernorm and moe_act re-run memory-bound kernels only, no matmul.
 TEST(PropertyGraphFlops, SelectiveRecomputeModulesAddExactlyTheirModulesMatmuls) {
   const int layers = 4, hidden = 256, heads = 8, kv = 4, ffn = 384, experts = 8, top_k = 2;
-  const int vocab = 1024;
-  for (const bool moe : {false, true}) {
+  const int vocab = 1024, q_lora = 64, kv_lora = 32;
+  enum Kind { dense, moe_model, mla };
+  for (const Kind kind : {dense, moe_model, mla}) {
+    const bool moe = kind == moe_model;
     const ModelSpec m =
-        moe ? testing::moe_spec(layers, hidden, heads, kv, ffn, experts, top_k, vocab)
-            : testing::llama_spec(layers, hidden, heads, kv, ffn, vocab);
+        moe           ? testing::moe_spec(layers, hidden, heads, kv, ffn, experts, top_k, vocab)
+        : kind == mla ? testing::mla_spec(layers, hidden, heads, q_lora, kv_lora, ffn, vocab)
+                      : testing::llama_spec(layers, hidden, heads, kv, ffn, vocab);
     TrainingConfig t;
     t.seq_len = 128;
     ParallelConfig p;
@@ -139,10 +143,18 @@ TEST(PropertyGraphFlops, SelectiveRecomputeModulesAddExactlyTheirModulesMatmuls)
     ASSERT_TRUE(base.verdict.ok) << base.verdict.reason;
     const double none = testing::cluster_model_flops(*base.step);
     const double seqs = t.global_batch, s = t.seq_len, h = hidden;
-    const double core = seqs * layers * 2 * s * s * heads * (2.0 * m.head_dim) / 2;
+    const double head_dims = kind == mla ? 192.0 + 128 : 2.0 * m.head_dim;
+    const double core = seqs * layers * 2 * s * s * heads * head_dims / 2;
     const double moe_block =
         moe ? seqs * layers * (2 * s * h * experts + top_k * 3 * 2 * s * h * ffn) : 0.0;
     const double mlp = moe ? 0.0 : seqs * layers * 3 * 2 * s * h * ffn;
+    const double mla_up = kind == mla ? seqs * layers * 2 * s * heads *
+                                            (q_lora * (128.0 + 64) + kv_lora * (128.0 + 128))
+                                      : 0.0;
+    // Megatron-Core keeps MLA's down-projections whole on every tensor-parallel rank: the graph
+    // runs them tp times (forward and backward), the model counts them once.
+    const double duplicated_down =
+        kind == mla ? (p.tp - 1) * seqs * layers * 3 * 2 * s * h * (q_lora + kv_lora + 64.0) : 0.0;
     p.recompute = Recompute::selective;
     for (std::uint8_t modules = 1; modules <= kRecomputeModuleAll; ++modules) {
       p.recompute_modules = modules;
@@ -152,15 +164,16 @@ TEST(PropertyGraphFlops, SelectiveRecomputeModulesAddExactlyTheirModulesMatmuls)
       if (modules & kRecomputeCoreAttn) expected += core;
       if (modules & kRecomputeMoe) expected += moe_block;
       if (modules & kRecomputeMlp) expected += mlp;
+      if (modules & kRecomputeMlaUpProj) expected += mla_up;
       const double flops = testing::cluster_model_flops(*built.step);
       EXPECT_NEAR(flops / expected, 1.0, 1e-12)
-          << "moe " << moe << " modules " << recompute_modules_name(modules);
+          << "kind " << kind << " modules " << recompute_modules_name(modules);
       // The step count agrees (hardware FLOPs with the causal core).
       EXPECT_NEAR(
           step_flops(m, t.seq_len, t.global_batch, p.recompute, modules).hardware_causal_flops /
-              expected,
+              (expected - duplicated_down),
           1.0, 1e-12)
-          << "moe " << moe << " modules " << recompute_modules_name(modules);
+          << "kind " << kind << " modules " << recompute_modules_name(modules);
     }
   }
 }

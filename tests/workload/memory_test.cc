@@ -164,6 +164,38 @@ TEST(UnitMemory, RecomputeModulesDropWhatTheyReRun) {
   EXPECT_DOUBLE_EQ(all_attn + all_mlp, norm_attn + norm_mlp + mlp_mlp + core_attn);
 }
 
+// mla_up_proj discards MLA's up-projected heads: per token q (a / t heads of 128 + 64), k (the same
+// widths: the position-free part from the kv latent, the shared rotary part copied to each head)
+// and v (a / t heads of 128), 16-bit. It keeps the latents the recompute starts from, and drops
+// nothing in a model without MLA.
+TEST(UnitMemory, MlaUpProjectionRecomputeDropsTheHeads) {
+  const double s = 4096, b = 1, a = 16, tp = 2;
+  ModelSpec m = testing::mla_spec(4, 2048, 16, 768, 256, 5632, 32000);
+  ParallelConfig p;
+  p.tp = 2;
+  p.sequence_parallel = true;
+  TrainingConfig t;
+  t.seq_len = 4096;
+  const RankShapes shapes = rank_shapes(m, t, p);
+  const double none = layer_activation_bytes(m, t, p, shapes, false).attention;
+  p.recompute = Recompute::selective;
+  p.recompute_modules = kRecomputeMlaUpProj;
+  const LayerActivationBytes up = layer_activation_bytes(m, t, p, shapes, false);
+  EXPECT_DOUBLE_EQ(none - up.attention, 2 * s * b * (a / tp) * ((128 + 64) + (128 + 64) + 128));
+  p.recompute_modules = kRecomputeMlaUpProj | kRecomputeCoreAttn;
+  const double with_core = layer_activation_bytes(m, t, p, shapes, false).attention;
+  p.recompute_modules = kRecomputeCoreAttn;
+  EXPECT_DOUBLE_EQ(
+      with_core, layer_activation_bytes(m, t, p, shapes, false).attention - (none - up.attention));
+  const ModelSpec llama = testing::llama_spec(4, 2048, 16, 16, 5632, 32000);
+  const RankShapes llama_shapes = rank_shapes(llama, t, p);
+  p.recompute = Recompute::none;
+  const double llama_none = layer_activation_bytes(llama, t, p, llama_shapes, false).total();
+  p.recompute = Recompute::selective;
+  p.recompute_modules = kRecomputeMlaUpProj;
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(llama, t, p, llama_shapes, false).total(), llama_none);
+}
+
 // In an MoE layer, moe drops everything between the block's input and its output: the fp32 router
 // probabilities, the dispatched tokens, the experts' intermediates and outputs; moe_act only the
 // routed experts' activation outputs (f / etp wide per routed row).

@@ -56,4 +56,20 @@ inline ModelSpec moe_spec(int layers, int hidden, int heads, int kv_heads, int e
   return m;
 }
 
+// DeepSeek-V2/V3 style multi-head latent attention on a Llama body: q and kv low-rank latents,
+// heads split into a position-free part and a shared rotary part.
+inline ModelSpec mla_spec(int layers, int hidden, int heads, int q_lora, int kv_lora, int ffn,
+                          int vocab) {
+  ModelSpec m = llama_spec(layers, hidden, heads, heads, ffn, vocab);
+  m.name = "mla-test";
+  m.architecture = Architecture::deepseek_v3;
+  m.attention = AttentionKind::mla;
+  m.mla.q_lora_rank = q_lora;
+  m.mla.kv_lora_rank = kv_lora;
+  m.mla.qk_nope_head_dim = 128;
+  m.mla.qk_rope_head_dim = 64;
+  m.mla.v_head_dim = 128;
+  return m;
+}
+
 }  // namespace ptsim::testing
