@@ -5,6 +5,7 @@ namespace ptsim {
 namespace {
 constexpr double kAct = 2.0;   // bytes per stored 16-bit activation
 constexpr double kMask = 1.0;  // bytes per dropout-mask element
+constexpr double kFp8 = 1.0;   // bytes per fp8 element
 }  // namespace
 
 LayerActivationBytes layer_activation_bytes(const ModelSpec& m, const TrainingConfig& t,
@@ -14,6 +15,9 @@ LayerActivationBytes layer_activation_bytes(const ModelSpec& m, const TrainingCo
   const double sb_tp = s.tokens_tp;  // s*b on this context-parallel rank
   const double sb_sp = s.tokens_sp;  // s*b in the sequence-parallel region (= sb_tp without SP)
   const bool dropout = m.dropout;
+  // A linear layer's input kept only for its weight gradient: an fp8 copy in fp8 training.
+  const bool fp8 = t.precision == Precision::fp8;
+  const double kLinearIn = fp8 ? kFp8 : kAct;
   LayerActivationBytes out;
 
   if (p.recompute == Recompute::full) {
@@ -29,13 +33,14 @@ LayerActivationBytes layer_activation_bytes(const ModelSpec& m, const TrainingCo
   // and value heads (mla_up_proj).
   const bool norm_recomputed = p.recomputes(kRecomputeLayernorm);
   double attn = 0;
-  attn += kAct * sb_sp * h;                        // norm input
-  if (!norm_recomputed) attn += kAct * sb_sp * h;  // q/k/v input (norm output; gathered under SP)
-  double core = 0;                                 // what core_attn recomputation drops
+  attn += kAct * sb_sp * h;                             // norm input
+  if (!norm_recomputed) attn += kLinearIn * sb_sp * h;  // q/k/v input (norm output)
+  double core = 0;                                      // what core_attn recomputation drops
   if (m.attention == AttentionKind::mla) {
+    // Each latent (its norm's input) and its norm output (the up-projection's input).
     const auto& a = m.mla;
-    if (a.q_lora_rank > 0) attn += 2 * kAct * sb_tp * a.q_lora_rank;  // latent q and its norm
-    attn += 2 * kAct * sb_tp * s.mla_kv_down_out;                     // latent kv and its norm
+    if (a.q_lora_rank > 0) attn += (kAct + kLinearIn) * sb_tp * a.q_lora_rank;
+    attn += (kAct + kLinearIn) * sb_tp * s.mla_kv_down_out;
   }
   const double q = kAct * sb_tp * s.heads_local * s.head_dim_qk;
   const double k = kAct * sb_tp * s.kv_heads_local * s.head_dim_qk;
@@ -54,23 +59,24 @@ LayerActivationBytes layer_activation_bytes(const ModelSpec& m, const TrainingCo
     core += 4.0 * heads_b * s.seq_local;  // fp32 log-sum-exp per query row
   }
   attn += kAct * sb_tp * s.attn_out_in_local;  // output-projection input (attention output)
-  if (dropout) attn += kMask * sb_sp * h;      // dropout mask after the projection
+  if (fp8) attn += kFp8 * sb_tp * s.attn_out_in_local;  // and its fp8 copy
+  if (dropout) attn += kMask * sb_sp * h;               // dropout mask after the projection
   if (!p.recomputes(kRecomputeCoreAttn)) attn += core;
   out.attention = attn;
 
   // ---- MLP / MoE block ----
   double mlp = 0;
-  mlp += kAct * sb_sp * h;                        // norm input
-  if (!norm_recomputed) mlp += kAct * sb_sp * h;  // MLP input (norm output)
+  mlp += kAct * sb_sp * h;                             // norm input
+  if (!norm_recomputed) mlp += kLinearIn * sb_sp * h;  // MLP input (norm output)
   auto ffn_block = [&](double rows, double fc1_out, double ffn, bool act_recomputed) {
-    // fc1 output(s) and activation output
-    return kAct * rows * fc1_out + (act_recomputed ? 0.0 : kAct * rows * ffn);
+    // fc1 output(s) (the activation's input) and activation output (fc2's input)
+    return kAct * rows * fc1_out + (act_recomputed ? 0.0 : kLinearIn * rows * ffn);
   };
   if (moe_layer) {
     if (!p.recomputes(kRecomputeMoe)) {
       const double routed_rows = s.local_experts * s.tokens_per_local_expert;
       mlp += 4.0 * sb_sp * m.moe.num_experts;  // fp32 router probabilities
-      mlp += kAct * routed_rows * h;           // dispatched tokens (expert input)
+      mlp += kLinearIn * routed_rows * h;      // dispatched tokens (expert input)
       mlp += ffn_block(routed_rows, s.expert_fc1_out_local, s.expert_ffn_local,
                        p.recomputes(kRecomputeMoeAct));
       mlp += kAct * routed_rows * h;  // expert outputs, for the combine

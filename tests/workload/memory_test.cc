@@ -196,6 +196,45 @@ TEST(UnitMemory, MlaUpProjectionRecomputeDropsTheHeads) {
   EXPECT_DOUBLE_EQ(layer_activation_bytes(llama, t, p, llama_shapes, false).total(), llama_none);
 }
 
+// fp8 training keeps each linear layer's input as a 1-byte copy (Transformer Engine on Hopper): per
+// token of a Llama layer at tp 8 with SP, the q/k/v input and the MLP input (h / t each, under SP)
+// and the SwiGLU activation output (f / t) lose a byte per element; the attention output (a d / t)
+// keeps its 16-bit tensor for the attention backward and gains the 1-byte copy for the projection.
+// In an MoE layer the dispatched tokens (h per routed row) lose a byte too.
+TEST(UnitMemory, Fp8KeepsLinearInputsAsOneByteCopies) {
+  const double s = 4096, b = 1, h = 4096, f = 14336, a = 32, d = 128, tp = 8;
+  ModelSpec m = testing::llama_spec(8, 4096, 32, 8, 14336, 128256);
+  ParallelConfig p;
+  p.tp = 8;
+  p.sequence_parallel = true;
+  TrainingConfig t;
+  t.seq_len = 4096;
+  const RankShapes shapes = rank_shapes(m, t, p);
+  const double bf16 = layer_activation_bytes(m, t, p, shapes, false).total();
+  t.precision = Precision::fp8;
+  const double fp8 = layer_activation_bytes(m, t, p, shapes, false).total();
+  EXPECT_DOUBLE_EQ(bf16 - fp8, s * b * (h / tp + h / tp + f / tp - a * d / tp));
+  // Full recomputation keeps the layer input only, in 16 bits either way.
+  p.recompute = Recompute::full;
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(m, t, p, shapes, false).total(), 2 * s * b * h / tp);
+
+  ModelSpec moe = testing::moe_spec(4, 1024, 16, 4, 2048, 8, 2, 32000);
+  ParallelConfig q;
+  q.tp = 2;
+  q.sequence_parallel = true;
+  q.ep = 2;
+  q.dp = 2;
+  TrainingConfig u;
+  u.seq_len = 2048;
+  const RankShapes moe_shapes = rank_shapes(moe, u, q);
+  const double moe_bf16 = layer_activation_bytes(moe, u, q, moe_shapes, true).mlp;
+  u.precision = Precision::fp8;
+  const double moe_fp8 = layer_activation_bytes(moe, u, q, moe_shapes, true).mlp;
+  const double routed_rows = moe_shapes.local_experts * moe_shapes.tokens_per_local_expert;
+  EXPECT_DOUBLE_EQ(moe_bf16 - moe_fp8, moe_shapes.tokens_sp * 1024 + routed_rows * 1024 +
+                                           routed_rows * moe_shapes.expert_ffn_local);
+}
+
 // In an MoE layer, moe drops everything between the block's input and its output: the fp32 router
 // probabilities, the dispatched tokens, the experts' intermediates and outputs; moe_act only the
 // routed experts' activation outputs (f / etp wide per routed row).
