@@ -57,12 +57,14 @@ MemoryReport deepseek_v3_memory(const Case& c) {
 }
 
 TEST(PublishedMemory, DeepSeekV3Fp8OnH100FitsWithItsRecipe) {
-  const MemoryReport recipe = deepseek_v3_memory({Precision::fp8, kRecomputeMlp | kRecomputeMlaUpProj});
+  const MemoryReport recipe =
+      deepseek_v3_memory({Precision::fp8, kRecomputeMlp | kRecomputeMlaUpProj});
   EXPECT_TRUE(recipe.fits) << recipe.peak_bytes / kGiB << " GiB";
   // The two mechanisms matter: the heads kept, or every saved tensor 16-bit, and it does not fit.
   const MemoryReport heads_kept = deepseek_v3_memory({Precision::fp8, kRecomputeMlp});
   EXPECT_FALSE(heads_kept.fits) << heads_kept.peak_bytes / kGiB << " GiB";
-  const MemoryReport bf16 = deepseek_v3_memory({Precision::bf16, kRecomputeMlp | kRecomputeMlaUpProj});
+  const MemoryReport bf16 =
+      deepseek_v3_memory({Precision::bf16, kRecomputeMlp | kRecomputeMlaUpProj});
   EXPECT_FALSE(bf16.fits) << bf16.peak_bytes / kGiB << " GiB";
 }
 

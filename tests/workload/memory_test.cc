@@ -113,13 +113,34 @@ TEST(UnitMemory, KorthikantiActivationCoefficientsForGpt3) {
   EXPECT_DOUBLE_EQ(korthikanti_coefficient(8, false, Recompute::full), 2);
 }
 
-TEST(UnitMemory, FlashAttentionKeepsNoScoresSoMemoryIsLinearInSequence) {
-  ModelSpec m = testing::llama_spec(8, 4096, 32, 8, 14336, 128256);
-  ParallelConfig p;
-  p.tp = 8;
-  p.sequence_parallel = true;
+struct LayerCase {
+  ModelSpec m;
   TrainingConfig t;
-  t.seq_len = 4096;
+  ParallelConfig p;
+};
+
+// A Llama-3-8B layer at tp 8 with SP over 4096 tokens.
+LayerCase llama8b_tp8_layer() {
+  LayerCase c{testing::llama_spec(8, 4096, 32, 8, 14336, 128256), {}, {}};
+  c.p.tp = 8;
+  c.p.sequence_parallel = true;
+  c.t.seq_len = 4096;
+  return c;
+}
+
+// The MoE tests' layer: Mixtral style (top-2 of 8 experts), tp 2 with SP, ep 2, dp 2, 2048 tokens.
+LayerCase small_moe_layer() {
+  LayerCase c{testing::moe_spec(4, 1024, 16, 4, 2048, 8, 2, 32000), {}, {}};
+  c.p.tp = 2;
+  c.p.sequence_parallel = true;
+  c.p.ep = 2;
+  c.p.dp = 2;
+  c.t.seq_len = 2048;
+  return c;
+}
+
+TEST(UnitMemory, FlashAttentionKeepsNoScoresSoMemoryIsLinearInSequence) {
+  auto [m, t, p] = llama8b_tp8_layer();
   const double a = layer_activation_bytes(m, t, p, rank_shapes(m, t, p), false).total();
   t.seq_len = 8192;
   const double b = layer_activation_bytes(m, t, p, rank_shapes(m, t, p), false).total();
@@ -203,12 +224,7 @@ TEST(UnitMemory, MlaUpProjectionRecomputeDropsTheHeads) {
 // In an MoE layer the dispatched tokens (h per routed row) lose a byte too.
 TEST(UnitMemory, Fp8KeepsLinearInputsAsOneByteCopies) {
   const double s = 4096, b = 1, h = 4096, f = 14336, a = 32, d = 128, tp = 8;
-  ModelSpec m = testing::llama_spec(8, 4096, 32, 8, 14336, 128256);
-  ParallelConfig p;
-  p.tp = 8;
-  p.sequence_parallel = true;
-  TrainingConfig t;
-  t.seq_len = 4096;
+  auto [m, t, p] = llama8b_tp8_layer();
   const RankShapes shapes = rank_shapes(m, t, p);
   const double bf16 = layer_activation_bytes(m, t, p, shapes, false).total();
   t.precision = Precision::fp8;
@@ -218,18 +234,11 @@ TEST(UnitMemory, Fp8KeepsLinearInputsAsOneByteCopies) {
   p.recompute = Recompute::full;
   EXPECT_DOUBLE_EQ(layer_activation_bytes(m, t, p, shapes, false).total(), 2 * s * b * h / tp);
 
-  ModelSpec moe = testing::moe_spec(4, 1024, 16, 4, 2048, 8, 2, 32000);
-  ParallelConfig q;
-  q.tp = 2;
-  q.sequence_parallel = true;
-  q.ep = 2;
-  q.dp = 2;
-  TrainingConfig u;
-  u.seq_len = 2048;
-  const RankShapes moe_shapes = rank_shapes(moe, u, q);
-  const double moe_bf16 = layer_activation_bytes(moe, u, q, moe_shapes, true).mlp;
-  u.precision = Precision::fp8;
-  const double moe_fp8 = layer_activation_bytes(moe, u, q, moe_shapes, true).mlp;
+  LayerCase moe = small_moe_layer();
+  const RankShapes moe_shapes = rank_shapes(moe.m, moe.t, moe.p);
+  const double moe_bf16 = layer_activation_bytes(moe.m, moe.t, moe.p, moe_shapes, true).mlp;
+  moe.t.precision = Precision::fp8;
+  const double moe_fp8 = layer_activation_bytes(moe.m, moe.t, moe.p, moe_shapes, true).mlp;
   const double routed_rows = moe_shapes.local_experts * moe_shapes.tokens_per_local_expert;
   EXPECT_DOUBLE_EQ(moe_bf16 - moe_fp8, moe_shapes.tokens_sp * 1024 + routed_rows * 1024 +
                                            routed_rows * moe_shapes.expert_ffn_local);
@@ -239,14 +248,7 @@ TEST(UnitMemory, Fp8KeepsLinearInputsAsOneByteCopies) {
 // probabilities, the dispatched tokens, the experts' intermediates and outputs; moe_act only the
 // routed experts' activation outputs (f / etp wide per routed row).
 TEST(UnitMemory, MoeRecomputeKeepsOnlyTheBlockInput) {
-  ModelSpec m = testing::moe_spec(4, 1024, 16, 4, 2048, 8, 2, 32000);
-  ParallelConfig p;
-  p.tp = 2;
-  p.sequence_parallel = true;
-  p.ep = 2;
-  p.dp = 2;
-  TrainingConfig t;
-  t.seq_len = 2048;
+  auto [m, t, p] = small_moe_layer();
   const RankShapes shapes = rank_shapes(m, t, p);
   const double kept_input = 2.0 * 2 * shapes.tokens_sp * m.hidden;  // norm input and output
   p.recompute = Recompute::selective;
