@@ -487,7 +487,21 @@ double PlannerBounds::load_bound_s(const RankLoad& load) const {
          std::max(0.0, load.comm_busy_s - load.blocked_s) * s / (1.0 + s);
 }
 
+// Full recomputation of some layers (recompute_layers) only adds forward kernels before those
+// layers' backward: the same configuration without recomputation has every pass at most as long
+// and the same dependencies, so its time bounds hold for it. (The memory bounds count every layer
+// as recomputed, the least any layer keeps.)
+namespace {
+ParallelConfig without_partial_recompute(const ParallelConfig& p) {
+  ParallelConfig q = p;
+  q.recompute = Recompute::none;
+  q.recompute_layers = 0;
+  return q;
+}
+}  // namespace
+
 double PlannerBounds::quick_time_s(const ParallelConfig& p) {
+  if (p.recomputes_some_layers()) return quick_time_s(without_partial_recompute(p));
   // Cached costs when the full bound was computed; otherwise built for this call only (every
   // candidate gets a quick bound, few a full one, and the costs of all would not fit in memory).
   std::unique_ptr<Costs> transient;
@@ -541,6 +555,7 @@ std::vector<double> PlannerBounds::rank_compute_s(const ParallelConfig& p) {
 }
 
 double PlannerBounds::time_s(const ParallelConfig& p) {
+  if (p.recomputes_some_layers()) return time_s(without_partial_recompute(p));
   const double quick = quick_time_s(p);
   Costs& c = costs(p);
   const bool zero3 = p.zero_stage == 3 && c.zero3_traffic;

@@ -142,6 +142,8 @@ std::int64_t enumerate_configs(const ModelSpec& model, const TrainingConfig& tra
                 p.vpp = s.vpp;
                 for (Recompute r : d.recompute) {
                   p.recompute = r;
+                  // Pinned partial full recomputation applies to the full candidates only.
+                  p.recompute_layers = r == Recompute::full ? pins.framework.recompute_layers : 0;
                   for (int z : d.zero) {
                     p.zero_stage = z;
                     ++count;
@@ -162,9 +164,9 @@ namespace {
 
 auto config_tuple(const ParallelConfig& p) {
   return std::tie(p.tp, p.pp, p.dp, p.cp, p.ep, p.etp, p.vpp, p.micro_batch, p.sequence_parallel,
-                  p.zero_stage, p.recompute, p.schedule, p.cp_algorithm, p.rank_order,
-                  p.overlap_grad_reduce, p.tp_comm_overlap, p.ep_a2a_overlap, p.overlap_p2p,
-                  p.fp32_grad_copy, p.serial_p2p, p.dp_bucket_bytes);
+                  p.zero_stage, p.recompute, p.recompute_layers, p.schedule, p.cp_algorithm,
+                  p.rank_order, p.overlap_grad_reduce, p.tp_comm_overlap, p.ep_a2a_overlap,
+                  p.overlap_p2p, p.fp32_grad_copy, p.serial_p2p, p.dp_bucket_bytes);
 }
 
 const char* recompute_short(Recompute r) {
@@ -203,6 +205,7 @@ std::string config_key(const ParallelConfig& p) {
   n("sp", p.sequence_parallel ? 1 : 0);
   n("z", p.zero_stage);
   n("rm", p.recompute_modules);
+  n("rl", p.recompute_layers);
   for (const char* word : {recompute_name(p.recompute), schedule_name(p.schedule),
                            cp_algorithm_name(p.cp_algorithm)}) {
     s.append(word);
@@ -241,7 +244,8 @@ std::string layout_label(const ParallelConfig& p, bool moe) {
   n("mb", p.micro_batch);
   if (p.tp > 1 && !p.sequence_parallel) w("nosp");
   n("z", p.zero_stage);
-  w(recompute_short(p.recompute));
+  w(p.recomputes_some_layers() ? "full" + std::to_string(p.recompute_layers)
+                               : std::string(recompute_short(p.recompute)));
   if (p.pp > 1) w(schedule_name(p.schedule));
   if (p.rank_order != kDefaultRankOrder) w(p.rank_order);
   return s;

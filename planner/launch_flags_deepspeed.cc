@@ -95,6 +95,11 @@ LaunchFlags deepspeed_json(const ModelSpec& m, const TrainingConfig& t, const Pa
         "full recomputation: the model checkpoints each layer (Hugging Face "
         "gradient_checkpointing_enable(), or deepspeed.checkpointing.checkpoint, which "
         "activation_checkpointing configures)");
+    if (p.recomputes_some_layers()) {
+      not_expressible(out, "checkpointing only the first " + std::to_string(p.recompute_layers) +
+                               " layers of each pipeline stage is model code, not a DeepSpeed "
+                               "key");
+    }
   } else if (p.recompute == Recompute::selective) {
     not_expressible(out, "selective recomputation of " +
                              recompute_modules_phrase(p.recompute_modules) +

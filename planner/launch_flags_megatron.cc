@@ -361,6 +361,11 @@ LaunchFlags megatron_flags(const ModelSpec& m, const TrainingConfig& t, const Pa
       std::replace(modules.begin(), modules.end(), ',', ' ');
       f.add("--recompute-modules", modules);
     }
+  } else if (p.recomputes_some_layers()) {
+    // Megatron-LM's block method: the first N layers of each (virtual) pipeline stage.
+    f.add("--recompute-granularity", "full");
+    f.add("--recompute-method", "block");
+    f.add("--recompute-num-layers", p.recompute_layers);
   } else if (p.recompute == Recompute::full) {
     f.add("--recompute-granularity", "full");
     f.add("--recompute-method", "uniform");

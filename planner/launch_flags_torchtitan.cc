@@ -277,6 +277,13 @@ LaunchFlags torchtitan_toml(const ModelSpec& m, const TrainingConfig& t, const P
       break;
     case Recompute::full:
       s += "mode = \"full\"\n";
+      if (p.recomputes_some_layers()) {
+        not_expressible(out,
+                        "torchtitan checkpoints every layer in full mode (or every k-th with "
+                        "selective_ac_option = \"k\"), not the first " +
+                            std::to_string(p.recompute_layers) +
+                            " of each stage; this runs full recomputation");
+      }
       break;
   }
 

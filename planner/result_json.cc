@@ -32,6 +32,7 @@ Json config_json(const ConfigDescription& c) {
   j["zero"] = p.zero_stage;
   j["recompute"] = recompute_name(p.recompute);
   j["recompute_modules"] = recompute_modules_name(p.recompute_modules);
+  j["recompute_layers"] = p.recompute_layers;
   j["schedule"] = schedule_name(p.schedule);
   j["cp_algorithm"] = cp_algorithm_name(p.cp_algorithm);
   j["rank_order"] = p.rank_order;

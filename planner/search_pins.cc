@@ -66,6 +66,11 @@ Result<SearchPins> make_search_pins(const PinFlags& f) {
     if (!modules) return modules.error();
     pins.framework.recompute_modules = *modules;
   }
+  if (f.recompute_layers) {
+    auto layers = recompute_layers_flag(*f.recompute_layers, pins.recompute);
+    if (!layers) return layers.error();
+    pins.framework.recompute_layers = *layers;
+  }
   if (f.schedule) {
     // A comma list: the schedules a framework offers, searched among themselves.
     for (const std::string& word : split_words(*f.schedule, ",")) {
@@ -152,6 +157,9 @@ PinSummary summarize_pins(const SearchPins& p, bool moe) {
   if (p.framework.recompute_modules != kRecomputeCoreAttn)
     add(out.pinned,
         "selective recompute of " + recompute_modules_name(p.framework.recompute_modules));
+  if (p.framework.recompute_layers > 0)
+    add(out.pinned, "full recompute of the first " + std::to_string(p.framework.recompute_layers) +
+                        " layers per chunk");
   if (p.cp_algorithm) add(out.pinned, std::string("cp ") + cp_algorithm_name(*p.cp_algorithm));
   if (p.rank_order) add(out.pinned, "rank order " + *p.rank_order);
   if (out.pinned.empty()) out.pinned = "nothing";

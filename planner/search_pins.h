@@ -15,6 +15,7 @@ struct PinFlags {
   std::optional<int> tp, pp, dp, cp, ep, etp, vpp, micro_batch, zero;
   std::optional<std::string> sequence_parallel, recompute, schedule, cp_algorithm, rank_order;
   std::optional<std::string> zero3_gather, ep_dispatcher, expert_gemm, recompute_modules;
+  std::optional<int> recompute_layers;
   FrameworkSwitchFlags switches;
 };
 

@@ -59,6 +59,9 @@ void add_config_flags(CLI::App& app, ConfigFlags& f, bool model_required, bool g
       "--recompute-modules", f.recompute_modules,
       "expert: what --recompute selective re-runs, Megatron-Core's module names: "
       "core_attn, layernorm, moe_act, mlp, moe, mla_up_proj (comma list) [default: core_attn]");
+  app.add_option("--recompute-layers", f.recompute_layers,
+                 "with --recompute full: recompute only the first N layers of each model chunk "
+                 "(Megatron-LM's --recompute-method block) [default: every layer]");
   app.add_option(
       "--schedule", f.schedule,
       "pipeline schedule: gpipe, 1f1b, interleaved, zb-h1, dualpipe (planner and whatif: "
@@ -332,6 +335,11 @@ Result<ParallelConfig> resolve_fixed_parallel(const ConfigFlags& f, const Resolv
     auto m = recompute_modules_flag(*f.recompute_modules, p.recompute);
     if (!m) return m.error();
     p.recompute_modules = *m;
+  }
+  if (f.recompute_layers) {
+    auto n = recompute_layers_flag(*f.recompute_layers, p.recompute);
+    if (!n) return n.error();
+    p.recompute_layers = *n;
   }
   p.schedule = p.vpp > 1 ? Schedule::interleaved : Schedule::one_f_one_b;
   if (f.schedule) {

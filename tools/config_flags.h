@@ -47,6 +47,7 @@ struct ConfigFlags {
   // Expert knobs: framework behaviours (on|off).
   FrameworkSwitchFlags switches;
   std::optional<std::string> recompute_modules;
+  std::optional<int> recompute_layers;
   std::optional<std::string> ep_dispatcher;
   std::optional<std::string> expert_gemm;
   std::optional<std::string> zero3_gather;

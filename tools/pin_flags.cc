@@ -23,6 +23,7 @@ PinFlags pin_flags(const cli::ConfigFlags& f) {
   p.ep_dispatcher = f.ep_dispatcher;
   p.expert_gemm = f.expert_gemm;
   p.recompute_modules = f.recompute_modules;
+  p.recompute_layers = f.recompute_layers;
   return p;
 }
 

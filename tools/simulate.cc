@@ -65,14 +65,16 @@ void print_summary(const ResolvedWorkload& w, const ParallelConfig& p, const Ste
               w.cluster.name.c_str(), w.gpus, w.cluster.gpu.name.c_str(), w.cluster.gpus_per_node,
               w.cluster.nvlink_bandwidth_bytes_per_s / 1e9,
               w.cluster.nic_bandwidth_bytes_per_s * 8 / 1e9);
+  std::string recompute = recompute_name(p.recompute);
+  if (p.recompute == Recompute::selective && p.recompute_modules != kRecomputeCoreAttn)
+    recompute += " (" + recompute_modules_name(p.recompute_modules) + ")";
+  if (p.recomputes_some_layers())
+    recompute += " (first " + std::to_string(p.recompute_layers) + " layers per chunk)";
   std::printf(
       "layout      tp %d  pp %d  dp %d  cp %d  ep %d  etp %d  vpp %d  micro-batch %d "
       "(%d per step)  sp %s  zero %d  recompute %s  schedule %s\n",
       p.tp, p.pp, p.dp, p.cp, p.ep, p.etp, p.vpp, p.micro_batch, r.micro_batches,
-      p.sequence_parallel ? "on" : "off", p.zero_stage,
-      p.recompute == Recompute::selective && p.recompute_modules != kRecomputeCoreAttn
-          ? ("selective (" + recompute_modules_name(p.recompute_modules) + ")").c_str()
-          : recompute_name(p.recompute),
+      p.sequence_parallel ? "on" : "off", p.zero_stage, recompute.c_str(),
       schedule_name(p.schedule));
   if (const std::vector<std::string> changed = changed_switch_phrases(p); !changed.empty()) {
     std::string line;

@@ -60,6 +60,12 @@ Verdict check_config(const ModelSpec& m, const TrainingConfig& t, const Parallel
                          "every parallel size, the micro-batch, sequence length and global batch "
                          "must be at least 1");
   }
+  if (p.recompute_layers < 0 || p.recompute_layers > kMaxConfigSize) {
+    return Verdict::fail("positive_sizes",
+                         "the layers recomputed per model chunk must be 0 (all) "
+                         "to " +
+                             s(kMaxConfigSize) + ", got " + s(p.recompute_layers));
+  }
   if (p.vpp > kMaxConfigSize || p.micro_batch > kMaxConfigSize || p.ep > kMaxConfigSize ||
       p.etp > kMaxConfigSize || t.seq_len > kMaxConfigSize || t.global_batch > kMaxConfigSize) {
     return Verdict::fail("positive_sizes",

@@ -179,10 +179,9 @@ void StepBuilder::layer_forward_attention(RankState& rs, PassState& ps, int laye
   const int slot = layer - ps.first_layer;
   if (!recompute) {
     zero3_before_layer(rs, ps, layer, false);
-    const bool moe_layer = m_.is_moe_layer(layer);
     after(rs, ps,
           g_.add_memory(rs.rank, streams_.compute, true, MemoryTag::activations,
-                        moe_layer ? act_moe_ : act_dense_, OpLabel{labels_.mem_act, layer, mb},
+                        kept_activation_bytes(ps, layer), OpLabel{labels_.mem_act, layer, mb},
                         front_deps(rs, ps)));
   }
   if (!recompute && !rs.param_gather_of_layer.empty()) {
@@ -332,7 +331,7 @@ void StepBuilder::layer_backward_mlp_part(RankState& rs, PassState& ps, int laye
   const bool block_recomputed = p_.recomputes(moe_layer ? kRecomputeMoe : kRecomputeMlp);
   if (part == 0) {
     zero3_before_layer(rs, ps, layer, true);
-    if (p_.recompute == Recompute::full) {
+    if (layer_recomputed(ps, layer)) {
       // Re-materialise the layer from its stored input, tensor-parallel collectives included.
       after(rs, ps,
             g_.add_memory(rs.rank, streams_.compute, true, MemoryTag::activations,
@@ -481,8 +480,8 @@ void StepBuilder::layer_backward_attention(RankState& rs, PassState& ps, int lay
     const double expert = moe_layer ? shapes_.layer_moe_params_expert_part : 0.0;
     if (ps.reduce_grads) grad_ready(rs, dense, expert, front(rs, ps));
     zero3_after_layer(rs, ps, layer, true);
-    double bytes = moe_layer ? act_moe_ : act_dense_;
-    if (p_.recompute == Recompute::full) bytes += moe_layer ? act_moe_full_ : act_dense_full_;
+    double bytes = kept_activation_bytes(ps, layer);
+    if (layer_recomputed(ps, layer)) bytes += moe_layer ? act_moe_full_ : act_dense_full_;
     after(rs, ps,
           g_.add_memory(rs.rank, streams_.compute, false, MemoryTag::activations, bytes,
                         OpLabel{labels_.mem_free, layer, mb}, front_deps(rs, ps)));
@@ -524,8 +523,8 @@ void StepBuilder::layer_weight_grads(RankState& rs, PassState& ps, int layer) {
   const double dense = moe_layer ? shapes_.layer_moe_params_dense_part : shapes_.layer_dense_params;
   const double expert = moe_layer ? shapes_.layer_moe_params_expert_part : 0.0;
   if (ps.reduce_grads) grad_ready(rs, dense, expert, front(rs, ps));
-  double bytes = moe_layer ? act_moe_ : act_dense_;
-  if (p_.recompute == Recompute::full) bytes += moe_layer ? act_moe_full_ : act_dense_full_;
+  double bytes = kept_activation_bytes(ps, layer);
+  if (layer_recomputed(ps, layer)) bytes += moe_layer ? act_moe_full_ : act_dense_full_;
   after(rs, ps,
         g_.add_memory(rs.rank, streams_.compute, false, MemoryTag::activations, bytes,
                       OpLabel{labels_.mem_free, layer, mb}, front_deps(rs, ps)));

@@ -79,6 +79,18 @@ Result<std::uint8_t> recompute_modules_flag(const std::string& text,
   return modules;
 }
 
+Result<int> recompute_layers_flag(int layers, std::optional<Recompute> recompute) {
+  if (layers < 1 || layers > (1 << 24)) {
+    return InputError{"--recompute-layers", "",
+                      "must be at least 1 (layers per model chunk), got " + std::to_string(layers)};
+  }
+  if (recompute && *recompute != Recompute::full) {
+    return InputError{"--recompute-layers", "",
+                      "applies to --recompute full only (the layers it recomputes per chunk)"};
+  }
+  return layers;
+}
+
 Result<bool> parse_on_off(const std::string& text, const char* flag) {
   if (text == "on" || text == "true" || text == "1") return true;
   if (text == "off" || text == "false" || text == "0") return false;

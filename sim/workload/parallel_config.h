@@ -83,6 +83,12 @@ struct ParallelConfig {
   int zero_stage = 0;  // 0 DDP, 1 optimizer sharding, 2 + gradients, 3 + parameters (FSDP)
   Recompute recompute = Recompute::none;
   std::uint8_t recompute_modules = kRecomputeCoreAttn;  // what Recompute::selective re-runs
+  // Recompute::full on only the first `recompute_layers` layers of each model chunk (pipeline
+  // stage, or virtual stage when interleaved); the others keep all their activations. Megatron-LM's
+  // --recompute-method block --recompute-num-layers N, which trades memory for recomputation a few
+  // layers at a time. 0: every layer (--recompute-method uniform --recompute-num-layers 1). Only
+  // read under Recompute::full.
+  int recompute_layers = 0;
   Schedule schedule = Schedule::one_f_one_b;
   CpAlgorithm cp_algorithm = CpAlgorithm::ring;
   std::string rank_order = kDefaultRankOrder;
@@ -133,6 +139,14 @@ struct ParallelConfig {
   bool recomputes(RecomputeModule module) const {
     return recompute == Recompute::selective && (recompute_modules & module) != 0;
   }
+  // Whether the layer at `position` (0 = first) of its model chunk is recomputed in full.
+  bool recomputes_layer(int position) const {
+    return recompute == Recompute::full && (recompute_layers == 0 || position < recompute_layers);
+  }
+  // Full recomputation of only some layers per chunk (recompute_layers).
+  bool recomputes_some_layers() const {
+    return recompute == Recompute::full && recompute_layers > 0;
+  }
   // Expert-data-parallel size: ranks holding the same experts (Megatron-Core).
   int expert_dp() const { return (tp * cp * dp) / (etp * ep); }
   // GemmKernel::streams of the expert GEMMs: 0 for one grouped kernel.
@@ -159,6 +173,9 @@ bool parse_recompute_modules(const std::string& text, std::uint8_t& modules);
 // choices; also an error when `recompute` is known and not selective (the modules are selective's).
 Result<std::uint8_t> recompute_modules_flag(const std::string& text,
                                             std::optional<Recompute> recompute);
+// The --recompute-layers flag: N >= 1, or a one-line error; also an error when `recompute` is
+// known and not full (the layers are full recomputation's).
+Result<int> recompute_layers_flag(int layers, std::optional<Recompute> recompute);
 // The on|off framework switches as a command line gives them (unset: keep the default), shared by
 // simulate's flags and the planner's pins so that a new switch is added in one place.
 struct FrameworkSwitchFlags {

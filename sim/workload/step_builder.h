@@ -266,9 +266,18 @@ class StepBuilder {
   // Layers: first global layer and count of each model stage.
   std::vector<int> stage_first_layer_;
   std::vector<int> stage_layer_count_;
-  // Activation bytes per micro-batch of a dense / MoE layer, and of a fully recomputed layer's
-  // transient re-materialisation.
+  // Activation bytes per micro-batch of a dense / MoE layer as it is kept (under full recompute,
+  // its input), of a fully recomputed layer's transient re-materialisation, and of a layer that
+  // recompute_layers leaves out of full recomputation (all of its activations).
   double act_dense_ = 0, act_moe_ = 0, act_dense_full_ = 0, act_moe_full_ = 0;
+  double act_dense_kept_ = 0, act_moe_kept_ = 0;
+  // Whether `layer`, in the chunk `ps` runs, is recomputed in full
+  // (ParallelConfig::recompute_layers).
+  bool layer_recomputed(const PassState& ps, int layer) const {
+    return p_.recomputes_layer(layer - ps.first_layer);
+  }
+  // Bytes `layer` keeps per micro-batch from its forward to its backward.
+  double kept_activation_bytes(const PassState& ps, int layer) const;
   double act_embed_ = 0, act_head_ = 0;
   double p2p_bytes_ = 0;  // activation (and gradient) bytes sent between pipeline positions
 

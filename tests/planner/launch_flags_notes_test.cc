@@ -310,6 +310,16 @@ TEST(UnitLaunchFlagsNotes, RecomputeModesMapToEachFramework) {
   EXPECT_EQ(testing::parse_toml(titan(plan).text).str("activation_checkpoint.mode"), "full");
   EXPECT_TRUE(nlohmann::json::parse(deepspeed(plan).text).contains("activation_checkpointing"));
 
+  // The first 2 layers of each stage: Megatron-LM's block method; the others cannot say it.
+  plan.parallel.recompute_layers = 2;
+  a = testing::parse_megatron(megatron(plan).text);
+  EXPECT_EQ(a.flags.at("--recompute-granularity"), "full");
+  EXPECT_EQ(a.flags.at("--recompute-method"), "block");
+  EXPECT_EQ(a.integer("--recompute-num-layers", 0), 2);
+  EXPECT_FALSE(titan(plan).expressible);
+  EXPECT_FALSE(deepspeed(plan).expressible);
+  plan.parallel.recompute_layers = 0;
+
   plan.parallel.recompute = Recompute::selective;
   a = testing::parse_megatron(megatron(plan).text);
   EXPECT_EQ(a.flags.at("--recompute-granularity"), "selective");

@@ -328,6 +328,14 @@ TEST(UnitSimulateBadInput, RecomputeModulesWithoutSelectiveIsExitTwoNamingTheFla
                         {"--recompute-modules", "selective"});
 }
 
+TEST(UnitSimulateBadInput, RecomputeLayersWithoutFullOrBelowOneIsExitTwoNamingTheFlag) {
+  expect_one_line_error(
+      with({"--gpus", "8", "--recompute", "selective", "--recompute-layers", "2"}),
+      {"--recompute-layers", "full"});
+  expect_one_line_error(with({"--gpus", "8", "--recompute", "full", "--recompute-layers", "0"}),
+                        {"--recompute-layers", "at least 1"});
+}
+
 TEST(UnitSimulateBadInput, OverlapP2pCommNotOnOrOffIsExitTwoNamingTheFlag) {
   expect_one_line_error(
       with({"--gpus", "8", "--pp", "4", "--vpp", "2", "--overlap-p2p-comm", "sometimes"}),

@@ -9,6 +9,8 @@
 // The graph's FLOPs are summed op by op (graph_inspect.h), so this checks the emitted kernels.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "common/rng.h"
 #include "graph_inspect.h"
 #include "sim/workload/config_rules.h"
@@ -174,6 +176,39 @@ TEST(PropertyGraphFlops, SelectiveRecomputeModulesAddExactlyTheirModulesMatmuls)
               (expected - duplicated_down),
           1.0, 1e-12)
           << "kind " << kind << " modules " << recompute_modules_name(modules);
+    }
+  }
+}
+
+// Full recomputation of the first N layers of each model chunk (recompute_layers, Megatron-LM's
+// block method) re-runs the forward of min(N, layers per chunk) layers per chunk: 8 layers on 2
+// stages are 2 chunks of 4, interleaved over 2 virtual stages 4 chunks of 2. N = 0 recomputes all.
+TEST(UnitGraphFlops, PartialFullRecomputeReRunsTheFirstLayersOfEachChunk) {
+  const ModelSpec m = testing::llama_spec(8, 256, 8, 4, 384, 1024);
+  TrainingConfig t;
+  t.seq_len = 128;
+  for (const int vpp : {1, 2}) {
+    ParallelConfig p;
+    p.pp = 2;
+    p.dp = 2;
+    p.vpp = vpp;
+    p.schedule = vpp > 1 ? Schedule::interleaved : Schedule::one_f_one_b;
+    p.micro_batch = 2;
+    t.global_batch = 4 * p.micro_batch * p.dp;
+    auto base = build_step_graph(m, t, p, p.world_size(), GraphMode::reduced);
+    ASSERT_TRUE(base.verdict.ok) << base.verdict.reason;
+    const double none = testing::cluster_model_flops(*base.step);
+    const double layer = t.global_batch * layer_forward_flops(m, 0, t.seq_len).total_causal_flops();
+    const int chunks = p.pp * vpp, per_chunk = m.layers / chunks;
+    p.recompute = Recompute::full;
+    for (const int n : {0, 1, 2, 3, 4, 5}) {
+      p.recompute_layers = n;
+      auto built = build_step_graph(m, t, p, p.world_size(), GraphMode::reduced);
+      ASSERT_TRUE(built.verdict.ok) << built.verdict.reason;
+      const int recomputed = n == 0 ? m.layers : chunks * std::min(n, per_chunk);
+      EXPECT_NEAR(testing::cluster_model_flops(*built.step) / (none + recomputed * layer), 1.0,
+                  1e-12)
+          << "vpp " << vpp << " recompute_layers " << n;
     }
   }
 }
