@@ -375,8 +375,9 @@ void StepBuilder::zero3_after_layer(RankState& rs, PassState& ps, int layer, boo
 
 double StepBuilder::kept_activation_bytes(const PassState& ps, int layer) const {
   const bool moe_layer = m_.is_moe_layer(layer);
+  // A layer left out of a partial full recomputation keeps what it would without any.
   if (p_.recompute == Recompute::full && !layer_recomputed(ps, layer))
-    return moe_layer ? act_moe_kept_ : act_dense_kept_;
+    return moe_layer ? act_moe_full_ : act_dense_full_;
   return moe_layer ? act_moe_ : act_dense_;
 }
 
@@ -969,9 +970,6 @@ StepGraph StepBuilder::build() {
     none.recompute = Recompute::none;
     act_dense_full_ = layer_activation_bytes(m_, t_, none, shapes_, false).total();
     act_moe_full_ = m_.is_moe() ? layer_activation_bytes(m_, t_, none, shapes_, true).total() : 0.0;
-    // A layer left out of a partial full recomputation keeps what it would without any.
-    act_dense_kept_ = act_dense_full_;
-    act_moe_kept_ = act_moe_full_;
   }
   act_embed_ = embedding_activation_bytes(m_, shapes_);
   act_head_ = head_activation_bytes(m_, shapes_);

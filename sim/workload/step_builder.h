@@ -267,10 +267,9 @@ class StepBuilder {
   std::vector<int> stage_first_layer_;
   std::vector<int> stage_layer_count_;
   // Activation bytes per micro-batch of a dense / MoE layer as it is kept (under full recompute,
-  // its input), of a fully recomputed layer's transient re-materialisation, and of a layer that
-  // recompute_layers leaves out of full recomputation (all of its activations).
+  // its input), and all of a layer's activations under full recompute: the transient
+  // re-materialisation, and what a layer that recompute_layers leaves out keeps.
   double act_dense_ = 0, act_moe_ = 0, act_dense_full_ = 0, act_moe_full_ = 0;
-  double act_dense_kept_ = 0, act_moe_kept_ = 0;
   // Whether `layer`, in the chunk `ps` runs, is recomputed in full
   // (ParallelConfig::recompute_layers).
   bool layer_recomputed(const PassState& ps, int layer) const {
