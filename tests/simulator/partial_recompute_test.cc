@@ -6,25 +6,15 @@
 
 #include <algorithm>
 
-#include "hardware_profiles/catalogue.h"
-#include "planner/evaluate.h"
-#include "sim/network/topology.h"
 #include "sim/workload/model_flops.h"
 #include "sim/workload/presets.h"
+#include "tests/simulator/catalogue_run.h"
 
 namespace ptsim {
 namespace {
 
 // Llama-3-8B cut to 8 layers on 16 H100s: tp 2, pp 2 (4 layers per stage), dp 4.
 StepResult run(Recompute recompute, int recompute_layers) {
-  auto model = load_model("llama3-8b");
-  EXPECT_TRUE(model.ok());
-  model->layers = 8;
-  auto cluster = load_cluster("dgx-h100");
-  EXPECT_TRUE(cluster.ok());
-  const int gpus = 16;
-  auto topology = Topology::build(*cluster, gpus);
-  EXPECT_TRUE(topology.ok());
   TrainingConfig t;
   t.seq_len = 4096;
   t.global_batch = 32;
@@ -37,9 +27,7 @@ StepResult run(Recompute recompute, int recompute_layers) {
   p.zero_stage = 1;
   p.recompute = recompute;
   p.recompute_layers = recompute_layers;
-  const Evaluation e = evaluate(*model, t, p, *cluster, *topology, gpus);
-  EXPECT_TRUE(e.verdict.ok) << e.verdict.reason;
-  return e.result ? *e.result : StepResult{};
+  return testing::run_catalogue_step("llama3-8b", 8, "dgx-h100", 16, t, p);
 }
 
 TEST(UnitPartialRecompute, LiesBetweenNoneAndFullAndEqualsFullOnceItCoversAChunk) {

@@ -9,10 +9,7 @@
 // every saved tensor 16-bit (104.5 GiB with neither, as the simulator had it before both).
 #include <gtest/gtest.h>
 
-#include "hardware_profiles/catalogue.h"
-#include "planner/evaluate.h"
-#include "sim/network/topology.h"
-#include "sim/workload/presets.h"
+#include "tests/simulator/catalogue_run.h"
 
 namespace ptsim {
 namespace {
@@ -25,13 +22,6 @@ struct Case {
 };
 
 MemoryReport deepseek_v3_memory(const Case& c) {
-  auto model = load_model("deepseek-v3");
-  EXPECT_TRUE(model.ok());
-  auto cluster = load_cluster("dgx-h100");
-  EXPECT_TRUE(cluster.ok());
-  const int gpus = 1024;
-  auto topology = Topology::build(*cluster, gpus);
-  EXPECT_TRUE(topology.ok());
   TrainingConfig t;
   t.seq_len = 4096;
   t.global_batch = 8192;
@@ -49,11 +39,7 @@ MemoryReport deepseek_v3_memory(const Case& c) {
   p.recompute = Recompute::selective;
   p.recompute_modules = c.recompute_modules;
   p.moe_dispatcher = MoeDispatcher::deepep;
-  EvaluationOptions options;
-  options.record_op_times = false;
-  const Evaluation e = evaluate(*model, t, p, *cluster, *topology, gpus, options);
-  EXPECT_TRUE(e.verdict.ok) << e.verdict.reason;
-  return e.result ? e.result->memory : MemoryReport{};
+  return testing::run_catalogue_step("deepseek-v3", 0, "dgx-h100", 1024, t, p).memory;
 }
 
 TEST(PublishedMemory, DeepSeekV3Fp8OnH100FitsWithItsRecipe) {
