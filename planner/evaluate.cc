@@ -76,19 +76,9 @@ Evaluation evaluate(const ModelSpec& model, const TrainingConfig& training,
   r.model_flops_per_step = flops.model_flops;
   r.hardware_flops_per_step = flops.hardware_flops;
   if (parallel.recomputes_some_layers()) {
-    // Only the first recompute_layers layers of each model stage run their forward again.
-    const StepFlops none = step_flops(model, training.seq_len, training.global_batch,
-                                      Recompute::none, parallel.recompute_modules);
-    r.hardware_flops_per_step = none.hardware_flops;
-    int first = 0;
-    for (const int count : step.layers_per_model_stage) {
-      for (int i = 0; i < std::min(count, parallel.recompute_layers); ++i) {
-        r.hardware_flops_per_step +=
-            static_cast<double>(training.global_batch) *
-            layer_forward_flops(model, first + i, training.seq_len).total_flops();
-      }
-      first += count;
-    }
+    r.hardware_flops_per_step =
+        partial_recompute_hardware_flops(model, training.seq_len, training.global_batch,
+                                         step.layers_per_model_stage, parallel.recompute_layers);
   }
   const double peak = peak_flops_per_s(cluster, training.precision);
   r.tflops_per_gpu = r.model_flops_per_step / (r.step_time_s * gpus) / 1e12;

@@ -1,5 +1,7 @@
 #include "sim/workload/model_flops.h"
 
+#include <algorithm>
+
 #include "common/check.h"
 
 namespace ptsim {
@@ -138,6 +140,20 @@ StepFlops step_flops(const ModelSpec& m, int seq_len, int global_batch, Recomput
       recompute == Recompute::selective && recompute_modules == kRecomputeCoreAttn
           ? out.model_flops + batch * 3 * core_fwd
           : out.hardware_flops;
+  return out;
+}
+
+double partial_recompute_hardware_flops(const ModelSpec& m, int seq_len, int global_batch,
+                                        const std::vector<int>& layers_per_stage,
+                                        int recompute_layers) {
+  double out = step_flops(m, seq_len, global_batch, Recompute::none).hardware_flops;
+  int first = 0;
+  for (const int count : layers_per_stage) {
+    for (int i = 0; i < std::min(count, recompute_layers); ++i)
+      out += static_cast<double>(global_batch) *
+             layer_forward_flops(m, first + i, seq_len).total_flops();
+    first += count;
+  }
   return out;
 }
 

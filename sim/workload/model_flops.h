@@ -32,6 +32,8 @@
 // equal to 2 x matmul weights per token).
 #pragma once
 
+#include <vector>
+
 #include "sim/workload/model_spec.h"
 #include "sim/workload/parallel_config.h"
 
@@ -80,5 +82,12 @@ struct StepFlops {
 // every layer's forward (not the LM head). seq_len and global_batch must be positive.
 StepFlops step_flops(const ModelSpec& m, int seq_len, int global_batch, Recompute recompute,
                      std::uint8_t recompute_modules = kRecomputeCoreAttn);
+
+// Hardware FLOPs (full s x s core, as hardware_flops) when full recomputation re-runs only the
+// first `recompute_layers` layers of each model stage (ParallelConfig::recompute_layers);
+// `layers_per_stage` lists the stages' layer counts in layer order.
+double partial_recompute_hardware_flops(const ModelSpec& m, int seq_len, int global_batch,
+                                        const std::vector<int>& layers_per_stage,
+                                        int recompute_layers);
 
 }  // namespace ptsim

@@ -228,7 +228,14 @@ class StepBuilder {
   void layer_backward_mlp(RankState& rs, PassState& ps, int layer);
   void layer_backward_mlp_part(RankState& rs, PassState& ps, int layer, int part);
   double moe_a2a_bytes() const;  // one dispatch or combine all-to-all of a micro-batch
-  double etp_bytes() const;      // one expert-TP all-gather or reduce-scatter
+  // Whether `layer`, in the chunk `ps` runs, is recomputed in full
+  // (ParallelConfig::recompute_layers).
+  bool layer_recomputed(const PassState& ps, int layer) const {
+    return p_.recomputes_layer(layer - ps.first_layer);
+  }
+  // Bytes `layer` keeps per micro-batch from its forward to its backward.
+  double kept_activation_bytes(const PassState& ps, int layer) const;
+  double etp_bytes() const;  // one expert-TP all-gather or reduce-scatter
   void layer_backward_attention(RankState& rs, PassState& ps, int layer);
   void layer_weight_grads(RankState& rs, PassState& ps, int layer);
   void attention_core_forward(RankState& rs, PassState& ps, int layer, bool recompute);
@@ -270,13 +277,6 @@ class StepBuilder {
   // its input), and all of a layer's activations under full recompute: the transient
   // re-materialisation, and what a layer that recompute_layers leaves out keeps.
   double act_dense_ = 0, act_moe_ = 0, act_dense_full_ = 0, act_moe_full_ = 0;
-  // Whether `layer`, in the chunk `ps` runs, is recomputed in full
-  // (ParallelConfig::recompute_layers).
-  bool layer_recomputed(const PassState& ps, int layer) const {
-    return p_.recomputes_layer(layer - ps.first_layer);
-  }
-  // Bytes `layer` keeps per micro-batch from its forward to its backward.
-  double kept_activation_bytes(const PassState& ps, int layer) const;
   double act_embed_ = 0, act_head_ = 0;
   double p2p_bytes_ = 0;  // activation (and gradient) bytes sent between pipeline positions
 
